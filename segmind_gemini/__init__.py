@@ -1,0 +1,1 @@
+"""Segmind Gemini core."""
