@@ -1,1 +1,67 @@
-"""Segmind Gemini core."""
+"""segmind-gemini core: Segmind's hosted Gemini models over HTTP, with no framework imports.
+
+>>> from segmind_gemini import SegmindGeminiClient
+>>> client = SegmindGeminiClient(model="gemini-2.5-flash")  # key from $SEGMIND_API_KEY
+>>> client.generate_content({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}).text
+"""
+
+from ._version import __version__
+from .client import ApiMode, SegmindGeminiClient
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ContentBlockedError,
+    InsufficientCreditsError,
+    InternalServerError,
+    InvalidContentTypeError,
+    InvalidRequestError,
+    MediaError,
+    ModelRetiredError,
+    NotFoundError,
+    PermissionDeniedError,
+    QueueJobFailedError,
+    RateLimitError,
+    ResponseParseError,
+    SegmindError,
+    UnprocessableEntityError,
+)
+from .registry import CURRENT_MODELS, ModelInfo, get_model_info
+from .response import GenerateContentResult, SegmindHeaders, Usage
+from .retries import RetryPolicy
+from .tools import ToolCall
+
+__all__ = [
+    "CURRENT_MODELS",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiMode",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContentBlockedError",
+    "GenerateContentResult",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidContentTypeError",
+    "InvalidRequestError",
+    "MediaError",
+    "ModelInfo",
+    "ModelRetiredError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QueueJobFailedError",
+    "RateLimitError",
+    "ResponseParseError",
+    "RetryPolicy",
+    "SegmindError",
+    "SegmindGeminiClient",
+    "SegmindHeaders",
+    "ToolCall",
+    "Usage",
+    "UnprocessableEntityError",
+    "__version__",
+    "get_model_info",
+]

@@ -1,0 +1,212 @@
+"""The ``segmind-gemini`` command: ``chat``, ``demo`` and ``emulator``.
+
+    segmind-gemini chat "Describe this" --image photo.jpg --model gemini-2.5-flash
+    segmind-gemini demo            # live with SEGMIND_API_KEY, else against the local emulator
+    segmind-gemini emulator --port 8765
+
+Answers go to stdout; tokens, finish reason and cost to stderr, so the answer
+can be piped. Expected failures print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import sys
+import zlib
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TextIO
+
+from .client import SegmindGeminiClient
+from .errors import SegmindError
+from .media import inline_part_from_bytes
+from .request import build_request
+from .response import GenerateContentResult
+from .settings import API_KEY_ENV
+
+__all__ = ["main", "tiny_png"]
+
+DEMO_MODEL = "gemini-2.5-flash"
+
+
+def tiny_png(width: int = 32, height: int = 32, rgb: tuple[int, int, int] = (220, 40, 40)) -> bytes:
+    """A solid-colour PNG made with the standard library (for demos and tests)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF
+        )
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _summary(result: GenerateContentResult) -> str:
+    u = result.usage
+    bits = [
+        f"tokens in={u.input_tokens} out={u.output_tokens}"
+        + (f" (thoughts {u.thoughts_tokens})" if u.thoughts_tokens else "")
+        + f" total={u.total_tokens}",
+        f"finish={result.finish_reason or '-'}",
+    ]
+    if result.headers.cost is not None:
+        bits.append(f"cost=${result.headers.cost:g}")
+    if result.headers.remaining_credits is not None:
+        bits.append(f"credits left={result.headers.remaining_credits:g}")
+    if result.headers.request_id:
+        bits.append(f"request={result.headers.request_id}")
+    return "  ".join(bits)
+
+
+def _as_json(result: GenerateContentResult) -> dict[str, Any]:
+    return {
+        "text": result.text,
+        "thoughts": result.thoughts or None,
+        "tool_calls": [{"name": c.name, "args": c.args, "id": c.id} for c in result.tool_calls],
+        "finish_reason": result.finish_reason,
+        "usage": {
+            "input_tokens": result.usage.input_tokens,
+            "output_tokens": result.usage.output_tokens,
+            "thoughts_tokens": result.usage.thoughts_tokens,
+            "cached_tokens": result.usage.cached_tokens,
+            "total_tokens": result.usage.total_tokens,
+        },
+        "model_version": result.model_version,
+        "response_id": result.response_id,
+        "segmind": result.headers.as_dict(),
+    }
+
+
+def _read_part(path: str) -> dict[str, Any]:
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SegmindError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return inline_part_from_bytes(data)
+
+
+def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    parts: list[dict[str, Any]] = [{"text": args.prompt}]
+    for path in [*args.image, *args.file]:
+        parts.append(_read_part(path))
+    request = build_request([{"role": "user", "parts": parts}], system=args.system)
+    with SegmindGeminiClient(
+        model=args.model,
+        base_url=args.base_url,
+        timeout=args.timeout,
+        api_mode="queue" if args.queue else "sync",
+    ) as client:
+        result = client.generate_content(request)
+    if args.json:
+        print(json.dumps(_as_json(result), indent=2, ensure_ascii=False), file=out)
+    else:
+        print(result.text, file=out)
+        print(_summary(result), file=err)
+    return 0
+
+
+def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with ExitStack() as stack:
+        if os.environ.get(API_KEY_ENV):
+            base_url, api_key = args.base_url, None
+            print(f"Live: calling Segmind ({args.model}) with the key in ${API_KEY_ENV}.", file=out)
+        else:
+            from .testing import SegmindEmulator
+
+            emulator = stack.enter_context(SegmindEmulator())
+            base_url, api_key = emulator.base_url, emulator.api_key
+            print(
+                f"No {API_KEY_ENV} is set, so this demo runs offline against the local Segmind "
+                f"emulator at {emulator.base_url}.\nThe answers below are EMULATED: the emulator "
+                "describes what it received; it is not Gemini.\n"
+                f"Set {API_KEY_ENV} to run the same demo live.",
+                file=out,
+            )
+        client = stack.enter_context(
+            SegmindGeminiClient(api_key, model=args.model, base_url=base_url)
+        )
+        questions: list[tuple[str, list[dict[str, Any]]]] = [
+            ("Text question", [{"text": "In one sentence, what is Segmind?"}]),
+            (
+                "Image question (a 32x32 red PNG made on the fly)",
+                [
+                    {"text": "What colour is this image? Answer in one word."},
+                    inline_part_from_bytes(tiny_png(), "image/png"),
+                ],
+            ),
+        ]
+        for title, parts in questions:
+            result = client.generate_content(
+                build_request([{"role": "user", "parts": parts}], system="Answer briefly.")
+            )
+            print(f"\n## {title}\n{result.text}", file=out)
+            print(f"   [{_summary(result)}]", file=out)
+    return 0
+
+
+def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing import run_forever
+
+    run_forever(args.port, host=args.host, api_key=args.api_key)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segmind-gemini",
+        description="Segmind's hosted Gemini models from the command line.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="ask one question (text, images, files)")
+    chat.add_argument("prompt")
+    chat.add_argument("--image", action="append", default=[], metavar="PATH")
+    chat.add_argument("--file", action="append", default=[], metavar="PATH",
+                      help="a PDF, audio or video file")
+    chat.add_argument("--system", default=None, metavar="TEXT")
+    chat.add_argument("--model", default=DEMO_MODEL, metavar="SLUG")
+    chat.add_argument("--base-url", default=None)
+    chat.add_argument("--timeout", type=float, default=120.0)
+    chat.add_argument("--queue", action="store_true", help="use Segmind's v2 queue (long calls)")
+    chat.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    chat.set_defaults(run=_chat)
+
+    demo = sub.add_parser("demo", help="a short showcase; offline against the emulator without a key")
+    demo.add_argument("--model", default=DEMO_MODEL, metavar="SLUG")
+    demo.add_argument("--base-url", default=None)
+    demo.set_defaults(run=_demo)
+
+    emu = sub.add_parser("emulator", help="run the local Segmind emulator")
+    emu.add_argument("--port", type=int, default=8765)
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--api-key", default="emulator-key")
+    emu.set_defaults(run=_emulator)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (1 for a Segmind error, 130 on Ctrl-C)."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args, sys.stdout, sys.stderr)
+        return code
+    except SegmindError as exc:
+        print(f"segmind-gemini: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

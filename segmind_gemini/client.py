@@ -1,0 +1,458 @@
+"""``SegmindGeminiClient``: send a Gemini request to Segmind, sync or async.
+
+>>> from segmind_gemini import SegmindGeminiClient
+>>> with SegmindGeminiClient(model="gemini-2.5-flash") as client:
+...     result = client.generate_content(
+...         {"contents": [{"role": "user", "parts": [{"text": "Say hi"}]}]}
+...     )
+...     print(result.text, result.usage.total_tokens, result.headers.cost)
+
+The retry and queue logic is written once, as generators that yield what to do
+next (send this, sleep that long); a sync and an async driver carry them out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from ._version import __version__
+from .encoding import EncodedBody, encode_json_body
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InvalidRequestError,
+    QueueJobFailedError,
+    RateLimitError,
+    ResponseParseError,
+    SegmindError,
+    UnprocessableEntityError,
+)
+from .request import validate_request
+from .response import GenerateContentResult, parse_response
+from .retries import RETRY_STATUSES, RetryPolicy, server_retry_hint
+from .settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT,
+    resolve_api_key,
+    resolve_base_url,
+)
+from .status_errors import decode_body, error_for_status
+from .transport import AsyncTransport, RawResponse, SyncTransport, Timeouts
+
+__all__ = ["ApiMode", "SegmindGeminiClient"]
+
+logger = logging.getLogger("segmind_gemini")
+
+ApiMode = Literal["sync", "queue"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Send:
+    method: str
+    url: str
+    body: EncodedBody | None
+    timeout: float | None
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Reply:
+    raw: RawResponse
+    json: Any
+
+
+_Step = _Send | _Sleep
+_Outcome = RawResponse | APIConnectionError | None
+_Flow = Generator[_Step, _Outcome, T]
+
+
+class _Secret:
+    """Holds the key so that no repr, str or vars() dump can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+    __str__ = __repr__
+
+
+class SegmindGeminiClient:
+    """A client for Segmind's Gemini endpoints, sync and async in one object.
+
+    Args:
+        api_key: Segmind key; defaults to ``$SEGMIND_API_KEY``. Sent as ``x-api-key``;
+            never shown in a repr, log line or exception.
+        model: the default slug, e.g. ``"gemini-2.5-flash"``.
+        base_url: defaults to ``$SEGMIND_BASE_URL`` or ``https://api.segmind.com/v1``.
+        timeout: seconds allowed for one call (in queue mode: submit, polling and fetch together).
+        connect_timeout: seconds allowed to open a connection.
+        max_retries: retries on 429, 5xx, connection errors, timeouts and cut bodies.
+        api_mode: ``"sync"`` posts to ``/v1/<slug>`` and waits; ``"queue"`` uses Segmind's
+            ``/v2`` submit / poll / fetch flow, recommended for calls over ~10 s.
+        max_connections: connection pool size for each of the sync and async paths.
+        poll_interval, max_poll_interval: queue polling starts fast and backs off to this.
+        retry_policy: full control over backoff (overrides ``max_retries``).
+        default_headers: extra headers on every request.
+
+    Use as a context manager, or call :meth:`close` / :meth:`aclose` when done.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        model: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        api_mode: ApiMode = "sync",
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        poll_interval: float = 0.25,
+        max_poll_interval: float = 4.0,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if api_mode not in ("sync", "queue"):
+            raise InvalidRequestError(f"api_mode must be 'sync' or 'queue', got {api_mode!r}")
+        if timeout <= 0 or connect_timeout <= 0:
+            raise InvalidRequestError("timeout and connect_timeout must be positive seconds")
+        if max_retries < 0:
+            raise InvalidRequestError("max_retries must be 0 or more")
+        self._key = _Secret(resolve_api_key(api_key))
+        self.model = _check_slug(model)
+        self.base_url = resolve_base_url(base_url)
+        self.timeout = float(timeout)
+        self.api_mode: ApiMode = api_mode
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
+        parts = urlsplit(self.base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        path = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
+        self._queue_base = f"{self._origin}{path}/v2"
+        self._headers = {
+            "x-api-key": self._key.get(),
+            "content-type": "application/json",
+            "accept": "application/json",
+            "user-agent": f"segmind-gemini/{__version__}",
+            **(default_headers or {}),
+        }
+        timeouts = Timeouts(total=self.timeout, connect=min(connect_timeout, self.timeout))
+        self._sync = SyncTransport(timeouts, max_connections)
+        self._async = AsyncTransport(timeouts, max_connections)
+
+    @property
+    def max_retries(self) -> int:
+        return self.retry_policy.max_retries
+
+    def __repr__(self) -> str:
+        return (
+            f"SegmindGeminiClient(model={self.model!r}, base_url={self.base_url!r}, "
+            f"api_mode={self.api_mode!r}, timeout={self.timeout}, max_retries={self.max_retries})"
+        )
+
+    # ----------------------------------------------------------------- public calls
+
+    def generate_content(
+        self,
+        request: Mapping[str, Any],
+        *,
+        model: str | None = None,
+        api_mode: ApiMode | None = None,
+        timeout: float | None = None,
+    ) -> GenerateContentResult:
+        """Send one Gemini request and wait for the answer.
+
+        Raises:
+            InvalidRequestError: the request is malformed (nothing was sent).
+            ContentBlockedError: Gemini blocked the prompt.
+            APIStatusError: a subclass per HTTP status, after retries where allowed.
+            APIConnectionError, APITimeoutError: no usable answer, after retries.
+        """
+        return self._drive_sync(self._flow(request, model, api_mode, timeout))
+
+    async def agenerate_content(
+        self,
+        request: Mapping[str, Any],
+        *,
+        model: str | None = None,
+        api_mode: ApiMode | None = None,
+        timeout: float | None = None,
+    ) -> GenerateContentResult:
+        """The async form of :meth:`generate_content`; works from any event loop."""
+        return await self._drive_async(self._flow(request, model, api_mode, timeout))
+
+    # ------------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        """Close the sync pool (and async sessions whose loops have ended)."""
+        self._sync.close()
+        self._async.close_sync()
+
+    async def aclose(self) -> None:
+        """Close the async session of the running loop and the sync pool."""
+        await self._async.aclose()
+        self._sync.close()
+
+    def __enter__(self) -> SegmindGeminiClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> SegmindGeminiClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --------------------------------------------------------------------- drivers
+
+    def _drive_sync(self, flow: _Flow[T]) -> T:
+        outcome: _Outcome = None
+        try:
+            while True:
+                step = flow.send(outcome)
+                if isinstance(step, _Sleep):
+                    time.sleep(step.seconds)
+                    outcome = None
+                    continue
+                try:
+                    outcome = self._sync.send(
+                        step.method, step.url, self._headers, step.body, step.timeout
+                    )
+                except APIConnectionError as exc:
+                    outcome = exc
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    async def _drive_async(self, flow: _Flow[T]) -> T:
+        outcome: _Outcome = None
+        try:
+            while True:
+                step = flow.send(outcome)
+                if isinstance(step, _Sleep):
+                    await asyncio.sleep(step.seconds)
+                    outcome = None
+                    continue
+                try:
+                    outcome = await self._async.send(
+                        step.method, step.url, self._headers, step.body, step.timeout
+                    )
+                except APIConnectionError as exc:
+                    outcome = exc
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    # ----------------------------------------------------------------------- flows
+
+    def _flow(
+        self,
+        request: Mapping[str, Any],
+        model: str | None,
+        api_mode: ApiMode | None,
+        timeout: float | None,
+    ) -> _Flow[GenerateContentResult]:
+        validate_request(request)
+        slug = _check_slug(model) if model else self.model
+        body = encode_json_body(request)
+        mode = api_mode or self.api_mode
+        budget = float(timeout) if timeout is not None else self.timeout
+        if mode == "queue":
+            return self._queue_flow(slug, body, budget)
+        if mode != "sync":
+            raise InvalidRequestError(f"api_mode must be 'sync' or 'queue', got {mode!r}")
+        return self._v1_flow(slug, body, None if timeout is None else budget)
+
+    def _v1_flow(
+        self, slug: str, body: EncodedBody, timeout: float | None
+    ) -> _Flow[GenerateContentResult]:
+        reply = yield from self._with_retries(
+            _Send("POST", f"{self.base_url}/{slug}", body, timeout), slug
+        )
+        return parse_response(reply.json, reply.raw.headers)
+
+    def _queue_flow(
+        self, slug: str, body: EncodedBody, budget: float
+    ) -> _Flow[GenerateContentResult]:
+        deadline = time.monotonic() + budget
+
+        def remaining() -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise APITimeoutError(
+                    f"Queued request for {slug!r} did not finish within {budget:g} s "
+                    "(Segmind keeps results for one hour)"
+                )
+            return left
+
+        submitted = yield from self._with_retries(
+            _Send("POST", f"{self._queue_base}/{slug}", body, remaining()), slug
+        )
+        job = submitted.json if isinstance(submitted.json, Mapping) else {}
+        status_url = self._own_url(job.get("status_url"), "status_url", submitted)
+        response_url = self._own_url(job.get("response_url"), "response_url", submitted)
+        job_id = job.get("request_id")
+        delay = self.poll_interval
+        while True:
+            yield _Sleep(min(delay, remaining()))
+            delay = min(delay * 1.6, self.max_poll_interval)
+            try:
+                polled = yield from self._with_retries(
+                    _Send("GET", status_url, None, remaining()), slug
+                )
+            except UnprocessableEntityError as exc:
+                raise _job_failed(exc.body, exc.status_code, job_id) from exc
+            state = polled.json.get("status") if isinstance(polled.json, Mapping) else None
+            logger.debug("queued job %s is %s", job_id, state)
+            if state == "FAILED":
+                raise _job_failed(polled.json, polled.raw.status, job_id)
+            if state == "COMPLETED":
+                break
+        fetched = yield from self._with_retries(
+            _Send("GET", response_url, None, remaining()), slug
+        )
+        envelope = fetched.json if isinstance(fetched.json, Mapping) else {}
+        if envelope.get("status") == "FAILED":
+            raise _job_failed(envelope, fetched.raw.status, job_id)
+        output = envelope.get("output")
+        if isinstance(output, str):
+            output = decode_body(output.encode("utf-8"))
+        if output is None:
+            raise ResponseParseError(
+                f"Queued job {job_id} completed without an 'output'",
+                body=envelope,
+                request_id=job_id,
+            )
+        headers = dict(fetched.raw.headers)
+        headers.setdefault("x-request-id", str(job_id))
+        return parse_response(output, headers)
+
+    def _own_url(self, url: Any, name: str, reply: _Reply) -> str:
+        """The key goes only to the host it was configured for."""
+        if not isinstance(url, str) or not url:
+            raise ResponseParseError(
+                f"The queue submit answer has no {name}", body=reply.json,
+                request_id=reply.raw.headers.get("x-request-id"),
+            )
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self._origin:
+            raise SegmindError(
+                f"Refusing to poll {parts.scheme}://{parts.netloc}: the queue answered with a "
+                f"{name} outside {self._origin}, and the API key must not be sent there"
+            )
+        return url
+
+    def _with_retries(self, send: _Send, slug: str) -> _Flow[_Reply]:
+        policy = self.retry_policy
+        attempt = 0
+        while True:
+            outcome = yield send
+            error: SegmindError
+            hint: float | None = None
+            if isinstance(outcome, RawResponse):
+                decoded = decode_body(outcome.content)
+                request_id = outcome.headers.get("x-request-id")
+                if outcome.status < 300:
+                    if isinstance(decoded, (dict, list)):
+                        _log(send, outcome, "")
+                        return _Reply(outcome, decoded)
+                    # A 200 whose body is not JSON was cut short or mangled on the way.
+                    error = APIConnectionError(
+                        f"{send.method} {send.url}: HTTP {outcome.status} with a body that is "
+                        "not JSON (cut short?)",
+                        body=decoded,
+                        request_id=request_id,
+                    )
+                    retryable = True
+                else:
+                    hint = server_retry_hint(outcome.headers, decoded)
+                    error = error_for_status(
+                        outcome.status, decoded, request_id=request_id, model=slug,
+                        retry_after=hint,
+                    )
+                    retryable = outcome.status in RETRY_STATUSES
+            elif isinstance(outcome, APIConnectionError):
+                error, retryable = outcome, True
+            else:  # pragma: no cover - the drivers always send an outcome
+                raise RuntimeError("transport produced no outcome")
+            wait = policy.wait_for(attempt, hint) if retryable else None
+            if wait is None or attempt >= policy.max_retries:
+                _log(send, outcome, f"; giving up: {_why(error)}")
+                raise error
+            _log(send, outcome, f"; retry {attempt + 1}/{policy.max_retries} in {wait:.2f}s "
+                 f"({_why(error)}{'' if hint is None else f', server asked {hint:.1f}s'})")
+            yield _Sleep(wait)
+            attempt += 1
+
+
+def _check_slug(model: str) -> str:
+    if not isinstance(model, str) or not model.strip() or "/" in model or " " in model.strip():
+        raise InvalidRequestError(
+            f"model must be a Segmind slug such as 'gemini-2.5-flash', got {model!r}"
+        )
+    return model.strip()
+
+
+def _job_failed(body: Any, status: int | None, job_id: Any) -> QueueJobFailedError:
+    message = "queued job failed"
+    if isinstance(body, Mapping) and body.get("error"):
+        err = body["error"]
+        message = str(err.get("message") if isinstance(err, Mapping) else err)
+    return QueueJobFailedError(
+        f"Queued job {job_id} FAILED: {message}", status_code=status or 422, body=body,
+        request_id=str(job_id) if job_id else None,
+    )
+
+
+def _why(error: SegmindError) -> str:
+    if isinstance(error, RateLimitError):
+        return "rate limited"
+    if isinstance(error, APIStatusError):
+        return f"HTTP {error.status_code}"
+    return type(error).__name__
+
+
+def _log(send: _Send, outcome: _Outcome, note: str) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    if isinstance(outcome, RawResponse):
+        logger.debug(
+            "%s %s -> %d in %.3fs%s", send.method, send.url, outcome.status, outcome.elapsed, note
+        )
+    else:
+        logger.debug("%s %s -> %s%s", send.method, send.url, type(outcome).__name__, note)

@@ -1,0 +1,132 @@
+"""Serialise a request body without copying large inline media.
+
+``json.dumps`` of a body holding a 16 MB base64 string makes a 16 MB JSON
+string and then 16 MB of bytes, and a socket write of one 16 MB buffer copies
+the unsent rest after every partial send. Here large ``inlineData.data``
+strings are cut out of the JSON skeleton and kept by reference; they are
+encoded 1 MiB at a time while the body is sent (base64 needs no JSON escaping).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidRequestError
+
+__all__ = ["MAX_REQUEST_BYTES", "EncodedBody", "encode_json_body"]
+
+# Gemini's limit for a request with inline data.
+MAX_REQUEST_BYTES = 20 * 1024 * 1024
+# Below this, splitting costs more than it saves.
+_SPLICE_THRESHOLD = 256 * 1024
+
+
+_PIECE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EncodedBody:
+    """A JSON body as pieces: encoded bytes, and large ASCII blobs kept as ``str``.
+
+    ``length`` is the total size in bytes; iterate with :meth:`iter_bytes`.
+    """
+
+    chunks: tuple[bytes | str, ...]
+    length: int
+
+    @property
+    def single(self) -> bytes | None:
+        """The whole body when it is one small piece, else ``None``."""
+        if len(self.chunks) == 1 and isinstance(self.chunks[0], bytes):
+            return self.chunks[0]
+        return None
+
+    def iter_bytes(self, piece: int = _PIECE) -> Iterator[bytes]:
+        """The body as bytes, in pieces of at most ``piece`` bytes for the blobs."""
+        for chunk in self.chunks:
+            if isinstance(chunk, bytes):
+                yield chunk
+            else:
+                for i in range(0, len(chunk), piece):
+                    yield chunk[i : i + piece].encode("ascii")
+
+    def joined(self) -> bytes:
+        return self.single or b"".join(self.iter_bytes())
+
+
+def _cut_blobs(request: Mapping[str, Any], blobs: dict[str, str]) -> Mapping[str, Any]:
+    """A shallow copy of ``request`` whose large inline blobs are replaced by placeholders."""
+    contents = request.get("contents")
+    if not isinstance(contents, list):
+        return request
+    new_contents: list[Any] = []
+    changed = False
+    for content in contents:
+        parts = content.get("parts") if isinstance(content, Mapping) else None
+        if not isinstance(parts, list):
+            new_contents.append(content)
+            continue
+        new_parts: list[Any] = []
+        for part in parts:
+            key = None
+            if isinstance(part, Mapping):
+                key = "inlineData" if "inlineData" in part else (
+                    "inline_data" if "inline_data" in part else None
+                )
+            blob = part.get(key) if key and isinstance(part, Mapping) else None
+            data = blob.get("data") if isinstance(blob, Mapping) else None
+            if isinstance(data, str) and len(data) >= _SPLICE_THRESHOLD:
+                token = f"@@segmind-blob-{uuid.uuid4().hex}@@"
+                blobs[token] = data
+                assert isinstance(part, Mapping) and isinstance(blob, Mapping) and key
+                new_parts.append({**part, key: {**blob, "data": token}})
+                changed = True
+            else:
+                new_parts.append(part)
+        new_contents.append({**content, "parts": new_parts} if changed else content)
+    return {**request, "contents": new_contents} if changed else request
+
+
+def encode_json_body(
+    request: Mapping[str, Any], *, wrap_key: str | None = "messages", limit: int = MAX_REQUEST_BYTES
+) -> EncodedBody:
+    """Encode ``{"messages": request}`` (or ``request`` itself) as compact JSON bytes.
+
+    Raises:
+        InvalidRequestError: the body is not JSON-serialisable or exceeds ``limit`` bytes.
+    """
+    blobs: dict[str, str] = {}
+    skeleton = _cut_blobs(request, blobs)
+    payload: Any = {wrap_key: skeleton} if wrap_key else skeleton
+    try:
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"The request is not JSON-serialisable: {exc}") from exc
+    if not blobs:
+        data = text.encode("utf-8")
+        _check_size(len(data), limit)
+        return EncodedBody((data,), len(data))
+    chunks: list[bytes | str] = []
+    rest = text
+    for token, blob in blobs.items():
+        head, _, rest = rest.partition(token)
+        chunks.append(head.encode("utf-8"))
+        if not blob.isascii():
+            raise InvalidRequestError("inlineData.data must be base64 (ASCII) text")
+        chunks.append(blob)
+    chunks.append(rest.encode("utf-8"))
+    length = sum(len(c) for c in chunks)
+    _check_size(length, limit)
+    return EncodedBody(tuple(chunks), length)
+
+
+def _check_size(length: int, limit: int) -> None:
+    if length > limit:
+        raise InvalidRequestError(
+            f"The request is {length / 2**20:.1f} MiB; Gemini accepts at most "
+            f"{limit / 2**20:.0f} MiB including base64-encoded media. Send smaller or fewer files."
+        )

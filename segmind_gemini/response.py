@@ -1,0 +1,335 @@
+"""Parse a Segmind answer into a :class:`GenerateContentResult`.
+
+This is the one place that knows the response shapes: Gemini's
+``candidates[].content.parts[]`` with every optional field DESIGN.md lists, a
+blocked prompt (no candidates), and the OpenAI-shaped body some Gemini slugs
+have been seen to return.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ContentBlockedError, ResponseParseError
+from .tools import ToolCall, new_call_id
+
+__all__ = [
+    "GenerateContentResult",
+    "SegmindHeaders",
+    "Usage",
+    "parse_response",
+]
+
+
+def _float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip().rstrip("s"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class SegmindHeaders:
+    """The gateway's own response headers: who answered, what it cost.
+
+    ``cost`` is in USD credits as sent in ``x-cost``; users track spend from it.
+    """
+
+    request_id: str | None = None
+    cost: float | None = None
+    remaining_credits: float | None = None
+    generation_time: float | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> SegmindHeaders:
+        """Read the ``x-*`` headers; ``headers`` must have lower-case keys."""
+        return cls(
+            request_id=headers.get("x-request-id"),
+            cost=_float(headers.get("x-cost")),
+            remaining_credits=_float(headers.get("x-remaining-credits")),
+            generation_time=_float(headers.get("x-generation-time")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "cost": self.cost,
+            "remaining_credits": self.remaining_credits,
+            "generation_time": self.generation_time,
+        }
+
+
+def _int(data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Every count from ``usageMetadata``; absent counts are 0.
+
+    ``input_tokens`` and ``output_tokens`` are what billing and the frameworks
+    count: the prompt plus tool-use prompt, and the answer plus thoughts.
+    """
+
+    prompt_tokens: int = 0
+    candidates_tokens: int = 0
+    thoughts_tokens: int = 0
+    cached_tokens: int = 0
+    tool_use_prompt_tokens: int = 0
+    total_tokens: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_tokens(self) -> int:
+        return self.prompt_tokens + self.tool_use_prompt_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.candidates_tokens + self.thoughts_tokens
+
+    @classmethod
+    def from_usage_metadata(cls, meta: Mapping[str, Any] | None) -> Usage:
+        if not isinstance(meta, Mapping):
+            return cls()
+        prompt = _int(meta, "promptTokenCount")
+        candidates = _int(meta, "candidatesTokenCount")
+        thoughts = _int(meta, "thoughtsTokenCount")
+        tool_use = _int(meta, "toolUsePromptTokenCount")
+        total = _int(meta, "totalTokenCount") or prompt + candidates + thoughts + tool_use
+        details = {k: v for k, v in meta.items() if k.endswith("Details")}
+        return cls(
+            prompt_tokens=prompt,
+            candidates_tokens=candidates,
+            thoughts_tokens=thoughts,
+            cached_tokens=_int(meta, "cachedContentTokenCount"),
+            tool_use_prompt_tokens=tool_use,
+            total_tokens=total,
+            details=details,
+        )
+
+
+@dataclass(frozen=True)
+class GenerateContentResult:
+    """One answer from a Gemini slug.
+
+    Attributes:
+        text: the answer: every non-thought text part, joined.
+        thoughts: the model's reasoning text (``"thought": true`` parts), or ``""``.
+        tool_calls: ``functionCall`` parts, in order (``id`` generated when Gemini sent none).
+        finish_reason: ``STOP``, ``MAX_TOKENS``, ``SAFETY``, ... or ``None``.
+        finish_message: Gemini's ``finishMessage`` when present.
+        safety_ratings: the candidate's ``safetyRatings``.
+        usage: token counts.
+        model_version: ``modelVersion`` (or the OpenAI ``model``).
+        response_id: ``responseId`` (or the OpenAI ``id``).
+        headers: Segmind's request id, cost, remaining credits and generation time.
+        parts: the candidate's raw parts (to echo ``thoughtSignature`` in later turns).
+        images: ``inlineData`` blobs the model produced.
+        citation_metadata, avg_logprobs: passed through when present.
+        raw: the parsed JSON body, unchanged.
+    """
+
+    text: str
+    thoughts: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    finish_message: str | None = None
+    safety_ratings: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    model_version: str | None = None
+    response_id: str | None = None
+    headers: SegmindHeaders = field(default_factory=SegmindHeaders)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, str]] = field(default_factory=list)
+    citation_metadata: dict[str, Any] | None = None
+    avg_logprobs: float | None = None
+    raw: Any = None
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.request_id
+
+    @property
+    def cost(self) -> float | None:
+        return self.headers.cost
+
+    def metadata(self) -> dict[str, Any]:
+        """Finish reason, safety, model and Segmind's billing headers, for response metadata.
+
+        Keys with no value are left out.
+        """
+        meta: dict[str, Any] = {
+            "finish_reason": self.finish_reason,
+            "finish_message": self.finish_message,
+            "safety_ratings": self.safety_ratings or None,
+            "model_version": self.model_version,
+            "response_id": self.response_id,
+            **self.headers.as_dict(),
+        }
+        return {k: v for k, v in meta.items() if v is not None}
+
+
+def parse_response(
+    body: Any, headers: Mapping[str, str] | None = None
+) -> GenerateContentResult:
+    """Turn a decoded JSON body into a result.
+
+    Raises:
+        ContentBlockedError: the prompt was blocked (no candidates, ``promptFeedback.blockReason``).
+        ResponseParseError: the body is neither Gemini- nor OpenAI-shaped.
+    """
+    seg = SegmindHeaders.from_headers(headers or {})
+    if not isinstance(body, Mapping):
+        raise ResponseParseError(
+            f"Expected a JSON object from Segmind, got {type(body).__name__}",
+            body=body,
+            request_id=seg.request_id,
+        )
+    if "candidates" in body or "promptFeedback" in body or "usageMetadata" in body:
+        return _parse_gemini(body, seg)
+    if "choices" in body:
+        return _parse_openai(body, seg)
+    keys = ", ".join(sorted(str(k) for k in body)) or "none"
+    raise ResponseParseError(
+        f"The response has neither 'candidates' (Gemini) nor 'choices' (OpenAI); keys: {keys}",
+        body=dict(body),
+        request_id=seg.request_id,
+    )
+
+
+def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateContentResult:
+    candidates = body.get("candidates") or []
+    if not candidates:
+        feedback = body.get("promptFeedback") or {}
+        reason = feedback.get("blockReason") if isinstance(feedback, Mapping) else None
+        detail = feedback.get("blockReasonMessage") if isinstance(feedback, Mapping) else None
+        message = f"Gemini blocked the prompt (blockReason={reason or 'unspecified'})"
+        if detail:
+            message += f": {detail}"
+        ratings = feedback.get("safetyRatings") if isinstance(feedback, Mapping) else None
+        raise ContentBlockedError(
+            message,
+            block_reason=reason,
+            safety_ratings=list(ratings or []),
+            body=dict(body),
+            request_id=seg.request_id,
+        )
+    cand = candidates[0] if isinstance(candidates[0], Mapping) else {}
+    content = cand.get("content") or {}
+    raw_parts = content.get("parts") if isinstance(content, Mapping) else None
+    parts = [p for p in (raw_parts or []) if isinstance(p, Mapping)]
+
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[ToolCall] = []
+    images: list[dict[str, str]] = []
+    for part in parts:
+        if "text" in part:
+            (thoughts if part.get("thought") else texts).append(str(part["text"]))
+        call = part.get("functionCall") or part.get("function_call")
+        if isinstance(call, Mapping):
+            args = call.get("args")
+            calls.append(
+                ToolCall(
+                    name=str(call.get("name", "")),
+                    args=dict(args) if isinstance(args, Mapping) else {},
+                    id=str(call.get("id") or new_call_id()),
+                    thought_signature=part.get("thoughtSignature")
+                    or part.get("thought_signature"),
+                )
+            )
+        blob = part.get("inlineData") or part.get("inline_data")
+        if isinstance(blob, Mapping):
+            images.append(
+                {
+                    "mimeType": str(blob.get("mimeType") or blob.get("mime_type") or ""),
+                    "data": str(blob.get("data", "")),
+                }
+            )
+    logprobs = cand.get("avgLogprobs")
+    return GenerateContentResult(
+        text="".join(texts),
+        thoughts="".join(thoughts),
+        tool_calls=calls,
+        finish_reason=cand.get("finishReason"),
+        finish_message=cand.get("finishMessage"),
+        safety_ratings=list(cand.get("safetyRatings") or []),
+        usage=Usage.from_usage_metadata(body.get("usageMetadata")),
+        model_version=body.get("modelVersion"),
+        response_id=body.get("responseId"),
+        headers=seg,
+        parts=[dict(p) for p in parts],
+        images=images,
+        citation_metadata=cand.get("citationMetadata"),
+        avg_logprobs=float(logprobs) if isinstance(logprobs, (int, float)) else None,
+        raw=body,
+    )
+
+
+_OPENAI_FINISH = {
+    "stop": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "tool_calls": "STOP",
+    "function_call": "STOP",
+}
+
+
+def _parse_openai(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateContentResult:
+    choices = body.get("choices") or []
+    if not choices or not isinstance(choices[0], Mapping):
+        raise ResponseParseError(
+            "OpenAI-shaped response with no choices", body=dict(body), request_id=seg.request_id
+        )
+    choice = choices[0]
+    message = choice.get("message") or {}
+    content = message.get("content")
+    if isinstance(content, list):
+        text = "".join(
+            str(c.get("text", "")) for c in content if isinstance(c, Mapping)
+        )
+    else:
+        text = str(content or "")
+    calls: list[ToolCall] = []
+    for tc in message.get("tool_calls") or []:
+        fn = tc.get("function") or {}
+        raw_args = fn.get("arguments") or "{}"
+        try:
+            args = json.loads(raw_args) if isinstance(raw_args, str) else dict(raw_args)
+        except (ValueError, TypeError):
+            args = {}
+        calls.append(
+            ToolCall(
+                name=str(fn.get("name", "")),
+                args=args if isinstance(args, dict) else {},
+                id=str(tc.get("id") or new_call_id()),
+            )
+        )
+    usage = body.get("usage") or {}
+    prompt = _int(usage, "prompt_tokens")
+    completion = _int(usage, "completion_tokens")
+    reasoning = _int(usage.get("completion_tokens_details") or {}, "reasoning_tokens")
+    reason = choice.get("finish_reason")
+    return GenerateContentResult(
+        text=text,
+        thoughts=str(message.get("reasoning_content") or ""),
+        tool_calls=calls,
+        finish_reason=_OPENAI_FINISH.get(str(reason), str(reason).upper()) if reason else None,
+        usage=Usage(
+            prompt_tokens=prompt,
+            candidates_tokens=completion - reasoning,
+            thoughts_tokens=reasoning,
+            total_tokens=_int(usage, "total_tokens") or prompt + completion,
+        ),
+        model_version=body.get("model"),
+        response_id=body.get("id"),
+        headers=seg,
+        parts=[{"text": text}] if text else [],
+        raw=body,
+    )

@@ -1,0 +1,75 @@
+"""Where the API key and base URL come from, and the defaults every client shares."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+from .errors import AuthenticationError, InvalidRequestError
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MODEL",
+    "DEFAULT_TIMEOUT",
+    "resolve_api_key",
+    "resolve_base_url",
+]
+
+API_KEY_ENV = "SEGMIND_API_KEY"
+BASE_URL_ENV = "SEGMIND_BASE_URL"
+DEFAULT_BASE_URL = "https://api.segmind.com/v1"
+DEFAULT_MODEL = "gemini-1.5-pro"
+# Segmind averages 3-40 s a call; two minutes leaves room for long answers
+# while still failing a hung call. Connecting should never take long.
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 2
+# Large enough that asyncio.gather of a few hundred calls is not serialised.
+DEFAULT_MAX_CONNECTIONS = 256
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    """Return the key given, else ``$SEGMIND_API_KEY``; raise a clear error when neither is set."""
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if key is None or not key.strip():
+        raise AuthenticationError(
+            f"No Segmind API key: pass api_key=... or set the {API_KEY_ENV} environment variable "
+            "(keys are at https://cloud.segmind.com/console/api-keys)."
+        )
+    return key.strip()
+
+
+def _is_loopback(host: str) -> bool:
+    if host in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """Return the base URL given, else ``$SEGMIND_BASE_URL``, else Segmind's; without a trailing ``/``.
+
+    Plain ``http://`` is refused except for loopback hosts (the emulator), so a
+    typo can never send the API key unencrypted over a network.
+    """
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidRequestError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise InvalidRequestError(
+            f"Refusing plain http:// to {parts.hostname}: the API key would travel unencrypted. "
+            "Use https://, or http:// only for a loopback host such as 127.0.0.1."
+        )
+    return url

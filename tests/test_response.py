@@ -1,0 +1,222 @@
+"""Response parsing: every shape DESIGN.md lists, from bodies shaped like recorded real exchanges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from segmind_gemini import ContentBlockedError, ResponseParseError
+from segmind_gemini.response import parse_response
+
+HEADERS = {
+    "x-request-id": "req-123",
+    "x-cost": "0.00042",
+    "x-remaining-credits": "9.5",
+    "x-generation-time": "1.73",
+}
+
+
+def test_plain_answer_with_all_usage_counts_and_headers() -> None:
+    body = {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": [{"text": "Hello"}, {"text": " world"}]},
+                "finishReason": "STOP",
+                "index": 0,
+                "safetyRatings": [
+                    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"}
+                ],
+                "avgLogprobs": -0.12,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 10,
+            "candidatesTokenCount": 4,
+            "thoughtsTokenCount": 20,
+            "cachedContentTokenCount": 3,
+            "toolUsePromptTokenCount": 2,
+            "totalTokenCount": 36,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 10}],
+        },
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "resp-1",
+    }
+    result = parse_response(body, HEADERS)
+    assert result.text == "Hello world"
+    assert result.finish_reason == "STOP"
+    assert result.safety_ratings[0]["category"] == "HARM_CATEGORY_HARASSMENT"
+    assert result.avg_logprobs == pytest.approx(-0.12)
+    u = result.usage
+    assert (u.prompt_tokens, u.candidates_tokens, u.thoughts_tokens) == (10, 4, 20)
+    assert (u.cached_tokens, u.tool_use_prompt_tokens, u.total_tokens) == (3, 2, 36)
+    assert u.input_tokens == 12 and u.output_tokens == 24
+    assert "promptTokensDetails" in u.details
+    assert result.model_version == "gemini-2.5-flash" and result.response_id == "resp-1"
+    assert result.headers.request_id == "req-123"
+    assert result.cost == pytest.approx(0.00042)
+    assert result.headers.remaining_credits == pytest.approx(9.5)
+    assert result.headers.generation_time == pytest.approx(1.73)
+    assert result.raw is body
+    meta = result.metadata()
+    assert meta["finish_reason"] == "STOP" and meta["cost"] == pytest.approx(0.00042)
+
+
+def test_thought_parts_are_separated_from_the_answer() -> None:
+    body = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [
+                        {"text": "Let me think about primes.", "thought": True},
+                        {"text": "7 is prime.", "thoughtSignature": "sig-abc"},
+                    ],
+                },
+                "finishReason": "STOP",
+            }
+        ],
+        "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5},
+    }
+    result = parse_response(body)
+    assert result.text == "7 is prime."
+    assert result.thoughts == "Let me think about primes."
+    assert result.parts[1]["thoughtSignature"] == "sig-abc"
+    # candidatesTokenCount may be absent
+    assert result.usage.candidates_tokens == 0
+
+
+def test_parallel_function_calls_keep_signatures_and_get_ids() -> None:
+    body = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [
+                        {
+                            "functionCall": {"name": "get_weather", "args": {"city": "Oslo"}},
+                            "thoughtSignature": "sig-1",
+                        },
+                        {"functionCall": {"name": "get_time", "args": {}, "id": "given-id"}},
+                    ],
+                },
+                "finishReason": "STOP",
+            }
+        ]
+    }
+    result = parse_response(body)
+    first, second = result.tool_calls
+    assert (first.name, first.args, first.thought_signature) == (
+        "get_weather",
+        {"city": "Oslo"},
+        "sig-1",
+    )
+    assert first.id.startswith("call_")
+    assert second.id == "given-id" and second.thought_signature is None
+    assert result.text == ""
+
+
+@pytest.mark.parametrize(
+    "content",
+    [{}, {"role": "model"}, None],
+    ids=["empty-content", "role-only", "no-content"],
+)
+def test_candidate_without_parts_is_an_empty_answer(content: Any) -> None:
+    cand: dict[str, Any] = {"finishReason": "MAX_TOKENS"}
+    if content is not None:
+        cand["content"] = content
+    result = parse_response({"candidates": [cand], "usageMetadata": {"promptTokenCount": 3}})
+    assert result.text == "" and result.tool_calls == []
+    assert result.finish_reason == "MAX_TOKENS"
+
+
+def test_safety_stop_keeps_finish_message() -> None:
+    body = {
+        "candidates": [
+            {
+                "content": {},
+                "finishReason": "SAFETY",
+                "finishMessage": "Response blocked",
+                "safetyRatings": [
+                    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH",
+                     "blocked": True}
+                ],
+            }
+        ]
+    }
+    result = parse_response(body)
+    assert result.finish_reason == "SAFETY" and result.finish_message == "Response blocked"
+
+
+@pytest.mark.parametrize(
+    "reason", ["SAFETY", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "IMAGE_SAFETY", "JAILBREAK"]
+)
+def test_blocked_prompt_raises_with_reason(reason: str) -> None:
+    body = {
+        "promptFeedback": {"blockReason": reason, "safetyRatings": [{"category": "X"}]},
+        "usageMetadata": {"promptTokenCount": 8, "totalTokenCount": 8},
+    }
+    with pytest.raises(ContentBlockedError) as info:
+        parse_response(body, HEADERS)
+    assert info.value.block_reason == reason
+    assert reason in str(info.value)
+    assert info.value.request_id == "req-123"
+    assert info.value.safety_ratings == [{"category": "X"}]
+
+
+def test_image_output_and_citations() -> None:
+    body = {
+        "candidates": [
+            {
+                "content": {
+                    "parts": [
+                        {"text": "Here it is"},
+                        {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
+                    ]
+                },
+                "finishReason": "STOP",
+                "citationMetadata": {"citationSources": [{"uri": "https://example.org"}]},
+            }
+        ]
+    }
+    result = parse_response(body)
+    assert result.images == [{"mimeType": "image/png", "data": "iVBORw0KGgo="}]
+    assert result.citation_metadata == {"citationSources": [{"uri": "https://example.org"}]}
+
+
+def test_openai_shaped_body_is_understood() -> None:
+    body = {
+        "id": "chatcmpl-1",
+        "model": "gemini-2.5-flash",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "Paris",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "lookup", "arguments": '{"q": "France"}'},
+                        }
+                    ],
+                },
+                "finish_reason": "length",
+            }
+        ],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }
+    result = parse_response(body, HEADERS)
+    assert result.text == "Paris"
+    assert result.finish_reason == "MAX_TOKENS"
+    assert result.tool_calls[0].args == {"q": "France"} and result.tool_calls[0].id == "call_1"
+    assert (result.usage.prompt_tokens, result.usage.candidates_tokens) == (7, 3)
+    assert result.usage.total_tokens == 10
+    assert result.response_id == "chatcmpl-1" and result.cost == pytest.approx(0.00042)
+
+
+@pytest.mark.parametrize("body", [{"foo": 1}, [], "text", {"choices": []}])
+def test_unrecognised_bodies_raise_parse_error(body: Any) -> None:
+    with pytest.raises(ResponseParseError):
+        parse_response(body)
