@@ -1,0 +1,633 @@
+"""Neutral tool types and the prompted tool-call protocol.
+
+Segmind's gateway does not forward Gemini's ``tools`` field, so by default tool
+calling is *prompted*: the tool schemas go into the system instruction, the model
+answers a tool call with one JSON object, and :func:`parse_tool_reply` turns that
+reply back into :class:`ToolCall` values. Both framework adapters use these
+functions, so the protocol lives in exactly one place.
+
+>>> weather = ToolSpec(
+...     "get_weather",
+...     "Current weather for a city.",
+...     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+... )
+>>> system = with_tool_instruction({"parts": [{"text": "Be brief."}]}, [weather])
+>>> reply = parse_tool_reply(
+...     '{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}', [weather]
+... )
+>>> reply.tool_calls[0].args
+{'city': 'Oslo'}
+
+Wire format the model is asked to produce (several entries are parallel calls)::
+
+    {"tool_calls": [{"name": "<tool name>", "arguments": { ... }}]}
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from segmind_gemini.errors import InvalidRequestError
+
+__all__ = [
+    "InvalidToolCall",
+    "ParsedReply",
+    "ToolCall",
+    "ToolChoice",
+    "ToolResult",
+    "ToolSpec",
+    "compact_schema",
+    "new_call_id",
+    "parse_tool_reply",
+    "render_tool_instruction",
+    "resolve_tool_choice",
+    "scan_json",
+    "tool_calls_turn",
+    "tool_names",
+    "tool_result_text",
+    "tool_results_turn",
+    "with_tool_instruction",
+]
+
+#: ``"auto"`` (may call), ``"any"``/``"required"`` (must call one), ``"none"``
+#: (must not call), or the name of the one tool that must be called.
+ToolChoice: TypeAlias = Literal["auto", "any", "required", "none"] | str
+
+# Gemini's rule for function names; the prompted protocol uses the same one so a
+# tool list works unchanged in native mode.
+_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_.-]{0,63}$")
+_ARG_KEYS = ("arguments", "args", "parameters")
+_KEYWORD_CHOICES = {"auto": "auto", "any": "any", "required": "any", "none": "none"}
+_DECODER = json.JSONDecoder()
+
+
+def new_call_id() -> str:
+    """Return a fresh tool-call id, ``call_`` and 24 hex digits.
+
+    >>> len(new_call_id())
+    29
+    """
+    return "call_" + uuid.uuid4().hex[:24]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool the model may call: its name, what it does, and its arguments.
+
+    ``parameters`` is the JSON Schema of the arguments object (``{}`` for a tool
+    without arguments).
+
+    >>> ToolSpec("add", "Add two integers.", {
+    ...     "type": "object",
+    ...     "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+    ...     "required": ["a", "b"],
+    ... }).name
+    'add'
+    """
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            raise InvalidRequestError(
+                f"tool name {self.name!r} is not a valid function name: use 1-64 letters, "
+                "digits, '_', '.' or '-', starting with a letter or '_'"
+            )
+        if not isinstance(self.description, str):
+            raise InvalidRequestError(f"tool {self.name!r}: description must be a string")
+        params = self.parameters
+        if not isinstance(params, Mapping):
+            raise InvalidRequestError(
+                f"tool {self.name!r}: parameters must be a JSON Schema object (a dict), "
+                f"got {type(params).__name__}"
+            )
+        if "type" in params and params["type"] != "object":
+            raise InvalidRequestError(
+                f"tool {self.name!r}: parameters must describe an object "
+                f"(type 'object'), got type {params['type']!r}"
+            )
+        if not isinstance(params.get("properties", {}), Mapping):
+            raise InvalidRequestError(f"tool {self.name!r}: parameters.properties must be a dict")
+        if not isinstance(params, dict):
+            object.__setattr__(self, "parameters", dict(params))
+
+    @classmethod
+    def from_openai(cls, tool: Mapping[str, Any]) -> ToolSpec:
+        """Build a spec from an OpenAI-style tool (what LangChain and LlamaIndex emit).
+
+        Accepts ``{"type": "function", "function": {...}}`` or the inner
+        ``{"name", "description", "parameters"}`` dict.
+
+        >>> ToolSpec.from_openai({"type": "function", "function": {"name": "now"}}).name
+        'now'
+        """
+        fn = tool.get("function", tool)
+        if not isinstance(fn, Mapping) or "name" not in fn:
+            raise InvalidRequestError(f"not an OpenAI-style tool definition: {dict(tool)!r}")
+        return cls(
+            name=fn["name"],
+            description=fn.get("description") or "",
+            parameters=dict(fn.get("parameters") or {}),
+        )
+
+    @property
+    def has_parameters(self) -> bool:
+        """Whether the tool takes any arguments."""
+        return bool(self.parameters.get("properties"))
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model asked for. ``thought_signature`` must be echoed back (native mode)."""
+
+    name: str
+    args: dict[str, Any]
+    id: str
+    thought_signature: str | None = None
+
+
+@dataclass(frozen=True)
+class InvalidToolCall:
+    """A tool call the model attempted but that cannot be run; ``error`` says why.
+
+    ``args`` is the raw JSON text of the arguments, when there were any.
+    """
+
+    name: str | None
+    args: str | None
+    id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The output of running a tool call, sent back to the model."""
+
+    call_id: str
+    name: str
+    content: Any
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    """A model reply split into prose and tool calls.
+
+    ``text`` is the prose outside the tool-call JSON ("" if none), or the whole
+    reply when it holds no tool calls.
+    """
+
+    text: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    invalid_tool_calls: list[InvalidToolCall] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def tool_names(tools: Sequence[ToolSpec] | Collection[str]) -> list[str]:
+    """Names of ``tools``, given as specs or as names; rejects duplicates.
+
+    >>> tool_names(["a", ToolSpec("b")])
+    ['a', 'b']
+    """
+    if isinstance(tools, str):  # a bare string is a Collection[str] too
+        tools = [tools]
+    names = [t.name if isinstance(t, ToolSpec) else t for t in tools]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InvalidRequestError(f"tool {name!r} is defined more than once")
+        seen.add(name)
+    return names
+
+
+def resolve_tool_choice(
+    tool_choice: ToolChoice | bool | Mapping[str, Any] | None,
+    tools: Sequence[ToolSpec] | Collection[str],
+) -> str:
+    """Normalise a tool choice to ``"auto"``, ``"any"``, ``"none"`` or a tool name.
+
+    Also accepts what frameworks pass: ``None`` (auto), ``True`` (any), ``False``
+    (none) and the OpenAI/Anthropic dict forms naming one tool.
+
+    >>> resolve_tool_choice("required", ["add"])
+    'any'
+    >>> resolve_tool_choice({"type": "function", "function": {"name": "add"}}, ["add"])
+    'add'
+    """
+    names = tool_names(tools)
+    choice: Any = tool_choice
+    if choice is None:
+        return "auto"
+    if isinstance(choice, bool):
+        choice = "any" if choice else "none"
+    if isinstance(choice, Mapping):
+        fn = choice.get("function")
+        if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
+            choice = fn["name"]
+        elif isinstance(choice.get("name"), str):
+            choice = choice["name"]
+        elif isinstance(choice.get("type"), str) and choice["type"] != "function":
+            choice = choice["type"]
+        else:
+            raise InvalidRequestError(f"unrecognised tool_choice {dict(choice)!r}")
+    if not isinstance(choice, str):
+        raise InvalidRequestError(f"unrecognised tool_choice {choice!r}")
+    if choice in names:
+        return choice
+    keyword = _KEYWORD_CHOICES.get(choice.lower())
+    if keyword is None:
+        available = ", ".join(names) or "none"
+        raise InvalidRequestError(
+            f"tool_choice names unknown tool {choice!r} (available tools: {available})"
+        )
+    if keyword == "any" and not names:
+        raise InvalidRequestError(f"tool_choice {choice!r} needs at least one tool")
+    return keyword
+
+
+_SUBSCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
+
+
+def compact_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of a JSON Schema without ``title`` and ``$schema`` keywords.
+
+    Pydantic and LlamaIndex put a ``title`` on every node; in a prompt those are
+    tokens that tell the model nothing. Properties that happen to be *named*
+    ``title`` are kept.
+
+    >>> compact_schema({"title": "P", "type": "object",
+    ...                 "properties": {"title": {"title": "Title", "type": "string"}}})
+    {'type': 'object', 'properties': {'title': {'type': 'string'}}}
+    """
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("title", "$schema"):
+            continue
+        if key in _SUBSCHEMA_MAPS and isinstance(value, Mapping):
+            out[key] = {
+                k: compact_schema(v) if isinstance(v, Mapping) else copy.deepcopy(v)
+                for k, v in value.items()
+            }
+        elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
+            out[key] = [compact_schema(v) if isinstance(v, Mapping) else v for v in value]
+        elif key in _SUBSCHEMA_ONE and isinstance(value, Mapping):
+            out[key] = compact_schema(value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def tool_result_text(content: Any) -> str:
+    """Render a tool's output as text: strings as they are, anything else as JSON.
+
+    A list of ``{"type": "text", "text": ...}`` blocks (LangChain's content form)
+    is joined into plain text.
+
+    >>> tool_result_text({"temp": 21})
+    '{"temp": 21}'
+    """
+    if isinstance(content, str):
+        return content
+    if (
+        isinstance(content, list)
+        and content
+        and all(isinstance(b, Mapping) and b.get("type") == "text" for b in content)
+    ):
+        return "\n".join(str(b.get("text", "")) for b in content)
+    return json.dumps(content, ensure_ascii=False, default=str)
+
+
+# --------------------------------------------------------------------------- rendering
+
+_FORMAT = '{"tool_calls": [{"name": "<tool name>", "arguments": { ... }}]}'
+
+
+def render_tool_instruction(
+    tools: Sequence[ToolSpec],
+    tool_choice: ToolChoice | bool | Mapping[str, Any] | None = "auto",
+) -> str:
+    """The system-instruction block that describes ``tools`` and how to call them.
+
+    ``tool_choice``: ``"auto"`` lets the model decide; ``"any"``/``"required"``
+    demands at least one call; a tool name demands a call to that tool (only that
+    tool is listed); ``"none"`` forbids calls and lists no schemas, only explains
+    earlier calls in the history. Returns ``""`` when there is nothing to say.
+
+    >>> print(render_tool_instruction([ToolSpec("now", "Current time.")]))  # doctest: +ELLIPSIS
+    # Tools
+    ...
+    """
+    choice = resolve_tool_choice(tool_choice, tools)
+    if not tools:
+        return ""
+    if choice == "none":
+        return (
+            "# Tools\n\n"
+            "Earlier in this conversation you may have called tools: your calls appear as "
+            'JSON objects with a "tool_calls" list, and their outputs come back in user '
+            "messages marked as tool results. Tool calling is now switched off: do not "
+            'write any "tool_calls" JSON. Answer in plain text, using the tool results '
+            "you already have."
+        )
+    listed = [t for t in tools if t.name == choice] if choice not in ("auto", "any") else tools
+    lines = [
+        "# Tools",
+        "",
+        "You can call the tools (functions) listed below. Each has a name, a description, "
+        "and the JSON Schema of its arguments.",
+        "",
+    ]
+    for tool in listed:
+        lines.append(f"## {tool.name}")
+        if tool.description.strip():
+            lines.append(tool.description.strip())
+        params = compact_schema(tool.parameters) if tool.has_parameters else {}
+        lines.append(f"Arguments schema: {_dumps(params) if params else '(no arguments)'}")
+        lines.append("")
+    lines += [
+        "# How to call tools",
+        "",
+        "To call tools, reply with ONLY this JSON object, with no other text before or after it:",
+        "",
+        _FORMAT,
+        "",
+        '- "name" is the exact tool name; "arguments" is a JSON object that matches the '
+        "tool's arguments schema.",
+        '- To call several tools at once, put one entry per call in the "tool_calls" list.',
+        "- The tool outputs come back to you in a later user message marked as tool "
+        "results, with the call id of each call. Use them to continue.",
+        "",
+    ]
+    if choice == "auto":
+        lines.append(
+            "Call a tool when it helps you answer. When you do not need a tool, answer "
+            'normally in plain text, with no "tool_calls" JSON.'
+        )
+    elif choice == "any":
+        lines.append(
+            "In this reply you MUST call at least one tool: reply with only the "
+            '"tool_calls" JSON object, not a plain-text answer.'
+        )
+    else:
+        lines.append(
+            f'In this reply you MUST call the tool "{choice}": reply with only the '
+            f'"tool_calls" JSON object containing a call to "{choice}", not a plain-text answer.'
+        )
+    return "\n".join(lines)
+
+
+def with_tool_instruction(
+    system_instruction: Mapping[str, Any] | None,
+    tools: Sequence[ToolSpec],
+    tool_choice: ToolChoice | bool | Mapping[str, Any] | None = "auto",
+) -> dict[str, Any] | None:
+    """A NEW Gemini ``system_instruction`` with the tool block after the user's own text.
+
+    The input is never mutated; its parts (a list, or Segmind's single-part dict
+    form) are kept and one text part is appended. Returns the input unchanged
+    (copied) when there is no tool block to add, which is ``None`` when both are
+    empty.
+
+    >>> with_tool_instruction(None, [ToolSpec("now")])["parts"][0]["text"][:7]
+    '# Tools'
+    """
+    block = render_tool_instruction(tools, tool_choice)
+    result = copy.deepcopy(dict(system_instruction)) if system_instruction is not None else None
+    if not block:
+        return result
+    if result is None:
+        return {"parts": [{"text": block}]}
+    parts = result.get("parts")
+    if isinstance(parts, Mapping):
+        parts = [parts]
+    elif not isinstance(parts, list):
+        parts = []
+    result["parts"] = [*parts, {"text": block}]
+    return result
+
+
+def _call_entry(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "arguments": call.args}
+
+
+def tool_calls_turn(calls: Sequence[ToolCall], text: str | None = None) -> dict[str, Any]:
+    """A ``model`` turn showing earlier tool calls in the protocol's JSON form.
+
+    Each entry carries the call ``id`` so the results turn can refer to it; any
+    assistant text that came with the calls goes first.
+
+    >>> tool_calls_turn([ToolCall("now", {}, "call_1")])["parts"][0]["text"]
+    '{"tool_calls": [{"id": "call_1", "name": "now", "arguments": {}}]}'
+    """
+    payload = json.dumps(
+        {"tool_calls": [_call_entry(c) for c in calls]}, ensure_ascii=False, default=str
+    )
+    prose = (text or "").strip()
+    return {"role": "model", "parts": [{"text": f"{prose}\n\n{payload}" if prose else payload}]}
+
+
+def tool_results_turn(results: Sequence[ToolResult]) -> dict[str, Any]:
+    """A ``user`` turn carrying tool outputs, each tagged with its tool name and call id.
+
+    >>> turn = tool_results_turn([ToolResult("call_1", "now", "12:00")])
+    >>> '<tool_result name="now" call_id="call_1">' in turn["parts"][0]["text"]
+    True
+    """
+    if not results:
+        raise InvalidRequestError("tool_results_turn needs at least one tool result")
+    blocks = [
+        "[Tool results] These are the outputs of the tool calls you made, produced by the "
+        "tools, not a message written by the user."
+    ]
+    for r in results:
+        body = tool_result_text(r.content)
+        if r.is_error:
+            blocks.append(
+                f'<tool_result name="{r.name}" call_id="{r.call_id}" error="true">\n'
+                f"The tool failed with this error:\n{body}\n</tool_result>"
+            )
+        else:
+            blocks.append(
+                f'<tool_result name="{r.name}" call_id="{r.call_id}">\n{body}\n</tool_result>'
+            )
+    blocks.append("Use these results to continue: call more tools if needed, or answer.")
+    return {"role": "user", "parts": [{"text": "\n\n".join(blocks)}]}
+
+
+# --------------------------------------------------------------------------- parsing
+
+# Only a "{" followed by a key or "}" can start an object; filtering here spares
+# a failed decode (whose error message costs O(position)) at every stray brace.
+_OPEN = re.compile(r'\[|\{(?=\s*["}])')
+_FENCE_OPEN = re.compile(r"```[\w+-]*[ \t]*\r?\n?[ \t]*\Z")
+_FENCE_CLOSE = re.compile(r"\s*```")  # used with .match(text, pos)
+
+
+def _is_call_entry(value: Any) -> bool:
+    if not isinstance(value, Mapping):
+        return False
+    fn = value.get("function")
+    entry = fn if isinstance(fn, Mapping) and "name" not in value else value
+    return isinstance(entry.get("name"), str) and any(k in entry for k in _ARG_KEYS)
+
+
+def _call_entries(value: Any, known: set[str]) -> list[Any] | None:
+    """The call entries of a decoded JSON value, or None if it is not a tool-call reply."""
+    if isinstance(value, dict):
+        calls = value.get("tool_calls")
+        if isinstance(calls, list):
+            return calls
+        if isinstance(calls, dict):
+            return [calls]
+        # A bare single call is tolerated only for a known tool, so a structured
+        # answer that happens to have "name" and "arguments" keys stays text.
+        if "tool_calls" not in value and _is_call_entry(value) and value.get("name") in known:
+            return [value]
+        return None
+    if isinstance(value, list) and value and all(_is_call_entry(v) for v in value):
+        return value
+    return None
+
+
+def _parse_entry(entry: Any, known: set[str]) -> ToolCall | InvalidToolCall:
+    if not isinstance(entry, Mapping):
+        return InvalidToolCall(None, _dumps(entry), new_call_id(), "call entry is not an object")
+    fn = entry.get("function")
+    if isinstance(fn, Mapping) and "name" not in entry:
+        entry = {**fn, **{k: v for k, v in entry.items() if k == "id"}}
+    raw_id = entry.get("id", entry.get("call_id"))
+    call_id = raw_id if isinstance(raw_id, str) and raw_id else new_call_id()
+    name = entry.get("name")
+    raw_args: Any = next((entry[k] for k in _ARG_KEYS if k in entry), None)
+    args_text = raw_args if isinstance(raw_args, str) else None
+    if raw_args is not None and args_text is None:
+        args_text = _dumps(raw_args)
+    if not isinstance(name, str) or not name:
+        return InvalidToolCall(None, args_text, call_id, "tool call has no tool name")
+    if name not in known:
+        available = ", ".join(sorted(known)) or "none"
+        return InvalidToolCall(
+            name, args_text, call_id, f"unknown tool {name!r} (available tools: {available})"
+        )
+    if raw_args is None or (isinstance(raw_args, str) and not raw_args.strip()):
+        raw_args = {}
+    if isinstance(raw_args, str):
+        try:
+            raw_args = json.loads(raw_args)
+        except json.JSONDecodeError as exc:
+            return InvalidToolCall(
+                name, args_text, call_id, f"arguments are not valid JSON: {exc.msg}"
+            )
+    if not isinstance(raw_args, dict):
+        kind = type(raw_args).__name__ if raw_args is not None else "null"
+        return InvalidToolCall(
+            name, args_text, call_id, f"arguments must be a JSON object, got {kind}"
+        )
+    return ToolCall(name=name, args=raw_args, id=call_id)
+
+
+def parse_tool_reply(text: str, tools: Sequence[ToolSpec] | Collection[str]) -> ParsedReply:
+    """Split a model reply into prose, tool calls and invalid tool calls. Never raises.
+
+    The ``{"tool_calls": [...]}`` object is found bare, in a fenced block, or with
+    prose around it; a top-level list of calls, ``"args"``/``"parameters"`` for
+    ``"arguments"`` and arguments given as a JSON string are tolerated. A reply
+    without such an object (including other JSON) comes back as plain text.
+
+    >>> r = parse_tool_reply('Checking.\\n```json\\n{"tool_calls": [{"name": "now", '
+    ...                      '"arguments": {}}]}\\n```', ["now"])
+    >>> r.text, r.tool_calls[0].name
+    ('Checking.', 'now')
+    """
+    known = set(tool_names(tools))
+    spans: list[tuple[int, int]] = []
+    entries: list[Any] = []
+    for start, end, value in scan_json(text):
+        found = _call_entries(value, known)
+        nested = _is_nested(text, start)
+        if found is not None and (
+            not nested or (isinstance(value, dict) and "tool_calls" in value)
+        ):
+            spans.append(_with_fence(text, start, end))
+            entries.extend(found)
+    if not spans:
+        return ParsedReply(text=text)
+    pieces, last = [], 0
+    for s, e in spans:
+        pieces.append(text[last:s].strip())
+        last = e
+    pieces.append(text[last:].strip())
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for entry in entries:
+        parsed = _parse_entry(entry, known)
+        if isinstance(parsed, ToolCall):
+            calls.append(parsed)
+        else:
+            invalid.append(parsed)
+    return ParsedReply("\n".join(p for p in pieces if p), calls, invalid)
+
+
+def scan_json(text: str) -> Iterator[tuple[int, int, Any]]:
+    """Yield ``(start, end, value)`` for each JSON object or array in ``text``, in order.
+
+    Uses the real JSON decoder, so braces and brackets inside strings cannot
+    confuse it; a value inside another one is not yielded on its own (a
+    ``tool_calls`` object inside other JSON is data, not a call).
+
+    >>> [v for _, _, v in scan_json('see {"a": "}"} and [1] {bad')]
+    [{'a': '}'}, [1]]
+    """
+    pos = 0
+    while (match := _OPEN.search(text, pos)) is not None:
+        start = match.start()
+        try:
+            value, end = _DECODER.raw_decode(text, start)
+        except json.JSONDecodeError:
+            pos = start + 1
+            continue
+        except RecursionError:
+            # Absurdly deep nesting is text; skip that run of brackets at once.
+            pos = start + 1
+            while pos < len(text) and text[pos] == text[start]:
+                pos += 1
+            continue
+        yield start, end, value
+        pos = end
+
+
+def _is_nested(text: str, start: int) -> bool:
+    """Whether the value at ``start`` follows ``"key":``, ``,``, ``[`` or ``{``.
+
+    A list or bare call nested in something else (e.g. inside a truncated
+    ``{"tool_calls": [...]`` object) is not a reply of its own.
+    """
+    before = text[max(0, start - 256) : start].rstrip()
+    if before.endswith((",", "[", "{")):
+        return True
+    return before.endswith(":") and before[:-1].rstrip().endswith('"')
+
+
+def _with_fence(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a JSON span to the Markdown fence around it, if there is one."""
+    opening = _FENCE_OPEN.search(text, max(0, start - 256), start)
+    closing = _FENCE_CLOSE.match(text, end)
+    if opening and closing:
+        return opening.start(), closing.end()
+    return start, end
