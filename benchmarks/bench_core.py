@@ -28,10 +28,10 @@ import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _stub import stub_server  # noqa: E402
+from _stub import stub_server
 
-from segmind_gemini import SegmindGeminiClient  # noqa: E402
-from segmind_gemini.media import inline_part_from_bytes  # noqa: E402
+from segmind_gemini import SegmindGeminiClient
+from segmind_gemini.media import inline_part_from_bytes
 
 REQUEST = {"contents": [{"role": "user", "parts": [{"text": "Say hello in one word."}]}]}
 KEY = "bench-key"
@@ -129,8 +129,12 @@ def bench_big_image(size: int = 12 * 1024 * 1024) -> dict[str, float]:
                         "role": "user",
                         "parts": [
                             {"text": "Describe."},
-                            {"inlineData": {"mimeType": "image/png",
-                                            "data": base64.b64encode(image).decode()}},
+                            {
+                                "inlineData": {
+                                    "mimeType": "image/png",
+                                    "data": base64.b64encode(image).decode(),
+                                }
+                            },
                         ],
                     }
                 ]

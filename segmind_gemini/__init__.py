@@ -60,8 +60,8 @@ __all__ = [
     "SegmindGeminiClient",
     "SegmindHeaders",
     "ToolCall",
-    "Usage",
     "UnprocessableEntityError",
+    "Usage",
     "__version__",
     "get_model_info",
 ]

@@ -37,8 +37,11 @@ def tiny_png(width: int = 32, height: int = 32, rgb: tuple[int, int, int] = (220
     """A solid-colour PNG made with the standard library (for demos and tests)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
         )
 
     row = b"\x00" + bytes(rgb) * width
@@ -172,8 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="ask one question (text, images, files)")
     chat.add_argument("prompt")
     chat.add_argument("--image", action="append", default=[], metavar="PATH")
-    chat.add_argument("--file", action="append", default=[], metavar="PATH",
-                      help="a PDF, audio or video file")
+    chat.add_argument(
+        "--file", action="append", default=[], metavar="PATH", help="a PDF, audio or video file"
+    )
     chat.add_argument("--system", default=None, metavar="TEXT")
     chat.add_argument("--model", default=DEMO_MODEL, metavar="SLUG")
     chat.add_argument("--base-url", default=None)
@@ -182,7 +186,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print the whole result as JSON")
     chat.set_defaults(run=_chat)
 
-    demo = sub.add_parser("demo", help="a short showcase; offline against the emulator without a key")
+    demo = sub.add_parser(
+        "demo", help="a short showcase; offline against the emulator without a key"
+    )
     demo.add_argument("--model", default=DEMO_MODEL, metavar="SLUG")
     demo.add_argument("--base-url", default=None)
     demo.set_defaults(run=_demo)

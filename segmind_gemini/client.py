@@ -343,9 +343,7 @@ class SegmindGeminiClient:
                 raise _job_failed(polled.json, polled.raw.status, job_id)
             if state == "COMPLETED":
                 break
-        fetched = yield from self._with_retries(
-            _Send("GET", response_url, None, remaining()), slug
-        )
+        fetched = yield from self._with_retries(_Send("GET", response_url, None, remaining()), slug)
         envelope = fetched.json if isinstance(fetched.json, Mapping) else {}
         if envelope.get("status") == "FAILED":
             raise _job_failed(envelope, fetched.raw.status, job_id)
@@ -366,7 +364,8 @@ class SegmindGeminiClient:
         """The key goes only to the host it was configured for."""
         if not isinstance(url, str) or not url:
             raise ResponseParseError(
-                f"The queue submit answer has no {name}", body=reply.json,
+                f"The queue submit answer has no {name}",
+                body=reply.json,
                 request_id=reply.raw.headers.get("x-request-id"),
             )
         parts = urlsplit(url)
@@ -402,7 +401,10 @@ class SegmindGeminiClient:
                 else:
                     hint = server_retry_hint(outcome.headers, decoded)
                     error = error_for_status(
-                        outcome.status, decoded, request_id=request_id, model=slug,
+                        outcome.status,
+                        decoded,
+                        request_id=request_id,
+                        model=slug,
                         retry_after=hint,
                     )
                     retryable = outcome.status in RETRY_STATUSES
@@ -414,8 +416,12 @@ class SegmindGeminiClient:
             if wait is None or attempt >= policy.max_retries:
                 _log(send, outcome, f"; giving up: {_why(error)}")
                 raise error
-            _log(send, outcome, f"; retry {attempt + 1}/{policy.max_retries} in {wait:.2f}s "
-                 f"({_why(error)}{'' if hint is None else f', server asked {hint:.1f}s'})")
+            _log(
+                send,
+                outcome,
+                f"; retry {attempt + 1}/{policy.max_retries} in {wait:.2f}s "
+                f"({_why(error)}{'' if hint is None else f', server asked {hint:.1f}s'})",
+            )
             yield _Sleep(wait)
             attempt += 1
 
@@ -434,7 +440,9 @@ def _job_failed(body: Any, status: int | None, job_id: Any) -> QueueJobFailedErr
         err = body["error"]
         message = str(err.get("message") if isinstance(err, Mapping) else err)
     return QueueJobFailedError(
-        f"Queued job {job_id} FAILED: {message}", status_code=status or 422, body=body,
+        f"Queued job {job_id} FAILED: {message}",
+        status_code=status or 422,
+        body=body,
         request_id=str(job_id) if job_id else None,
     )
 

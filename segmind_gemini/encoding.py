@@ -72,23 +72,24 @@ def _cut_blobs(request: Mapping[str, Any], blobs: dict[str, str]) -> Mapping[str
             continue
         new_parts: list[Any] = []
         for part in parts:
-            key = None
-            if isinstance(part, Mapping):
-                key = "inlineData" if "inlineData" in part else (
-                    "inline_data" if "inline_data" in part else None
-                )
-            blob = part.get(key) if key and isinstance(part, Mapping) else None
-            data = blob.get("data") if isinstance(blob, Mapping) else None
-            if isinstance(data, str) and len(data) >= _SPLICE_THRESHOLD:
-                token = f"@@segmind-blob-{uuid.uuid4().hex}@@"
-                blobs[token] = data
-                assert isinstance(part, Mapping) and isinstance(blob, Mapping) and key
-                new_parts.append({**part, key: {**blob, "data": token}})
-                changed = True
-            else:
-                new_parts.append(part)
+            replaced = _cut_part(part, blobs)
+            changed = changed or replaced is not part
+            new_parts.append(replaced)
         new_contents.append({**content, "parts": new_parts} if changed else content)
     return {**request, "contents": new_contents} if changed else request
+
+
+def _cut_part(part: Any, blobs: dict[str, str]) -> Any:
+    if not isinstance(part, Mapping):
+        return part
+    for key in ("inlineData", "inline_data"):
+        blob = part.get(key)
+        data = blob.get("data") if isinstance(blob, Mapping) else None
+        if isinstance(blob, Mapping) and isinstance(data, str) and len(data) >= _SPLICE_THRESHOLD:
+            token = f"@@segmind-blob-{uuid.uuid4().hex}@@"
+            blobs[token] = data
+            return {**part, key: {**blob, "data": token}}
+    return part
 
 
 def encode_json_body(

@@ -5,7 +5,8 @@
 ...     system="Be brief.",
 ...     generation_config=generation_config(temperature=0.2),
 ... )
-{'contents': [...], 'system_instruction': {'parts': [{'text': 'Be brief.'}]}, 'generationConfig': {'temperature': 0.2}}
+{'contents': [...], 'system_instruction': {'parts': [{'text': 'Be brief.'}]},
+ 'generationConfig': {'temperature': 0.2}}
 """
 
 from __future__ import annotations

@@ -175,9 +175,7 @@ class GenerateContentResult:
         return {k: v for k, v in meta.items() if v is not None}
 
 
-def parse_response(
-    body: Any, headers: Mapping[str, str] | None = None
-) -> GenerateContentResult:
+def parse_response(body: Any, headers: Mapping[str, str] | None = None) -> GenerateContentResult:
     """Turn a decoded JSON body into a result.
 
     Raises:
@@ -240,8 +238,7 @@ def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
                     name=str(call.get("name", "")),
                     args=dict(args) if isinstance(args, Mapping) else {},
                     id=str(call.get("id") or new_call_id()),
-                    thought_signature=part.get("thoughtSignature")
-                    or part.get("thought_signature"),
+                    thought_signature=part.get("thoughtSignature") or part.get("thought_signature"),
                 )
             )
         blob = part.get("inlineData") or part.get("inline_data")
@@ -291,9 +288,7 @@ def _parse_openai(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
     message = choice.get("message") or {}
     content = message.get("content")
     if isinstance(content, list):
-        text = "".join(
-            str(c.get("text", "")) for c in content if isinstance(c, Mapping)
-        )
+        text = "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
     else:
         text = str(content or "")
     calls: list[ToolCall] = []

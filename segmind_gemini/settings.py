@@ -55,7 +55,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def resolve_base_url(base_url: str | None) -> str:
-    """Return the base URL given, else ``$SEGMIND_BASE_URL``, else Segmind's; without a trailing ``/``.
+    """The base URL given, else ``$SEGMIND_BASE_URL``, else Segmind's; no trailing ``/``.
 
     Plain ``http://`` is refused except for loopback hosts (the emulator), so a
     typo can never send the API key unencrypted over a network.

@@ -74,9 +74,11 @@ def apply_tools(
         return new
     choice = resolve_tool_choice(tool_choice, tools)
     if check_mode(mode) == "prompt":
-        instruction = with_tool_instruction(new.get("system_instruction"), tools, choice)
-        new.pop("systemInstruction", None)
-        new["system_instruction"] = instruction
+        camel = new.pop("systemInstruction", None)
+        current = new.get("system_instruction") or camel
+        instruction = with_tool_instruction(current, tools, choice)
+        if instruction is not None:
+            new["system_instruction"] = instruction
         return new
     new["tools"] = native_tools_payload(tools)
     config = native_tool_config(choice, tool_names(tools))
@@ -99,6 +101,7 @@ def read_tool_reply(
     names = set(tool_names(tools)) if tools else set()
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
+    available = ", ".join(sorted(names)) or "none"
     for call in result.tool_calls:
         if call.name in names:
             calls.append(call)
@@ -108,7 +111,7 @@ def read_tool_reply(
                     name=call.name or None,
                     args=_json(call.args),
                     id=call.id,
-                    error=f"unknown tool {call.name!r}; available: {', '.join(sorted(names)) or 'none'}",
+                    error=f"unknown tool {call.name!r}; available: {available}",
                 )
             )
     text = result.text

@@ -91,15 +91,18 @@ class SyncTransport:
                 # Streamed piece by piece; an explicit length avoids chunked encoding.
                 content = body.iter_bytes()
                 send_headers["content-length"] = str(body.length)
-        kwargs = {} if timeout is None else {"timeout": self._httpx_timeout(timeout)}
         try:
             resp = self._client.request(
-                method, url, content=content, headers=send_headers, **kwargs
+                method,
+                url,
+                content=content,
+                headers=send_headers,
+                timeout=httpx.USE_CLIENT_DEFAULT
+                if timeout is None
+                else self._httpx_timeout(timeout),
             )
         except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"{method} {url} timed out ({type(exc).__name__})"
-            ) from exc
+            raise APITimeoutError(f"{method} {url} timed out ({type(exc).__name__})") from exc
         except httpx.RemoteProtocolError as exc:
             raise APIConnectionError(
                 f"{method} {url}: the connection broke mid-response ({exc})"
@@ -107,7 +110,9 @@ class SyncTransport:
         except httpx.TransportError as exc:
             raise APIConnectionError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
         return RawResponse(
-            resp.status_code, _lower(resp.headers.items()), resp.content,
+            resp.status_code,
+            _lower(resp.headers.items()),
+            resp.content,
             time.perf_counter() - start,
         )
 
@@ -170,18 +175,27 @@ class AsyncTransport:
             if data is None:
                 data = _aiter(body)
                 send_headers["content-length"] = str(body.length)
-        kwargs = {}
-        if timeout is not None:
-            kwargs["timeout"] = aiohttp.ClientTimeout(
+        per_call = (
+            None
+            if timeout is None
+            else aiohttp.ClientTimeout(
                 total=timeout, sock_connect=min(self._timeouts.connect, timeout)
             )
+        )
         try:
             async with session.request(
-                method, url, data=data, headers=send_headers, allow_redirects=False, **kwargs
+                method,
+                url,
+                data=data,
+                headers=send_headers,
+                allow_redirects=False,
+                timeout=per_call or session.timeout,
             ) as resp:
                 content = await resp.read()
                 return RawResponse(
-                    resp.status, _lower(resp.headers.items()), content,
+                    resp.status,
+                    _lower(resp.headers.items()),
+                    content,
                     time.perf_counter() - start,
                 )
         except asyncio.TimeoutError as exc:

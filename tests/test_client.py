@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -55,8 +54,9 @@ def client(segmind_emulator: SegmindEmulator) -> Any:
     c.close()
 
 
-def test_request_path_headers_and_exact_body(client: SegmindGeminiClient,
-                                             segmind_emulator: SegmindEmulator) -> None:
+def test_request_path_headers_and_exact_body(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_text("scripted answer")
     result = client.generate_content(HELLO)
     assert result.text == "scripted answer"
@@ -68,10 +68,18 @@ def test_request_path_headers_and_exact_body(client: SegmindGeminiClient,
     assert req.json == {"messages": HELLO}
 
 
-def test_segmind_headers_and_usage_surface(client: SegmindGeminiClient,
-                                           segmind_emulator: SegmindEmulator) -> None:
-    segmind_emulator.queue_text("x", usage={"promptTokenCount": 7, "candidatesTokenCount": 2,
-                                            "thoughtsTokenCount": 5, "totalTokenCount": 14})
+def test_segmind_headers_and_usage_surface(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
+    segmind_emulator.queue_text(
+        "x",
+        usage={
+            "promptTokenCount": 7,
+            "candidatesTokenCount": 2,
+            "thoughtsTokenCount": 5,
+            "totalTokenCount": 14,
+        },
+    )
     result = client.generate_content(HELLO)
     assert result.headers.request_id
     assert result.headers.cost == pytest.approx(segmind_emulator.cost_per_call)
@@ -80,14 +88,16 @@ def test_segmind_headers_and_usage_surface(client: SegmindGeminiClient,
     assert (result.usage.input_tokens, result.usage.output_tokens) == (7, 7)
 
 
-def test_model_override_per_call(client: SegmindGeminiClient,
-                                 segmind_emulator: SegmindEmulator) -> None:
+def test_model_override_per_call(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     client.generate_content(HELLO, model="gemini-3-pro")
     assert segmind_emulator.requests[-1].path == "/v1/gemini-3-pro"
 
 
-def test_invalid_request_is_refused_before_sending(client: SegmindGeminiClient,
-                                                   segmind_emulator: SegmindEmulator) -> None:
+def test_invalid_request_is_refused_before_sending(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     with pytest.raises(InvalidRequestError, match=r"contents\[0\].parts is empty"):
         client.generate_content({"contents": [{"role": "user", "parts": []}]})
     assert segmind_emulator.requests == []
@@ -106,8 +116,12 @@ ERRORS = [
 
 @pytest.mark.parametrize(("status", "message", "cls", "fragment"), ERRORS)
 def test_each_status_maps_to_its_error_and_is_not_retried(
-    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator,
-    status: int, message: str, cls: type[SegmindError], fragment: str,
+    client: SegmindGeminiClient,
+    segmind_emulator: SegmindEmulator,
+    status: int,
+    message: str,
+    cls: type[SegmindError],
+    fragment: str,
 ) -> None:
     segmind_emulator.queue_error(status, message)
     with pytest.raises(cls) as info:
@@ -119,8 +133,9 @@ def test_each_status_maps_to_its_error_and_is_not_retried(
     assert len(segmind_emulator.requests) == 1  # never retried
 
 
-def test_retired_model_lists_current_slugs(client: SegmindGeminiClient,
-                                           segmind_emulator: SegmindEmulator) -> None:
+def test_retired_model_lists_current_slugs(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_error(410, "Gone")
     with pytest.raises(ModelRetiredError) as info:
         client.generate_content(HELLO)
@@ -128,10 +143,13 @@ def test_retired_model_lists_current_slugs(client: SegmindGeminiClient,
 
 
 def test_wrong_key_is_401_with_no_key_in_the_error(segmind_emulator: SegmindEmulator) -> None:
-    with SegmindGeminiClient("sk-wrong-secret-999", base_url=segmind_emulator.base_url,
-                             retry_policy=FAST) as c:
-        with pytest.raises(AuthenticationError) as info:
-            c.generate_content(HELLO)
+    with (
+        SegmindGeminiClient(
+            "sk-wrong-secret-999", base_url=segmind_emulator.base_url, retry_policy=FAST
+        ) as c,
+        pytest.raises(AuthenticationError) as info,
+    ):
+        c.generate_content(HELLO)
     assert info.value.status_code == 401
     assert "x-api-key" in info.value.message  # the server's own words
     for text in (str(info.value), repr(info.value), str(info.value.body)):
@@ -139,8 +157,9 @@ def test_wrong_key_is_401_with_no_key_in_the_error(segmind_emulator: SegmindEmul
     assert len(segmind_emulator.requests) == 1
 
 
-def test_500_is_retried_then_raised(client: SegmindGeminiClient,
-                                    segmind_emulator: SegmindEmulator) -> None:
+def test_500_is_retried_then_raised(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     for _ in range(3):
         segmind_emulator.queue_error(500, "Internal error")
     with pytest.raises(InternalServerError, match="bad parameter"):
@@ -149,9 +168,9 @@ def test_500_is_retried_then_raised(client: SegmindGeminiClient,
 
 
 @pytest.mark.parametrize("fault", ["reset", "truncated", "html_502"])
-def test_transient_faults_are_retried_to_success(client: SegmindGeminiClient,
-                                                 segmind_emulator: SegmindEmulator,
-                                                 fault: str) -> None:
+def test_transient_faults_are_retried_to_success(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator, fault: str
+) -> None:
     segmind_emulator.queue_fault(fault).queue_text("after the fault")
     assert client.generate_content(HELLO).text == "after the fault"
     assert len(segmind_emulator.requests) == 2
@@ -159,10 +178,13 @@ def test_transient_faults_are_retried_to_success(client: SegmindGeminiClient,
 
 def test_html_502_message_is_the_page_text_not_markup(segmind_emulator: SegmindEmulator) -> None:
     segmind_emulator.queue_fault("html_502")
-    with SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                             max_retries=0) as c:
-        with pytest.raises(InternalServerError) as info:
-            c.generate_content(HELLO)
+    with (
+        SegmindGeminiClient(
+            segmind_emulator.api_key, base_url=segmind_emulator.base_url, max_retries=0
+        ) as c,
+        pytest.raises(InternalServerError) as info,
+    ):
+        c.generate_content(HELLO)
     assert info.value.status_code == 502
     assert "<" not in info.value.message and info.value.message
 
@@ -170,15 +192,19 @@ def test_html_502_message_is_the_page_text_not_markup(segmind_emulator: SegmindE
 def test_connection_errors_after_retries(segmind_emulator: SegmindEmulator) -> None:
     for _ in range(3):
         segmind_emulator.queue_fault("reset")
-    with SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                             retry_policy=FAST) as c:
-        with pytest.raises(APIConnectionError):
-            c.generate_content(HELLO)
+    with (
+        SegmindGeminiClient(
+            segmind_emulator.api_key, base_url=segmind_emulator.base_url, retry_policy=FAST
+        ) as c,
+        pytest.raises(APIConnectionError),
+    ):
+        c.generate_content(HELLO)
     assert len(segmind_emulator.requests) == 3
 
 
-def test_rate_limit_reset_header_is_honoured(client: SegmindGeminiClient,
-                                             segmind_emulator: SegmindEmulator) -> None:
+def test_rate_limit_reset_header_is_honoured(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_fault("rate_limit", reset_after=0.4).queue_text("ok")
     start = time.monotonic()
     assert client.generate_content(HELLO).text == "ok"
@@ -187,16 +213,18 @@ def test_rate_limit_reset_header_is_honoured(client: SegmindGeminiClient,
     assert waited >= 0.3  # the header's reset time (second resolution allows some slack)
 
 
-def test_retry_after_header_is_honoured(client: SegmindGeminiClient,
-                                        segmind_emulator: SegmindEmulator) -> None:
+def test_retry_after_header_is_honoured(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_error(503, "busy", headers={"Retry-After": "0.3"}).queue_text("ok")
     start = time.monotonic()
     assert client.generate_content(HELLO).text == "ok"
     assert time.monotonic() - start >= 0.3
 
 
-def test_google_retry_info_is_honoured(client: SegmindGeminiClient,
-                                       segmind_emulator: SegmindEmulator) -> None:
+def test_google_retry_info_is_honoured(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_google_error(429, "Quota exceeded", "RESOURCE_EXHAUSTED", "0.3s")
     segmind_emulator.queue_text("ok")
     start = time.monotonic()
@@ -217,8 +245,9 @@ def test_a_hint_beyond_the_cap_raises_at_once_with_retry_after(
     assert len(segmind_emulator.requests) == 1
 
 
-def test_rate_limit_exhausts_retries(client: SegmindGeminiClient,
-                                     segmind_emulator: SegmindEmulator) -> None:
+def test_rate_limit_exhausts_retries(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     for _ in range(3):
         segmind_emulator.queue_fault("rate_limit", reset_after=0.0)
     with pytest.raises(RateLimitError):
@@ -226,8 +255,9 @@ def test_rate_limit_exhausts_retries(client: SegmindGeminiClient,
     assert len(segmind_emulator.requests) == 3
 
 
-def test_blocked_prompt_raises_content_blocked(client: SegmindGeminiClient,
-                                               segmind_emulator: SegmindEmulator) -> None:
+def test_blocked_prompt_raises_content_blocked(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_fault("blocked", reason="PROHIBITED_CONTENT")
     with pytest.raises(ContentBlockedError) as info:
         client.generate_content(HELLO)
@@ -236,8 +266,9 @@ def test_blocked_prompt_raises_content_blocked(client: SegmindGeminiClient,
 
 def test_timeout_raises_api_timeout_error(segmind_emulator: SegmindEmulator) -> None:
     segmind_emulator.queue_fault("slow", delay=1.0)
-    with SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                             timeout=0.3, max_retries=0) as c:
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, timeout=0.3, max_retries=0
+    ) as c:
         start = time.monotonic()
         with pytest.raises(APITimeoutError):
             c.generate_content(HELLO)
@@ -246,15 +277,17 @@ def test_timeout_raises_api_timeout_error(segmind_emulator: SegmindEmulator) -> 
 
 async def test_async_timeout(segmind_emulator: SegmindEmulator) -> None:
     segmind_emulator.queue_fault("slow", delay=1.0)
-    c = SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                            timeout=0.3, max_retries=0)
+    c = SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, timeout=0.3, max_retries=0
+    )
     with pytest.raises(APITimeoutError):
         await c.agenerate_content(HELLO)
     await c.aclose()
 
 
-async def test_async_retries_and_errors(client: SegmindGeminiClient,
-                                        segmind_emulator: SegmindEmulator) -> None:
+async def test_async_retries_and_errors(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_fault("truncated").queue_text("async ok")
     assert (await client.agenerate_content(HELLO)).text == "async ok"
     segmind_emulator.queue_error(401, "Unauthorized")
@@ -263,15 +296,17 @@ async def test_async_retries_and_errors(client: SegmindGeminiClient,
     await client.aclose()
 
 
-def test_successive_asyncio_runs_on_one_client(client: SegmindGeminiClient,
-                                               segmind_emulator: SegmindEmulator) -> None:
+def test_successive_asyncio_runs_on_one_client(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     for i in range(3):
         segmind_emulator.queue_text(f"run {i}")
         assert asyncio.run(client.agenerate_content(HELLO)).text == f"run {i}"
 
 
-async def test_concurrent_async_calls_overlap(client: SegmindGeminiClient,
-                                              segmind_emulator: SegmindEmulator) -> None:
+async def test_concurrent_async_calls_overlap(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     for i in range(50):
         segmind_emulator.queue_text(f"a{i}", delay=0.2)
     start = time.monotonic()
@@ -283,8 +318,9 @@ async def test_concurrent_async_calls_overlap(client: SegmindGeminiClient,
     await client.aclose()
 
 
-def test_queue_mode_submits_polls_and_parses(client: SegmindGeminiClient,
-                                             segmind_emulator: SegmindEmulator) -> None:
+def test_queue_mode_submits_polls_and_parses(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_text("queued answer")
     result = client.generate_content(HELLO, api_mode="queue")
     assert result.text == "queued answer"
@@ -298,14 +334,19 @@ def test_queue_mode_submits_polls_and_parses(client: SegmindGeminiClient,
 
 async def test_queue_mode_async(segmind_emulator: SegmindEmulator) -> None:
     segmind_emulator.queue_text("queued async")
-    c = SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                            api_mode="queue", poll_interval=0.01)
+    c = SegmindGeminiClient(
+        segmind_emulator.api_key,
+        base_url=segmind_emulator.base_url,
+        api_mode="queue",
+        poll_interval=0.01,
+    )
     assert (await c.agenerate_content(HELLO)).text == "queued async"
     await c.aclose()
 
 
-def test_queue_failed_job_raises_with_server_message(client: SegmindGeminiClient,
-                                                     segmind_emulator: SegmindEmulator) -> None:
+def test_queue_failed_job_raises_with_server_message(
+    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+) -> None:
     segmind_emulator.queue_error(422, "Invalid value for temperature")
     with pytest.raises(QueueJobFailedError, match="Invalid value for temperature") as info:
         client.generate_content(HELLO, api_mode="queue")
@@ -314,8 +355,13 @@ def test_queue_failed_job_raises_with_server_message(client: SegmindGeminiClient
 
 def test_queue_mode_honours_the_overall_timeout(segmind_emulator: SegmindEmulator) -> None:
     segmind_emulator.queue_text("late", delay=5.0)
-    with SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                             api_mode="queue", timeout=0.5, poll_interval=0.05) as c:
+    with SegmindGeminiClient(
+        segmind_emulator.api_key,
+        base_url=segmind_emulator.base_url,
+        api_mode="queue",
+        timeout=0.5,
+        poll_interval=0.05,
+    ) as c:
         start = time.monotonic()
         with pytest.raises(APITimeoutError, match="did not finish"):
             c.generate_content(HELLO)
@@ -324,8 +370,13 @@ def test_queue_mode_honours_the_overall_timeout(segmind_emulator: SegmindEmulato
 
 def test_polling_backs_off(segmind_emulator: SegmindEmulator) -> None:
     segmind_emulator.queue_text("slow job", delay=1.0)
-    with SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                             api_mode="queue", poll_interval=0.02, max_poll_interval=0.5) as c:
+    with SegmindGeminiClient(
+        segmind_emulator.api_key,
+        base_url=segmind_emulator.base_url,
+        api_mode="queue",
+        poll_interval=0.02,
+        max_poll_interval=0.5,
+    ) as c:
         assert c.generate_content(HELLO).text == "slow job"
     polls = [r for r in segmind_emulator.requests if r.path.endswith("/status")]
     # A fixed 20 ms poll would make ~50 calls in one second; backing off makes far fewer.
@@ -339,8 +390,9 @@ def test_debug_log_has_one_line_per_attempt_and_no_secrets(
     caplog.set_level(logging.DEBUG, logger="segmind_gemini")
     image = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgoAAAANSUhEUgAAAAE="}}
     request = {"contents": [{"role": "user", "parts": [{"text": "hi"}, image]}]}
-    with SegmindGeminiClient(segmind_emulator.api_key, base_url=segmind_emulator.base_url,
-                             retry_policy=FAST) as c:
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, retry_policy=FAST
+    ) as c:
         c.generate_content(request)
     lines = [r.getMessage() for r in caplog.records if r.name == "segmind_gemini"]
     assert len(lines) == 2
@@ -353,8 +405,9 @@ def test_debug_log_has_one_line_per_attempt_and_no_secrets(
 
 def test_seeded_fault_soak_recovers_every_call() -> None:
     with SegmindEmulator(fault_rate=0.25, seed=11) as emu:
-        policy = RetryPolicy(max_retries=8, initial_backoff=0.005, max_backoff=0.02,
-                             max_server_wait=2.0)
+        policy = RetryPolicy(
+            max_retries=8, initial_backoff=0.005, max_backoff=0.02, max_server_wait=2.0
+        )
         with SegmindGeminiClient(emu.api_key, base_url=emu.base_url, retry_policy=policy) as c:
             texts = [c.generate_content(HELLO).text for _ in range(20)]
         assert all(t.startswith("emulated reply") for t in texts)

@@ -25,8 +25,13 @@ from segmind_gemini.settings import resolve_api_key, resolve_base_url
 def test_generation_config_holds_only_given_settings() -> None:
     assert generation_config() == {}
     assert generation_config(
-        temperature=0.0, max_output_tokens=64, top_p=0.9, top_k=40, stop_sequences=["END"],
-        thinking_budget=0, include_thoughts=True,
+        temperature=0.0,
+        max_output_tokens=64,
+        top_p=0.9,
+        top_k=40,
+        stop_sequences=["END"],
+        thinking_budget=0,
+        include_thoughts=True,
     ) == {
         "temperature": 0.0,
         "maxOutputTokens": 64,
@@ -90,8 +95,13 @@ def test_encode_large_blob_is_spliced_and_equivalent() -> None:
     data = "QUJD" * 200_000  # 800 KB of base64
     req = {
         "contents": [
-            {"role": "user", "parts": [{"text": "what?"}, {"inlineData": {"mimeType": "image/png",
-                                                                         "data": data}}]}
+            {
+                "role": "user",
+                "parts": [
+                    {"text": "what?"},
+                    {"inlineData": {"mimeType": "image/png", "data": data}},
+                ],
+            }
         ]
     }
     before = copy.deepcopy(req)
@@ -104,8 +114,11 @@ def test_encode_large_blob_is_spliced_and_equivalent() -> None:
 
 def test_encode_refuses_requests_over_20_mib() -> None:
     data = "A" * (21 * 1024 * 1024)
-    req = {"contents": [{"role": "user", "parts": [{"inlineData": {"mimeType": "image/png",
-                                                                    "data": data}}]}]}
+    req = {
+        "contents": [
+            {"role": "user", "parts": [{"inlineData": {"mimeType": "image/png", "data": data}}]}
+        ]
+    }
     with pytest.raises(InvalidRequestError, match="at most 20 MiB"):
         encode_json_body(req)
 
@@ -161,8 +174,15 @@ def test_retry_hints_from_every_source() -> None:
     assert server_retry_hint({"retry-after": "3"}, None, now) == 3.0
     reset = (now + timedelta(seconds=12)).isoformat().replace("+00:00", "Z")
     assert server_retry_hint({"x-rate-limit-reset-at-utc": reset}, None, now) == pytest.approx(12)
-    google = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "34.4s"}]}}
+    google = {
+        "error": {
+            "code": 429,
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "34.4s"}
+            ],
+        }
+    }
     assert server_retry_hint({}, google, now) == pytest.approx(34.4)
     assert server_retry_hint({}, {"error": "x"}, now) is None
     http_date = "Wed, 01 Jan 2026 00:00:05 GMT"

@@ -138,8 +138,11 @@ def test_safety_stop_keeps_finish_message() -> None:
                 "finishReason": "SAFETY",
                 "finishMessage": "Response blocked",
                 "safetyRatings": [
-                    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH",
-                     "blocked": True}
+                    {
+                        "category": "HARM_CATEGORY_DANGEROUS_CONTENT",
+                        "probability": "HIGH",
+                        "blocked": True,
+                    }
                 ],
             }
         ]
