@@ -31,7 +31,8 @@ from .errors import (
 from .registry import CURRENT_MODELS, ModelInfo, get_model_info
 from .response import GenerateContentResult, SegmindHeaders, Usage
 from .retries import RetryPolicy
-from .tools import ToolCall
+from .structured import StructuredOutputError
+from .tools import InvalidToolCall, ToolCall, ToolResult, ToolSpec
 
 __all__ = [
     "CURRENT_MODELS",
@@ -47,6 +48,7 @@ __all__ = [
     "InternalServerError",
     "InvalidContentTypeError",
     "InvalidRequestError",
+    "InvalidToolCall",
     "MediaError",
     "ModelInfo",
     "ModelRetiredError",
@@ -59,7 +61,10 @@ __all__ = [
     "SegmindError",
     "SegmindGeminiClient",
     "SegmindHeaders",
+    "StructuredOutputError",
     "ToolCall",
+    "ToolResult",
+    "ToolSpec",
     "UnprocessableEntityError",
     "Usage",
     "__version__",
