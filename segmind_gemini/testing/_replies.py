@@ -1,0 +1,514 @@
+"""Request validation and reply bodies for the Segmind emulator (no server code here).
+
+Everything in this module is pure: it turns request bytes into a :class:`RequestSummary`
+(or a :class:`RequestInvalid` naming the problem) and builds the answers the emulator
+sends. Keeping it free of aiohttp lets the rules be read and tested on their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "SUPPORTED_MIME_TYPES",
+    "Fault",
+    "Outcome",
+    "ReplyContext",
+    "RequestInvalid",
+    "RequestSummary",
+    "Scripted",
+    "describe",
+    "parse_request",
+]
+
+#: MIME types Gemini accepts for ``inlineData`` (no image/jpg, no GIF).
+SUPPORTED_MIME_TYPES: frozenset[str] = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "application/pdf",
+        "audio/wav",
+        "audio/mp3",
+        "audio/mpeg",
+        "audio/aiff",
+        "audio/aac",
+        "audio/ogg",
+        "audio/flac",
+        "video/mp4",
+        "video/mpeg",
+        "video/mov",
+        "video/quicktime",
+        "video/avi",
+        "video/x-flv",
+        "video/mpg",
+        "video/webm",
+        "video/wmv",
+        "video/3gpp",
+        "text/plain",
+    }
+)
+
+#: Gemini refuses whole requests above this size for inline media.
+MAX_REQUEST_BYTES = 20 * 1024 * 1024
+
+#: Flat token estimate per media part (Gemini bills a small image as 258 tokens).
+MEDIA_TOKENS = 258
+
+_PART_KEYS = (
+    "text",
+    "inlineData",
+    "inline_data",
+    "functionCall",
+    "function_call",
+    "functionResponse",
+    "function_response",
+    "fileData",
+    "file_data",
+)
+
+_SAFETY_RATINGS: list[dict[str, str]] = [
+    {"category": category, "probability": "NEGLIGIBLE"}
+    for category in (
+        "HARM_CATEGORY_HATE_SPEECH",
+        "HARM_CATEGORY_DANGEROUS_CONTENT",
+        "HARM_CATEGORY_HARASSMENT",
+        "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+    )
+]
+
+
+class Fault(str, enum.Enum):
+    """Fault kinds for :meth:`SegmindEmulator.queue_fault`.
+
+    ``RESET``: close the TCP connection with a reset, no answer. ``TRUNCATED``: headers
+    promise more bytes than are sent, then the connection closes. ``HTML_502``: a proxy's
+    HTML error page. ``SLOW``: the default answer after ``delay`` seconds (default 1.0).
+    ``RATE_LIMIT``: 429 with ``x-rate-limit-reset-at-utc`` ``reset_after`` seconds ahead
+    (default 1.0) and no ``Retry-After``. ``BLOCKED``: 200 with no candidates and
+    ``promptFeedback.blockReason`` = ``reason`` (default ``"SAFETY"``).
+    """
+
+    RESET = "reset"
+    TRUNCATED = "truncated"
+    HTML_502 = "html_502"
+    SLOW = "slow"
+    RATE_LIMIT = "rate_limit"
+    BLOCKED = "blocked"
+
+
+#: Faults drawn at random when ``fault_rate`` > 0 and nothing is queued.
+RANDOM_FAULTS: tuple[Fault, ...] = (Fault.RESET, Fault.TRUNCATED, Fault.HTML_502, Fault.RATE_LIMIT)
+
+
+class RequestInvalid(Exception):
+    """The request body breaks a Segmind or Gemini rule; ``str()`` says which and where."""
+
+
+@dataclass
+class RequestSummary:
+    """What a valid request contained, for the default reply and the token estimate."""
+
+    text_parts: int = 0
+    text_chars: int = 0
+    media: list[tuple[str, int]] = field(default_factory=list)
+    file_parts: int = 0
+    function_calls: int = 0
+    function_responses: int = 0
+    other_chars: int = 0
+    system_chars: int | None = None
+    tool_names: list[str] = field(default_factory=list)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Deterministic estimate: ceil(chars / 4) for text, 258 per media or file part."""
+        chars = self.text_chars + self.other_chars + (self.system_chars or 0)
+        return math.ceil(chars / 4) + MEDIA_TOKENS * (len(self.media) + self.file_parts)
+
+
+def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
+    return obj[camel] if camel in obj else obj.get(snake)
+
+
+def _decode_base64(data: str) -> bytes:
+    # Google's JSON mapping of bytes accepts standard and URL-safe alphabets, padded or not.
+    padded = data + "=" * (-len(data) % 4)
+    try:
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
+
+
+def _check_part(part: Any, where: str, summary: RequestSummary, *, system: bool) -> None:
+    if not isinstance(part, dict):
+        raise RequestInvalid(f"{where} must be an object, got {type(part).__name__}")
+    if not any(key in part for key in _PART_KEYS):
+        raise RequestInvalid(
+            f"{where} has none of text, inlineData, functionCall, functionResponse, fileData "
+            "(snake_case names are accepted too)"
+        )
+    if "text" in part:
+        text = part["text"]
+        if not isinstance(text, str):
+            raise RequestInvalid(f"{where}.text must be a string, got {type(text).__name__}")
+        if system:
+            summary.system_chars = (summary.system_chars or 0) + len(text)
+        else:
+            summary.text_parts += 1
+            summary.text_chars += len(text)
+    inline = _get(part, "inlineData", "inline_data")
+    if inline is not None:
+        _check_inline(inline, f"{where}.inlineData", summary)
+    file_data = _get(part, "fileData", "file_data")
+    if file_data is not None:
+        if not isinstance(file_data, dict) or not _get(file_data, "fileUri", "file_uri"):
+            raise RequestInvalid(f"{where}.fileData must be an object with a fileUri")
+        summary.file_parts += 1
+    call = _get(part, "functionCall", "function_call")
+    if call is not None:
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise RequestInvalid(f"{where}.functionCall must be an object with a string name")
+        summary.function_calls += 1
+        summary.other_chars += len(json.dumps(call))
+    result = _get(part, "functionResponse", "function_response")
+    if result is not None:
+        if not isinstance(result, dict) or not isinstance(result.get("name"), str):
+            raise RequestInvalid(f"{where}.functionResponse must be an object with a string name")
+        summary.function_responses += 1
+        summary.other_chars += len(json.dumps(result))
+
+
+def _check_inline(inline: Any, where: str, summary: RequestSummary) -> None:
+    if not isinstance(inline, dict):
+        raise RequestInvalid(f"{where} must be an object with mimeType and data")
+    mime = _get(inline, "mimeType", "mime_type")
+    if not isinstance(mime, str) or not mime:
+        raise RequestInvalid(f"{where}.mimeType is missing")
+    if mime.split(";")[0].strip().lower() not in SUPPORTED_MIME_TYPES:
+        raise RequestInvalid(
+            f"{where}.mimeType {mime!r} is not supported by Gemini; supported types: "
+            + ", ".join(sorted(SUPPORTED_MIME_TYPES))
+        )
+    data = inline.get("data")
+    if not isinstance(data, str):
+        raise RequestInvalid(f"{where}.data must be a base64 string")
+    try:
+        raw = _decode_base64(data)
+    except (binascii.Error, ValueError):
+        raise RequestInvalid(f"{where}.data is not valid base64") from None
+    summary.media.append((mime, len(raw)))
+
+
+def _check_parts(parts: Any, where: str, summary: RequestSummary, *, system: bool) -> None:
+    if parts is None:
+        raise RequestInvalid(f"{where} is missing")
+    if system and isinstance(parts, dict):
+        # Segmind documents system_instruction.parts as a single object.
+        parts = [parts]
+    if not isinstance(parts, list):
+        raise RequestInvalid(f"{where} must be a list of parts")
+    if not parts:
+        raise RequestInvalid(f"{where} is empty")
+    for index, part in enumerate(parts):
+        _check_part(part, f"{where}[{index}]", summary, system=system)
+
+
+def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
+    """Validate a Segmind request body; return it parsed with a summary of its parts.
+
+    Raises:
+        RequestInvalid: with a message that names the problem and its place, for example
+            ``messages.contents[2].parts is empty``.
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RequestInvalid(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or "messages" not in data:
+        raise RequestInvalid(
+            'request body must be a JSON object with a "messages" field holding the Gemini request'
+        )
+    messages = data["messages"]
+    if not isinstance(messages, dict):
+        raise RequestInvalid("messages must be an object (a Gemini generateContent request)")
+    summary = RequestSummary()
+    contents = messages.get("contents")
+    if not isinstance(contents, list) or not contents:
+        raise RequestInvalid("messages.contents must be a non-empty list")
+    for index, content in enumerate(contents):
+        where = f"messages.contents[{index}]"
+        if not isinstance(content, dict):
+            raise RequestInvalid(f"{where} must be an object with role and parts")
+        role = content.get("role", "user")
+        if role not in ("user", "model"):
+            raise RequestInvalid(f'{where}.role is {role!r}; Gemini accepts only "user" or "model"')
+        _check_parts(content.get("parts"), f"{where}.parts", summary, system=False)
+    system = _get(messages, "systemInstruction", "system_instruction")
+    if system is not None:
+        if not isinstance(system, dict):
+            raise RequestInvalid("messages.system_instruction must be an object with parts")
+        _check_parts(system.get("parts"), "messages.system_instruction.parts", summary, system=True)
+    config = _get(messages, "generationConfig", "generation_config")
+    if config is not None and not isinstance(config, dict):
+        raise RequestInvalid("messages.generationConfig must be an object")
+    tools = messages.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise RequestInvalid("messages.tools must be a list")
+        for index, tool in enumerate(tools):
+            decls = (
+                _get(tool, "functionDeclarations", "function_declarations")
+                if isinstance(tool, dict)
+                else None
+            )
+            for decl in decls or []:
+                if not isinstance(decl, dict) or not isinstance(decl.get("name"), str):
+                    raise RequestInvalid(
+                        f"messages.tools[{index}].functionDeclarations needs a name on each entry"
+                    )
+                summary.tool_names.append(decl["name"])
+    return data, summary
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _size(num_bytes: int) -> str:
+    if num_bytes < 1024:
+        return f"{num_bytes} B"
+    if num_bytes < 1024 * 1024:
+        return f"{num_bytes / 1024:.1f} KB"
+    return f"{num_bytes / (1024 * 1024):.1f} MB"
+
+
+def describe(summary: RequestSummary) -> str:
+    """The default reply text; the wording is stable and tests may match it exactly.
+
+    Format: ``emulated reply: <items>[; system instruction of <n> chars][; tools declared:
+    <a>, <b>]``. Items, joined by ``", "``: ``<n> text part(s)`` when there are any, then
+    each inline media part in request order as ``1 <mime> part of <size>`` (size of the
+    decoded bytes: ``512 B``, ``2.1 KB``, ``3.4 MB``; 1 KB = 1024 B), then ``<n> fileData
+    part(s)``, ``<n> functionCall part(s)``, ``<n> functionResponse part(s)`` when non-zero.
+    Counts cover all contents. Example: ``emulated reply: 1 text part, 1 image/png part of
+    2.1 KB``.
+    """
+    items: list[str] = []
+    if summary.text_parts:
+        items.append(_plural(summary.text_parts, "text part"))
+    items.extend(f"1 {mime} part of {_size(size)}" for mime, size in summary.media)
+    for count, noun in (
+        (summary.file_parts, "fileData part"),
+        (summary.function_calls, "functionCall part"),
+        (summary.function_responses, "functionResponse part"),
+    ):
+        if count:
+            items.append(_plural(count, noun))
+    text = "emulated reply: " + ", ".join(items)
+    if summary.system_chars is not None:
+        text += f"; system instruction of {summary.system_chars} chars"
+    if summary.tool_names:
+        text += "; tools declared: " + ", ".join(summary.tool_names)
+    return text
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What a scripted reply may depend on: the request, the model slug and a response id."""
+
+    summary: RequestSummary
+    slug: str
+    response_id: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An HTTP answer: status, body bytes and extra headers (Segmind headers come later)."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def error_message(self) -> str:
+        """The message a FAILED queue job reports for this answer."""
+        try:
+            data = json.loads(self.body)
+        except (UnicodeDecodeError, ValueError):
+            return self.body.decode("utf-8", "replace")[:500] or f"HTTP {self.status}"
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+        return json.dumps(data)[:500]
+
+
+Action = Literal["answer", "reset", "truncated"]
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One queued outcome.
+
+    ``exchange`` marks gateway-level faults: on the v2 queue they hit the submit call
+    itself instead of becoming the job's result.
+    """
+
+    label: str
+    build: Callable[[ReplyContext], Outcome]
+    delay: float = 0.0
+    action: Action = "answer"
+    exchange: bool = False
+
+
+def json_outcome(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Outcome:
+    return Outcome(status, json.dumps(body).encode(), dict(headers or {}))
+
+
+def _tokens(text: str) -> int:
+    return math.ceil(len(text) / 4)
+
+
+def gemini_body(
+    ctx: ReplyContext,
+    parts: Sequence[Mapping[str, Any]],
+    *,
+    finish_reason: str = "STOP",
+    usage: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A Gemini generateContent response holding ``parts`` in one candidate."""
+    if usage is None:
+        answer = thoughts = 0
+        for part in parts:
+            text = part.get("text")
+            if isinstance(text, str):
+                if part.get("thought"):
+                    thoughts += _tokens(text)
+                else:
+                    answer += _tokens(text)
+            elif "functionCall" in part:
+                answer += _tokens(json.dumps(part["functionCall"]))
+        prompt = ctx.summary.prompt_tokens
+        computed: dict[str, Any] = {"promptTokenCount": prompt, "candidatesTokenCount": answer}
+        if thoughts:
+            computed["thoughtsTokenCount"] = thoughts
+        computed["totalTokenCount"] = prompt + answer + thoughts
+        usage = computed
+    return {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": [dict(part) for part in parts]},
+                "finishReason": finish_reason,
+                "index": 0,
+                "safetyRatings": [dict(rating) for rating in _SAFETY_RATINGS],
+            }
+        ],
+        "usageMetadata": dict(usage),
+        "modelVersion": ctx.slug,
+        "responseId": ctx.response_id,
+    }
+
+
+def default_outcome(ctx: ReplyContext) -> Outcome:
+    """The deterministic answer sent when nothing is queued."""
+    return json_outcome(gemini_body(ctx, [{"text": describe(ctx.summary)}]))
+
+
+def blocked_outcome(ctx: ReplyContext, reason: str) -> Outcome:
+    prompt = ctx.summary.prompt_tokens
+    return json_outcome(
+        {
+            "promptFeedback": {
+                "blockReason": reason,
+                "safetyRatings": [dict(rating) for rating in _SAFETY_RATINGS],
+            },
+            "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
+            "modelVersion": ctx.slug,
+            "responseId": ctx.response_id,
+        }
+    )
+
+
+_HTML_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+HTML_405 = (
+    b"<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n"
+    b"<center><h1>405 Not Allowed</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+def _rate_limited(reset_after: float, message: str) -> Outcome:
+    reset_at = datetime.now(timezone.utc) + timedelta(seconds=reset_after)
+    return json_outcome(
+        {"error": message},
+        status=429,
+        headers={"x-rate-limit-reset-at-utc": reset_at.isoformat(timespec="milliseconds")},
+    )
+
+
+_FAULT_OPTIONS: dict[Fault, frozenset[str]] = {
+    Fault.RESET: frozenset({"delay"}),
+    Fault.TRUNCATED: frozenset({"delay"}),
+    Fault.HTML_502: frozenset({"delay"}),
+    Fault.SLOW: frozenset({"delay"}),
+    Fault.RATE_LIMIT: frozenset({"delay", "reset_after", "message"}),
+    Fault.BLOCKED: frozenset({"delay", "reason"}),
+}
+
+
+def fault_script(kind: Fault | str, options: Mapping[str, Any]) -> Scripted:
+    """Build the queued item for a fault; unknown kinds or options raise ``ValueError``."""
+    try:
+        fault = Fault(kind)
+    except ValueError:
+        known = ", ".join(f.value for f in Fault)
+        raise ValueError(f"unknown fault kind {kind!r}; known kinds: {known}") from None
+    unknown = set(options) - _FAULT_OPTIONS[fault]
+    if unknown:
+        allowed = ", ".join(sorted(_FAULT_OPTIONS[fault]))
+        raise ValueError(f"fault {fault.value!r} takes only {allowed}; got {sorted(unknown)}")
+    delay = float(options.get("delay", 1.0 if fault is Fault.SLOW else 0.0))
+    label = f"fault:{fault.value}"
+    if fault is Fault.RESET:
+        return Scripted(label, default_outcome, delay, action="reset", exchange=True)
+    if fault is Fault.TRUNCATED:
+        return Scripted(label, default_outcome, delay, action="truncated", exchange=True)
+    if fault is Fault.HTML_502:
+        page = Outcome(502, _HTML_502, content_type="text/html")
+        return Scripted(label, lambda ctx: page, delay, exchange=True)
+    if fault is Fault.SLOW:
+        return Scripted(label, default_outcome, delay)
+    if fault is Fault.RATE_LIMIT:
+        reset_after = float(options.get("reset_after", 1.0))
+        message = str(
+            options.get(
+                "message",
+                "Rate limit exceeded: too many requests; retry after x-rate-limit-reset-at-utc",
+            )
+        )
+        return Scripted(
+            label, lambda ctx: _rate_limited(reset_after, message), delay, exchange=True
+        )
+    reason = str(options.get("reason", "SAFETY"))
+    return Scripted(label, lambda ctx: blocked_outcome(ctx, reason), delay)

@@ -1,0 +1,798 @@
+"""A local HTTP emulator of the Segmind API, for tests and offline demos.
+
+:class:`SegmindEmulator` runs an ``aiohttp.web`` server on 127.0.0.1 in a background
+thread with its own event loop, so both sync and async code can call it. It is a stand-in
+for the HTTP service, not a model: its default answers say they are emulated, and any
+other answer is one a test scripted.
+
+>>> with SegmindEmulator() as emu:
+...     emu.queue_text("Paris")
+...     client = SegmindGeminiClient(emu.api_key, base_url=emu.base_url)
+...     assert client.generate_content(request).text == "Paris"
+...     assert emu.requests[0].messages["contents"][0]["role"] == "user"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import json
+import random
+import secrets
+import signal
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import FrameType, TracebackType
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from segmind_gemini.testing._replies import (
+    HTML_405,
+    MAX_REQUEST_BYTES,
+    RANDOM_FAULTS,
+    Fault,
+    Outcome,
+    ReplyContext,
+    RequestInvalid,
+    Scripted,
+    default_outcome,
+    fault_script,
+    gemini_body,
+    json_outcome,
+    parse_request,
+)
+
+__all__ = ["DEFAULT_API_KEY", "RecordedRequest", "SegmindEmulator", "run_forever"]
+
+#: The key the emulator accepts unless told otherwise.
+DEFAULT_API_KEY = "emulator-key"
+
+_UNAUTHORIZED = (
+    "Unauthorized: provide a valid API key in the x-api-key header "
+    "or as Authorization: Bearer <key>"
+)
+# aiohttp refuses bigger bodies itself (413); up to here the emulator answers like Gemini.
+_CLIENT_MAX_SIZE = 64 * 1024 * 1024
+_DEFAULT = Scripted("default", default_outcome)
+
+
+@dataclass(frozen=True, repr=False)
+class RecordedRequest:
+    """One HTTP request the emulator received, whatever its route or outcome.
+
+    ``headers`` has lower-case names (use :meth:`header` for any spelling); ``json`` is the
+    parsed body or ``None``; ``model`` is the slug of a ``/v1/{slug}`` or ``/v2/{slug}``
+    call, else ``None``.
+    """
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    json: Any | None
+    model: str | None
+    query: dict[str, str] = field(default_factory=dict)
+    received_at: float = 0.0
+
+    def __repr__(self) -> str:
+        # Headers stay out of the repr: they hold whatever key the client sent.
+        where = f" model={self.model!r}" if self.model else ""
+        return f"RecordedRequest({self.method} {self.path}{where}, {len(self.body)} bytes)"
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """A header's value, looked up case-insensitively."""
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def messages(self) -> Any | None:
+        """The Gemini request inside the body (its ``messages`` field), if any."""
+        return self.json.get("messages") if isinstance(self.json, dict) else None
+
+
+@dataclass
+class _Job:
+    outcome: Outcome
+    delay: float
+    submitted: float
+    polls: int = 0
+    completed_after: float | None = None
+    charged: bool = False
+
+
+def _money(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+class SegmindEmulator:
+    """A real HTTP server on loopback that speaks the Segmind API (v1 and v2 queue).
+
+    Routes: ``POST /v1/{slug}``; ``POST /v2/{slug}`` (queue submit); ``GET
+    /v2/requests/{id}/status``; ``GET /v2/requests/{id}``. Every route checks the key
+    (``x-api-key`` or ``Authorization: Bearer``), POSTs must be JSON (else 406 "Invalid
+    content type"), and model calls are validated like Gemini does (400 naming the
+    problem and where). Every answer carries ``x-request-id``, ``x-cost``,
+    ``x-remaining-credits`` and ``x-generation-time``. Only 2xx model answers are billed
+    (``cost_per_call``); once ``credits`` fall below the cost, calls get 406
+    "Insufficient credits". A v2 job is billed when its result is first fetched.
+
+    Scripting: the ``queue_*`` methods append to one FIFO shared by v1 calls and v2
+    submits, and return ``self`` so calls chain. Requests that fail auth or validation
+    do not consume queued items. With nothing queued, a request gets (with probability
+    ``fault_rate``, drawn from ``random.Random(seed)``) one of the faults reset,
+    truncated, html_502 or rate_limit, else the default answer described in
+    :func:`segmind_gemini.testing._replies.describe`. On v2, gateway-level faults
+    (reset, truncated, html_502, rate_limit) hit the submit call; any other non-2xx
+    scripted answer makes the job FAILED (HTTP 422 on poll) and a ``delay`` keeps the
+    job PROCESSING at least that long.
+
+    Args:
+        api_key: the key clients must send.
+        host, port: where to listen; port 0 picks a free port.
+        seed: seeds the random fault draws.
+        fault_rate: probability (0..1) of a random fault when nothing is queued.
+        queue_polls: how many v2 polls answer QUEUED/PROCESSING before COMPLETED.
+        cost_per_call: the ``x-cost`` of a billed answer.
+        credits: the starting balance shown in ``x-remaining-credits``.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = None,
+        fault_rate: float = 0.0,
+        queue_polls: int = 2,
+        cost_per_call: float = 0.0012,
+        credits: float = 10.0,
+    ) -> None:
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ValueError(f"fault_rate must be between 0 and 1, got {fault_rate}")
+        if queue_polls < 0:
+            raise ValueError(f"queue_polls must be >= 0, got {queue_polls}")
+        self._api_key = api_key
+        self._host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self._seed = seed
+        self.fault_rate = fault_rate
+        self.queue_polls = queue_polls
+        self.cost_per_call = cost_per_call
+        self._initial_credits = credits
+        self._credits = credits
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._queue: collections.deque[Scripted] = collections.deque()
+        self._records: list[RecordedRequest] = []
+        self._jobs: dict[str, _Job] = {}
+        self._response_ids = itertools.count(1)
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self._lifecycle = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> SegmindEmulator:
+        """Start serving in a background thread (no-op if running); returns ``self``.
+
+        Raises:
+            OSError: the address could not be bound (for example the port is taken).
+        """
+        with self._lifecycle:
+            if self._thread is not None:
+                return self
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            errors: list[BaseException] = []
+            thread = threading.Thread(
+                target=self._serve, args=(loop, ready, errors), name="segmind-emulator", daemon=True
+            )
+            thread.start()
+            ready.wait()
+            if errors:
+                thread.join()
+                raise errors[0]
+            self._loop, self._thread = loop, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice or before ``start``."""
+        with self._lifecycle:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+            if loop is None or thread is None:
+                return
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+
+    def __enter__(self) -> SegmindEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.origin if self._port is not None else "not started"
+        return f"SegmindEmulator({where}, pending={self.pending})"
+
+    def _serve(
+        self, loop: asyncio.AbstractEventLoop, ready: threading.Event, errors: list[BaseException]
+    ) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            runner = loop.run_until_complete(self._open())
+        except BaseException as exc:
+            errors.append(exc)
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(runner.cleanup())
+            # Handlers still sleeping on a scripted delay must not outlive the loop.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _open(self) -> web.AppRunner:
+        app = web.Application(middlewares=[self._middleware], client_max_size=_CLIENT_MAX_SIZE)
+        app.router.add_route("*", "/v1/{slug}", self._handle_v1)
+        app.router.add_route("*", "/v2/requests/{id}/status", self._handle_status)
+        app.router.add_route("*", "/v2/requests/{id}", self._handle_result)
+        app.router.add_route("*", "/v2/{slug}", self._handle_submit)
+        # Short shutdown: a test stopping the emulator must not wait on a scripted delay.
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=0.2, handler_cancellation=True
+        )
+        await runner.setup()
+        # A big backlog so bursts of hundreds of concurrent connects are not refused.
+        site = web.TCPSite(runner, self._host, self._requested_port, backlog=2048)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._port = int(runner.addresses[0][1])
+        return runner
+
+    # -- addresses and state ---------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port (known once started)."""
+        if self._port is None:
+            raise RuntimeError("the emulator is not started; call start() or use `with`")
+        return self._port
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``: where the v2 routes live."""
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Same as :attr:`origin`."""
+        return self.origin
+
+    @property
+    def base_url(self) -> str:
+        """``{origin}/v1``: what a client takes as ``base_url``."""
+        return f"{self.origin}/v1"
+
+    @property
+    def api_key(self) -> str:
+        """The key the emulator accepts."""
+        return self._api_key
+
+    @property
+    def credits(self) -> float:
+        """Remaining credits (what ``x-remaining-credits`` shows)."""
+        with self._lock:
+            return self._credits
+
+    @credits.setter
+    def credits(self, value: float) -> None:
+        with self._lock:
+            self._credits = value
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received so far, oldest first."""
+        with self._lock:
+            return list(self._records)
+
+    @property
+    def last_request(self) -> RecordedRequest | None:
+        """The most recent request, or ``None``."""
+        with self._lock:
+            return self._records[-1] if self._records else None
+
+    @property
+    def pending(self) -> int:
+        """How many queued replies have not been used yet."""
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests the emulator was handling at the same moment."""
+        with self._lock:
+            return self._max_in_flight
+
+    def clear(self) -> None:
+        """Drop queued replies and recorded requests."""
+        with self._lock:
+            self._queue.clear()
+            self._records.clear()
+
+    def reset(self) -> None:
+        """:meth:`clear`, and also forget v2 jobs, restore credits and reseed faults."""
+        with self._lock:
+            self._queue.clear()
+            self._records.clear()
+            self._jobs.clear()
+            self._credits = self._initial_credits
+            self._rng = random.Random(self._seed)
+            self._max_in_flight = 0
+
+    # -- scripting -------------------------------------------------------------------
+
+    def _push(self, item: Scripted) -> SegmindEmulator:
+        if item.delay < 0:
+            raise ValueError(f"delay must be >= 0, got {item.delay}")
+        with self._lock:
+            self._queue.append(item)
+        return self
+
+    def queue_text(
+        self,
+        text: str,
+        *,
+        finish_reason: str = "STOP",
+        thoughts: str | None = None,
+        usage: Mapping[str, Any] | None = None,
+        thought_signature: str | None = None,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue a Gemini answer with ``text`` (after a ``thought`` part when ``thoughts``).
+
+        ``usage`` replaces the computed ``usageMetadata``; ``thought_signature`` is set on
+        the text part.
+        """
+        parts: list[dict[str, Any]] = []
+        if thoughts is not None:
+            parts.append({"text": thoughts, "thought": True})
+        answer: dict[str, Any] = {"text": text}
+        if thought_signature is not None:
+            answer["thoughtSignature"] = thought_signature
+        parts.append(answer)
+        return self._push(
+            Scripted(
+                "text",
+                lambda ctx: json_outcome(
+                    gemini_body(ctx, parts, finish_reason=finish_reason, usage=usage)
+                ),
+                delay,
+            )
+        )
+
+    def queue_function_call(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        id: str | None = None,
+        thought_signature: str | None = None,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue an answer with one native ``functionCall`` part (finishReason STOP)."""
+        call: dict[str, Any] = {"name": name, "args": dict(args)}
+        if id is not None:
+            call["id"] = id
+        part: dict[str, Any] = {"functionCall": call}
+        if thought_signature is not None:
+            part["thoughtSignature"] = thought_signature
+        return self._push(
+            Scripted("function_call", lambda ctx: json_outcome(gemini_body(ctx, [part])), delay)
+        )
+
+    def queue_function_calls(
+        self,
+        calls: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        text: str | None = None,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue one answer with parallel ``functionCall`` parts (after ``text``, if given)."""
+        parts: list[dict[str, Any]] = [] if text is None else [{"text": text}]
+        parts.extend({"functionCall": {"name": name, "args": dict(args)}} for name, args in calls)
+        return self._push(
+            Scripted("function_calls", lambda ctx: json_outcome(gemini_body(ctx, parts)), delay)
+        )
+
+    def queue_prompted_tool_call(
+        self, name: str, args: Mapping[str, Any], *, fenced: bool = False, delay: float = 0.0
+    ) -> SegmindEmulator:
+        """Queue a text answer in the prompted protocol: ``{"tool_calls": [{...}]}``."""
+        return self.queue_prompted_tool_calls([(name, args)], fenced=fenced, delay=delay)
+
+    def queue_prompted_tool_calls(
+        self,
+        calls: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        fenced: bool = False,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue ``{"tool_calls": [...]}`` as the text, inside a ```json fence if ``fenced``."""
+        payload = json.dumps(
+            {"tool_calls": [{"name": name, "arguments": dict(args)} for name, args in calls]}
+        )
+        text = f"```json\n{payload}\n```" if fenced else payload
+        return self.queue_text(text, delay=delay)
+
+    def queue_response(
+        self,
+        body: Mapping[str, Any] | list[Any] | str | bytes,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue an exact answer: ``body`` (JSON-encoded unless str/bytes), status, headers.
+
+        ``headers`` override the Segmind headers and the JSON content type.
+        """
+        if isinstance(body, bytes):
+            raw = body
+        elif isinstance(body, str):
+            raw = body.encode()
+        else:
+            raw = json.dumps(body).encode()
+        outcome = Outcome(status, raw, dict(headers or {}))
+        return self._push(Scripted("response", lambda ctx: outcome, delay))
+
+    def queue_error(
+        self,
+        status: int,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue ``{"error": message}`` with ``status`` (on v2: the job FAILS with it)."""
+        return self.queue_response({"error": message}, status=status, headers=headers, delay=delay)
+
+    def queue_google_error(
+        self,
+        status: int,
+        message: str,
+        google_status: str,
+        retry_delay: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> SegmindEmulator:
+        """Queue an upstream Google error body; ``retry_delay`` (e.g. "34.4s") adds RetryInfo."""
+        error: dict[str, Any] = {"code": status, "message": message, "status": google_status}
+        if retry_delay is not None:
+            error["details"] = [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
+            ]
+        return self.queue_response({"error": error}, status=status, headers=headers, delay=delay)
+
+    def queue_fault(self, kind: Fault | str, **options: Any) -> SegmindEmulator:
+        """Queue a fault (see :class:`Fault` for kinds and their options).
+
+        Every kind takes ``delay``; ``slow`` defaults it to 1.0. ``rate_limit`` takes
+        ``reset_after`` and ``message``; ``blocked`` takes ``reason``. Unknown kinds or
+        options raise ``ValueError``.
+        """
+        return self._push(fault_script(kind, options))
+
+    # -- request handling ------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(
+        self,
+        request: web.Request,
+        handler: Any,
+    ) -> web.StreamResponse:
+        started = time.perf_counter()
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                self._record(request, b"")
+                return self._stamp(self._error(413, "Request entity too large"), started)
+            self._record(request, body)
+            try:
+                response: web.StreamResponse = await handler(request)
+            except web.HTTPNotFound:
+                response = self._unauthorized(request) or self._error(
+                    404, f"Not found: no route for {request.method} {request.path}"
+                )
+            return self._stamp(response, started)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _record(self, request: web.Request, body: bytes) -> None:
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        try:
+            parsed: Any = json.loads(body) if body else None
+        except (UnicodeDecodeError, ValueError):
+            parsed = None
+        route = request.match_info.route.resource
+        slug = request.match_info.get("slug") if route is not None else None
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            headers=headers,
+            body=body,
+            json=parsed,
+            model=slug,
+            query=dict(request.query),
+            received_at=time.time(),
+        )
+        with self._lock:
+            self._records.append(record)
+
+    def _stamp(self, response: web.StreamResponse, started: float) -> web.StreamResponse:
+        if not response.prepared:
+            for name, value in self._segmind_headers(0.0, started).items():
+                response.headers.setdefault(name, value)
+        return response
+
+    def _segmind_headers(self, cost: float, started: float) -> dict[str, str]:
+        with self._lock:
+            remaining = self._credits
+        return {
+            "x-request-id": str(uuid.uuid4()),
+            "x-cost": _money(cost),
+            "x-remaining-credits": _money(remaining),
+            "x-generation-time": f"{time.perf_counter() - started:.3f}",
+        }
+
+    def _error(self, status: int, message: str) -> web.Response:
+        return web.Response(
+            status=status,
+            body=json.dumps({"error": message}).encode(),
+            content_type="application/json",
+        )
+
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        key = request.headers.get("x-api-key")
+        if key is None:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            key = token.strip() if scheme.lower() == "bearer" else None
+        if key is not None and secrets.compare_digest(key.encode(), self._api_key.encode()):
+            return None
+        return self._error(401, _UNAUTHORIZED)
+
+    def _gate(self, request: web.Request, method: str) -> web.Response | None:
+        """405, 401 and 406 checks, in the gateway's order."""
+        if request.method != method:
+            return web.Response(status=405, body=HTML_405, content_type="text/html")
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
+        if method == "POST":
+            ctype = request.content_type
+            if ctype != "application/json" and not ctype.endswith("+json"):
+                return self._error(406, "Invalid content type")
+        return None
+
+    async def _take(self, request: web.Request) -> tuple[Scripted, ReplyContext] | web.Response:
+        """Validate the body, then pop the next scripted item (or draw one)."""
+        body = await request.read()
+        if len(body) > MAX_REQUEST_BYTES:
+            return self._error(
+                400,
+                f"request body is {len(body) / 2**20:.1f} MB; Gemini accepts at most 20 MB "
+                "per request (upload larger files instead of sending them inline)",
+            )
+        try:
+            _, summary = parse_request(body)
+        except RequestInvalid as exc:
+            return self._error(400, str(exc))
+        with self._lock:
+            if self.cost_per_call > 0 and self._credits < self.cost_per_call:
+                return self._error(406, "Insufficient credits")
+            if self._queue:
+                item = self._queue.popleft()
+            elif self.fault_rate and self._rng.random() < self.fault_rate:
+                item = fault_script(self._rng.choice(RANDOM_FAULTS), {})
+            else:
+                item = _DEFAULT
+            response_id = f"emulated-{next(self._response_ids):06d}"
+        return item, ReplyContext(summary, request.match_info["slug"], response_id)
+
+    def _charge(self) -> float:
+        with self._lock:
+            self._credits -= self.cost_per_call
+            return self.cost_per_call
+
+    def _respond(self, outcome: Outcome, cost: float, started: float) -> web.Response:
+        headers: CIMultiDict[str] = CIMultiDict(self._segmind_headers(cost, started))
+        for name, value in outcome.headers.items():
+            headers[name] = value
+        headers.setdefault("Content-Type", outcome.content_type)
+        return web.Response(status=outcome.status, body=outcome.body, headers=headers)
+
+    async def _exchange(
+        self, request: web.Request, item: Scripted, outcome: Outcome, started: float
+    ) -> web.StreamResponse:
+        """Send ``outcome`` the way ``item`` says: whole, cut short, or not at all."""
+        if item.delay:
+            await asyncio.sleep(item.delay)
+        transport = request.transport
+        if item.action == "reset":
+            if transport is not None:
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    # Linger 0 turns the close into a TCP RST, as a crashed proxy would.
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+            return web.Response()
+        cost = self._charge() if outcome.ok else 0.0
+        response = self._respond(outcome, cost, started)
+        if item.action == "truncated":
+            stream = web.StreamResponse(status=outcome.status, headers=response.headers)
+            stream.content_length = len(outcome.body)
+            await stream.prepare(request)
+            await stream.write(outcome.body[: len(outcome.body) // 2])
+            if transport is not None:
+                transport.close()
+            return stream
+        return response
+
+    async def _handle_v1(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        refused = self._gate(request, "POST")
+        if refused is not None:
+            return refused
+        taken = await self._take(request)
+        if isinstance(taken, web.Response):
+            return taken
+        item, ctx = taken
+        return await self._exchange(request, item, item.build(ctx), started)
+
+    async def _handle_submit(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        refused = self._gate(request, "POST")
+        if refused is not None:
+            return refused
+        taken = await self._take(request)
+        if isinstance(taken, web.Response):
+            return taken
+        item, ctx = taken
+        outcome = item.build(ctx)
+        if item.exchange:
+            return await self._exchange(request, item, outcome, started)
+        job_id = str(uuid.uuid4())
+        with self._lock:
+            self._jobs[job_id] = _Job(outcome, item.delay, time.monotonic())
+        body = {
+            "request_id": job_id,
+            "status_url": f"{self.origin}/v2/requests/{job_id}/status",
+            "response_url": f"{self.origin}/v2/requests/{job_id}",
+        }
+        return self._respond(json_outcome(body), 0.0, started)
+
+    def _poll(self, request: web.Request) -> tuple[_Job, str] | web.Response:
+        """Count a poll of a job and return it with its state."""
+        refused = self._gate(request, "GET")
+        if refused is not None:
+            return refused
+        job_id = request.match_info["id"]
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return self._error(404, f"No request found with id {job_id}")
+            job.polls += 1
+            if job.completed_after is None:
+                waited = time.monotonic() - job.submitted
+                if job.polls <= self.queue_polls or waited < job.delay:
+                    return job, "QUEUED" if job.polls == 1 else "PROCESSING"
+                job.completed_after = waited
+        return job, "COMPLETED" if job.outcome.ok else "FAILED"
+
+    def _failed(self, job: _Job, started: float) -> web.Response:
+        body = {"status": "FAILED", "error": job.outcome.error_message()}
+        return self._respond(json_outcome(body, status=422), 0.0, started)
+
+    async def _handle_status(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        polled = self._poll(request)
+        if isinstance(polled, web.Response):
+            return polled
+        job, state = polled
+        if state == "FAILED":
+            return self._failed(job, started)
+        return self._respond(json_outcome({"status": state}), 0.0, started)
+
+    async def _handle_result(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        polled = self._poll(request)
+        if isinstance(polled, web.Response):
+            return polled
+        job, state = polled
+        if state == "FAILED":
+            return self._failed(job, started)
+        if state != "COMPLETED":
+            return self._respond(json_outcome({"status": state}), 0.0, started)
+        with self._lock:
+            bill, job.charged = not job.charged, True
+        cost = self._charge() if bill else 0.0
+        body = {
+            "status": "COMPLETED",
+            "metrics": {"generation_time": round(job.completed_after or 0.0, 3)},
+            "output": job.outcome.body.decode("utf-8", "replace"),
+        }
+        return self._respond(json_outcome(body), cost, started)
+
+
+def run_forever(
+    port: int,
+    host: str = "127.0.0.1",
+    api_key: str = DEFAULT_API_KEY,
+    *,
+    seed: int | None = None,
+    fault_rate: float = 0.0,
+    queue_polls: int = 2,
+) -> None:
+    """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first."""
+    emulator = SegmindEmulator(
+        api_key=api_key,
+        host=host,
+        port=port,
+        seed=seed,
+        fault_rate=fault_rate,
+        queue_polls=queue_polls,
+    )
+
+    def _interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    with emulator:
+        print(
+            "Segmind API emulator (not a model: its answers are emulated)\n"
+            f"  base URL: {emulator.base_url}\n"
+            f"  API key:  {emulator.api_key}\n"
+            f"  export SEGMIND_BASE_URL={emulator.base_url} SEGMIND_API_KEY={emulator.api_key}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
