@@ -19,6 +19,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar
 
 import aiohttp
 import httpx
@@ -56,6 +57,16 @@ def _lower(items: object) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in items}  # type: ignore[attr-defined]
 
 
+class _NoCookies(CookieJar):
+    """A jar that stores nothing: the API needs no cookies, and parsing them costs per call."""
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
+
+    def add_cookie_header(self, request: object) -> None:
+        return None
+
+
 class SyncTransport:
     """Blocking HTTP over one pooled, thread-safe ``httpx.Client``."""
 
@@ -67,6 +78,8 @@ class SyncTransport:
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
             follow_redirects=False,
+            cookies=_NoCookies(),
+            trust_env=False,
         )
 
     def _httpx_timeout(self, total: float) -> httpx.Timeout:
