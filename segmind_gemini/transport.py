@@ -79,7 +79,6 @@ class SyncTransport:
             ),
             follow_redirects=False,
             cookies=_NoCookies(),
-            trust_env=False,
         )
 
     def _httpx_timeout(self, total: float) -> httpx.Timeout:
@@ -156,7 +155,8 @@ class AsyncTransport:
                     total=self._timeouts.total, sock_connect=self._timeouts.connect
                 ),
                 auto_decompress=True,
-                trust_env=False,
+                # Honour HTTP(S)_PROXY like the sync path (httpx does by default).
+                trust_env=True,
             )
             self._sessions[loop] = session
         return session
