@@ -15,9 +15,11 @@ Two transports, one contract (:class:`RawResponse`, or an
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
 
@@ -132,17 +134,39 @@ class SyncTransport:
         self._client.close()
 
 
+async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+def _release(session: aiohttp.ClientSession) -> None:
+    # A session whose loop has ended cannot be closed by awaiting; marking its
+    # connector closed drops its connections and silences aiohttp's
+    # "Unclosed client session" warning, which would otherwise blame the user.
+    connector = session.connector
+    if connector is not None and not connector.closed:
+        connector._close()
+
+
 class AsyncTransport:
-    """Non-blocking HTTP over aiohttp, one session per running event loop."""
+    """Non-blocking HTTP over aiohttp, one session per running event loop.
+
+    Sessions of loops that have ended (each ``asyncio.run`` makes a new loop) are
+    released when the next loop starts, when the client is closed or collected,
+    and at interpreter exit, so forgetting ``aclose()`` leaks nothing and warns
+    about nothing.
+    """
 
     def __init__(self, timeouts: Timeouts, max_connections: int) -> None:
         self._timeouts = timeouts
         self._max_connections = max_connections
-        self._sessions: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, aiohttp.ClientSession
-        ] = weakref.WeakKeyDictionary()
+        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._closers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
+        _LIVE.add(self)
 
-    def _session(self) -> aiohttp.ClientSession:
+    async def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
         if session is None or session.closed:
@@ -159,17 +183,19 @@ class AsyncTransport:
                 trust_env=True,
             )
             self._sessions[loop] = session
+            # asyncio.run() closes a loop's async generators before closing the
+            # loop: this one closes the session then, while the loop still runs.
+            closer = _close_at_loop_shutdown(session)
+            self._closers[loop] = closer
+            await anext(closer)
         return session
 
     def _forget_dead_loops(self) -> None:
-        # A session whose loop has closed can no longer be closed the normal way;
-        # mark its connector closed so it is dropped quietly.
         for loop, session in list(self._sessions.items()):
             if loop.is_closed():
-                connector = session.connector
-                if connector is not None:
-                    connector._close()
+                _release(session)
                 del self._sessions[loop]
+                self._closers.pop(loop, None)
 
     async def send(
         self,
@@ -179,7 +205,7 @@ class AsyncTransport:
         body: EncodedBody | None = None,
         timeout: float | None = None,
     ) -> RawResponse:
-        session = self._session()
+        session = await self._session()
         start = time.perf_counter()
         data: bytes | AsyncIterator[bytes] | None = None
         send_headers = dict(headers)
@@ -229,13 +255,32 @@ class AsyncTransport:
         for owner, session in list(self._sessions.items()):
             if owner is loop:
                 await session.close()
-            elif owner.is_closed() and session.connector is not None:
-                session.connector._close()
-            del self._sessions[owner]
+                del self._sessions[owner]
+                closer = self._closers.pop(owner, None)
+                if closer is not None:
+                    await closer.aclose()
+            elif not owner.is_running():
+                _release(session)
+                del self._sessions[owner]
+                self._closers.pop(owner, None)
 
     def close_sync(self) -> None:
-        """Best-effort close from sync code: sessions of closed loops are released."""
+        """Release, from sync code, every session whose loop is not running."""
         for owner, session in list(self._sessions.items()):
-            if not owner.is_running() and session.connector is not None:
-                session.connector._close()
+            if not owner.is_running():
+                _release(session)
                 del self._sessions[owner]
+                self._closers.pop(owner, None)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # nothing useful to do while being collected
+            self.close_sync()
+
+
+_LIVE: weakref.WeakSet[AsyncTransport] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_all() -> None:
+    for transport in list(_LIVE):
+        transport.close_sync()
