@@ -1,0 +1,514 @@
+"""LlamaIndex ``ChatMessage`` lists to Gemini ``contents`` and a system instruction.
+
+Pure: the only I/O is reading local files named by a block's ``path``; URLs are
+handed to a loader the caller injects (sync or pre-fetched async), so this module
+never opens a socket. The caller's messages and blocks are never modified.
+
+>>> from llama_index.core.llms import ChatMessage
+>>> conv = convert_messages([
+...     ChatMessage(role="system", content="Be brief."),
+...     ChatMessage(role="user", content="Hi"),
+... ])
+>>> conv.system, conv.contents
+(['Be brief.'], [{'role': 'user', 'parts': [{'text': 'Hi'}]}])
+
+Roles: ``system`` and ``developer`` become the system instruction; ``user`` stays
+``user``; ``assistant``, ``model`` and ``chatbot`` become ``model``; ``tool`` and
+``function`` messages become tool results through the core's tool protocol (in
+either tool-calling mode), named by looking their ``tool_call_id`` up in the
+earlier assistant tool calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from io import IOBase
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CachePoint,
+    ChatMessage,
+    CitableBlock,
+    CitationBlock,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+
+from segmind_gemini.errors import InvalidRequestError, MediaError
+from segmind_gemini.media import (
+    inline_part_from_base64,
+    inline_part_from_bytes,
+    inline_part_from_data_url,
+)
+from segmind_gemini.mime import is_generic_mime_type, normalize_mime_type
+from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
+from segmind_gemini.tools import ToolCall, ToolResult
+from segmind_gemini.urlguard import redact_url
+
+__all__ = [
+    "ACCEPTED_BLOCKS",
+    "Conversation",
+    "MediaRef",
+    "UrlLoader",
+    "convert_messages",
+    "media_urls",
+    "tool_calls_of",
+]
+
+#: ``(url, declared mime type or None) -> inlineData part``.
+UrlLoader = Callable[[str, "str | None"], dict[str, Any]]
+
+#: What error messages list as accepted content.
+ACCEPTED_BLOCKS = (
+    "TextBlock, ImageBlock, DocumentBlock, AudioBlock, VideoBlock, CitableBlock, "
+    "ThinkingBlock and ToolCallBlock (assistant messages), CachePoint and CitationBlock (skipped)"
+)
+
+_MediaBlock = ImageBlock | DocumentBlock | AudioBlock | VideoBlock
+
+_SYSTEM_ROLES = frozenset({MessageRole.SYSTEM, MessageRole.DEVELOPER})
+_MODEL_ROLES = frozenset({MessageRole.ASSISTANT, MessageRole.MODEL, MessageRole.CHATBOT})
+_TOOL_ROLES = frozenset({MessageRole.TOOL, MessageRole.FUNCTION})
+
+# AudioBlock.format holds a file extension ("mp3"), not a MIME type.
+_AUDIO_FORMATS = {
+    "mp3": "audio/mp3",
+    "mpeg": "audio/mpeg",
+    "wav": "audio/wav",
+    "wave": "audio/wav",
+    "aif": "audio/aiff",
+    "aiff": "audio/aiff",
+    "aac": "audio/aac",
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "flac": "audio/flac",
+}
+
+
+@dataclass
+class Conversation:
+    """The converted messages.
+
+    ``contents`` are Gemini turns (same-role neighbours are merged later by
+    :func:`segmind_gemini.request.build_request`); ``system`` holds the texts of
+    the system and developer messages, in order.
+    """
+
+    contents: list[dict[str, Any]] = field(default_factory=list)
+    system: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A media block that needs a network fetch: its URL, declared type and location.
+
+    ``where`` (``"messages[2].blocks[0] (ImageBlock)"``) names the block in errors.
+    """
+
+    url: str
+    mime_type: str | None
+    where: str = field(default="", compare=False)
+
+
+def _where(index: int, block_index: int | None, block: object | None) -> str:
+    if block_index is None:
+        return f"messages[{index}]"
+    return f"messages[{index}].blocks[{block_index}] ({type(block).__name__})"
+
+
+# --------------------------------------------------------------------------- media
+
+
+def _block_payload(block: _MediaBlock) -> bytes | IOBase | None:
+    if isinstance(block, ImageBlock):
+        return block.image
+    if isinstance(block, AudioBlock):
+        return block.audio
+    if isinstance(block, VideoBlock):
+        return block.video
+    return block.data
+
+
+def _declared_mime(block: _MediaBlock) -> str | None:
+    if isinstance(block, ImageBlock):
+        return block.image_mimetype
+    if isinstance(block, VideoBlock):
+        return block.video_mimetype
+    if isinstance(block, DocumentBlock):
+        return block.document_mimetype
+    fmt = (block.format or "").strip().lower()
+    if not fmt:
+        return None
+    return fmt if "/" in fmt else _AUDIO_FORMATS.get(fmt, f"audio/{fmt}")
+
+
+def _read_stream(stream: IOBase) -> bytes:
+    # Put the caller's stream back where it was: reading it must not "use it up".
+    pos = stream.tell()
+    try:
+        stream.seek(0)
+        data = stream.read()
+    finally:
+        stream.seek(pos)
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return bytes(data)
+
+
+def _part_from_payload(data: bytes, mime: str | None) -> dict[str, Any]:
+    # The 0.14 blocks store bytes as base64 once validated; bytes set later (or a
+    # block built with model_construct) may still be raw. Same test as
+    # llama_index.core.utils.resolve_binary, so both sides agree on what they hold.
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return inline_part_from_bytes(data, mime)
+    return inline_part_from_base64(data.decode("ascii"), mime)
+
+
+def _url_of(block: _MediaBlock) -> str | None:
+    return str(block.url) if block.url is not None else None
+
+
+def _is_data_url(url: str) -> bool:
+    return url[:5].lower() == "data:"
+
+
+def _media_part(block: _MediaBlock, load_url: UrlLoader | None) -> dict[str, Any]:
+    mime = _declared_mime(block)
+    payload = _block_payload(block)
+    if isinstance(payload, IOBase):
+        part = inline_part_from_bytes(_read_stream(payload), mime)
+    elif payload:
+        part = _part_from_payload(bytes(payload), mime)
+    elif block.path is not None:
+        try:
+            with open(str(block.path), "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise MediaError(f"cannot read {block.path}: {exc.strerror or exc}") from None
+        part = inline_part_from_bytes(data, mime)
+    else:
+        url = _url_of(block)
+        if not url:
+            raise MediaError("the block has no data, path or url")
+        if _is_data_url(url):
+            part = inline_part_from_data_url(url)
+            if mime and not is_generic_mime_type(mime):
+                blob = {**part["inlineData"], "mimeType": normalize_mime_type(mime)}
+                part = {"inlineData": blob}
+        elif load_url is None:
+            raise MediaError(f"no URL loader was given to fetch {redact_url(url)}")
+        else:
+            part = load_url(url, mime)
+    if isinstance(block, VideoBlock) and block.fps:
+        part = {**part, "videoMetadata": {"fps": block.fps}}
+    return part
+
+
+def media_urls(messages: Sequence[ChatMessage]) -> list[MediaRef]:
+    """The media blocks that will need a fetch (no bytes, no path, only a URL), in order.
+
+    The async path fetches these concurrently first, then converts with a loader
+    that looks the parts up.
+    """
+    refs: list[MediaRef] = []
+    for index, message in enumerate(messages):
+        for j, block in enumerate(message.blocks):
+            inner = block.content if isinstance(block, CitableBlock) else [block]
+            for item in inner:
+                if (
+                    isinstance(item, ImageBlock | DocumentBlock | AudioBlock | VideoBlock)
+                    and not _block_payload(item)
+                    and item.path is None
+                    and item.url is not None
+                    and not _is_data_url(str(item.url))
+                ):
+                    where = _where(index, j, item)
+                    refs.append(MediaRef(str(item.url), _declared_mime(item), where))
+    return refs
+
+
+# --------------------------------------------------------------------------- tool calls
+
+
+def _args_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return dict(parsed) if isinstance(parsed, dict) else {}
+    return {}
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    if isinstance(obj, Mapping):
+        return obj.get
+
+    def get(key: str) -> Any:
+        return getattr(obj, key, None)
+
+    return get
+
+
+def _legacy_call(entry: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """(id, name, args) of one ``additional_kwargs["tool_calls"]`` entry, in any known shape.
+
+    OpenAI dicts and SDK objects (``function.name``/``arguments``), Anthropic
+    (``name``/``input``), LlamaIndex ``ToolSelection`` and plain ``name``/``args``.
+    """
+    get = _getter(entry)
+    fn = get("function")
+    if fn is not None:
+        fn_get = _getter(fn)
+        name, args = fn_get("name"), fn_get("arguments")
+    else:
+        name = get("name") or get("tool_name")
+        args = next(
+            (get(k) for k in ("input", "args", "arguments", "tool_kwargs") if get(k) is not None),
+            None,
+        )
+    if not isinstance(name, str) or not name:
+        return None
+    call_id = get("id") or get("tool_id") or get("tool_call_id") or ""
+    return str(call_id), name, _args_dict(args)
+
+
+def tool_calls_of(message: ChatMessage) -> list[ToolCall]:
+    """The tool calls an assistant message carries: its ``ToolCallBlock``s, plus
+    any older-style ``additional_kwargs["tool_calls"]`` entries not already among them.
+
+    Thought signatures saved by this package (``additional_kwargs["thought_signatures"]``,
+    keyed by call id) go back onto their calls, as Gemini requires in native mode.
+    """
+    kwargs = message.additional_kwargs
+    signatures = kwargs.get("thought_signatures")
+    sigs: Mapping[str, Any] = signatures if isinstance(signatures, Mapping) else {}
+    calls: list[ToolCall] = []
+    seen: set[str] = set()
+    for block in message.blocks:
+        if isinstance(block, ToolCallBlock):
+            call_id = block.tool_call_id or ""
+            seen.add(call_id)
+            sig = sigs.get(call_id)
+            calls.append(
+                ToolCall(
+                    name=block.tool_name,
+                    args=_args_dict(block.tool_kwargs),
+                    id=call_id,
+                    thought_signature=sig if isinstance(sig, str) else None,
+                )
+            )
+    legacy = kwargs.get("tool_calls")
+    if isinstance(legacy, list):
+        for entry in legacy:
+            parsed = _legacy_call(entry)
+            if parsed is None or parsed[0] in seen:
+                continue
+            seen.add(parsed[0])
+            sig = sigs.get(parsed[0])
+            calls.append(
+                ToolCall(
+                    name=parsed[1],
+                    args=parsed[2],
+                    id=parsed[0],
+                    thought_signature=sig if isinstance(sig, str) else None,
+                )
+            )
+    return calls
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+class _Converter:
+    def __init__(self, mode: ToolCallingMode, load_url: UrlLoader | None) -> None:
+        self.mode: ToolCallingMode = mode
+        self.load_url = load_url
+        self.out = Conversation()
+        self.call_names: dict[str, str] = {}
+        self.pending: list[ToolResult] = []
+        self.pending_parts: list[dict[str, Any]] = []
+
+    def run(self, messages: Sequence[ChatMessage]) -> Conversation:
+        for index, message in enumerate(messages):
+            role = message.role
+            if role in _TOOL_ROLES:
+                self.tool_message(index, message)
+                continue
+            self.flush_tool_results()
+            if role in _SYSTEM_ROLES:
+                self.system_message(index, message)
+            elif role == MessageRole.USER:
+                parts = self.parts(index, message.blocks, allow_model_blocks=False)
+                self.out.contents.append({"role": "user", "parts": parts})
+            elif role in _MODEL_ROLES:
+                self.model_message(index, message)
+            else:
+                raise InvalidRequestError(
+                    f"{_where(index, None, None)} has role {getattr(role, 'value', role)!r}; "
+                    "accepted roles: "
+                    "system, developer, user, assistant, model, chatbot, tool, function"
+                )
+        self.flush_tool_results()
+        return self.out
+
+    # -- roles
+
+    def system_message(self, index: int, message: ChatMessage) -> None:
+        for j, block in enumerate(message.blocks):
+            if isinstance(block, TextBlock):
+                if block.text.strip():
+                    self.out.system.append(block.text)
+            elif not isinstance(block, CachePoint):
+                raise InvalidRequestError(
+                    f"{_where(index, j, block)}: a system message may hold only TextBlocks "
+                    "(Gemini's system instruction is text); put media in a user message"
+                )
+
+    def model_message(self, index: int, message: ChatMessage) -> None:
+        calls = tool_calls_of(message)
+        parts = self.parts(index, message.blocks, allow_model_blocks=True)
+        if not calls:
+            self.out.contents.append({"role": "model", "parts": parts})
+            return
+        for call in calls:
+            if call.id:
+                self.call_names[call.id] = call.name
+        # The calls' turn carries the text; thoughts and media stay in their own
+        # parts, before it, so signatures and blobs go back untouched.
+        text = "".join(p["text"] for p in parts if _is_plain_text(p))
+        others = [p for p in parts if not _is_plain_text(p)]
+        if others:
+            self.out.contents.append({"role": "model", "parts": others})
+        self.out.contents.append(tool_call_turn(calls, text or None, mode=self.mode))
+
+    def tool_message(self, index: int, message: ChatMessage) -> None:
+        kwargs = message.additional_kwargs
+        call_id = str(
+            kwargs.get("tool_call_id") or kwargs.get("tool_use_id") or kwargs.get("id") or ""
+        )
+        name = kwargs.get("name") or kwargs.get("tool_name") or self.call_names.get(call_id)
+        if not isinstance(name, str) or not name:
+            # The assistant turn holding the call may have been trimmed from memory;
+            # the result is still worth sending, under a neutral name.
+            name = "tool"
+        texts: list[str] = []
+        for j, block in enumerate(message.blocks):
+            if isinstance(block, TextBlock):
+                texts.append(block.text)
+            else:
+                self.pending_parts.extend(self.parts(index, [block], False, offset=j))
+        self.pending.append(
+            ToolResult(
+                call_id=call_id,
+                name=name,
+                content="\n".join(texts),
+                is_error=bool(kwargs.get("is_error", False)),
+            )
+        )
+
+    def flush_tool_results(self) -> None:
+        if not self.pending:
+            return
+        self.out.contents.append(tool_result_turn(self.pending, mode=self.mode))
+        if self.pending_parts:
+            self.out.contents.append({"role": "user", "parts": self.pending_parts})
+        self.pending = []
+        self.pending_parts = []
+
+    # -- blocks
+
+    def parts(
+        self,
+        index: int,
+        blocks: Sequence[Any],
+        allow_model_blocks: bool,
+        *,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        for j, block in enumerate(blocks, start=offset):
+            try:
+                parts.extend(self.block(block, allow_model_blocks))
+            except MediaError as exc:
+                raise MediaError(f"{_where(index, j, block)}: {exc.message}") from exc
+            except InvalidRequestError as exc:
+                raise InvalidRequestError(f"{_where(index, j, block)}: {exc.message}") from exc
+            except (ValueError, TypeError) as exc:
+                # llama-index's own resolvers raise plain ValueErrors.
+                raise MediaError(f"{_where(index, j, block)}: {exc}") from exc
+        return parts
+
+    def block(self, block: Any, allow_model_blocks: bool) -> list[dict[str, Any]]:
+        if isinstance(block, TextBlock):
+            return [{"text": block.text}] if block.text else []
+        if isinstance(block, ImageBlock | DocumentBlock | AudioBlock | VideoBlock):
+            return [_media_part(block, self.load_url)]
+        if isinstance(block, CitableBlock):
+            header = f"[Source: {block.title} ({block.source})]"
+            parts: list[dict[str, Any]] = [{"text": header}]
+            for inner in block.content:
+                parts.extend(self.block(inner, allow_model_blocks))
+            return parts
+        if isinstance(block, CachePoint | CitationBlock):
+            # No prompt caching on Segmind; citations point back at earlier content.
+            return []
+        if isinstance(block, ThinkingBlock):
+            if not allow_model_blocks:
+                return []
+            sig = block.additional_information.get("thought_signature")
+            if not isinstance(sig, str) or not sig:
+                # Thought summaries without a signature tell the model nothing new.
+                return []
+            return [{"text": block.content or "", "thought": True, "thoughtSignature": sig}]
+        if isinstance(block, ToolCallBlock):
+            if allow_model_blocks:
+                return []  # collected by tool_calls_of
+            raise InvalidRequestError(
+                "a ToolCallBlock belongs in an assistant message (the model's turn)"
+            )
+        raise InvalidRequestError(
+            f"{type(block).__name__} is not supported; accepted: {ACCEPTED_BLOCKS}"
+        )
+
+
+def _is_plain_text(part: Mapping[str, Any]) -> bool:
+    return "text" in part and not part.get("thought") and len(part) == 1
+
+
+def convert_messages(
+    messages: Sequence[ChatMessage],
+    *,
+    mode: ToolCallingMode = "prompt",
+    load_url: UrlLoader | None = None,
+) -> Conversation:
+    """Convert ``messages`` into Gemini turns and system texts; raise before any sending.
+
+    ``load_url(url, mime_type)`` turns a URL-only media block into an ``inlineData``
+    part; without one, such blocks raise. Errors name the message and block index,
+    the block type and what is accepted:
+
+    >>> convert_messages([ChatMessage(role="user", blocks=[ImageBlock(image=gif_bytes)])])
+    Traceback (most recent call last):
+    ...
+    segmind_gemini.errors.MediaError: messages[0].blocks[0] (ImageBlock): image/gif is not ...
+
+    Raises:
+        MediaError: a media block cannot be loaded or has a type Gemini refuses.
+        InvalidRequestError: an unknown role or block, or a block in the wrong role.
+    """
+    return _Converter(mode, load_url).run(messages)

@@ -1,0 +1,219 @@
+"""A core :class:`~segmind_gemini.response.GenerateContentResult` to LlamaIndex responses.
+
+>>> response = chat_response(result)
+>>> response.message.content               # the answer text
+>>> response.message.blocks                 # [ThinkingBlock?, TextBlock?, ToolCallBlock...]
+>>> response.raw["usage_metadata"]          # what TokenCountingHandler reads
+{'prompt_token_count': 12, 'candidates_token_count': 3, 'total_token_count': 15, ...}
+>>> response.additional_kwargs["cost"]      # Segmind's x-cost header
+0.0012
+
+Token counts land where ``llama_index.core.callbacks.TokenCountingHandler`` looks:
+it reads ``raw["usage"]`` first (``prompt_tokens`` / ``completion_tokens``), then
+``raw["usage_metadata"]`` (``prompt_token_count`` / ``candidates_token_count``).
+``raw["usage"]`` counts thoughts as completion tokens, because Gemini bills them as
+output; ``raw["usage_metadata"]`` mirrors Gemini's own fields unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    ContentBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from segmind_gemini.response import GenerateContentResult, Usage
+from segmind_gemini.tools import InvalidToolCall, ParsedReply, ToolCall
+
+__all__ = [
+    "chat_response",
+    "completion_response",
+    "raw_body",
+    "response_kwargs",
+    "usage_metadata",
+]
+
+
+def usage_metadata(usage: Usage) -> dict[str, Any]:
+    """Gemini's ``usageMetadata`` in snake_case, as the google-genai SDK names it."""
+    meta: dict[str, Any] = {
+        "prompt_token_count": usage.prompt_tokens,
+        "candidates_token_count": usage.candidates_tokens,
+        "total_token_count": usage.total_tokens,
+    }
+    if usage.thoughts_tokens:
+        meta["thoughts_token_count"] = usage.thoughts_tokens
+    if usage.cached_tokens:
+        meta["cached_content_token_count"] = usage.cached_tokens
+    if usage.tool_use_prompt_tokens:
+        meta["tool_use_prompt_token_count"] = usage.tool_use_prompt_tokens
+    return meta
+
+
+def raw_body(result: GenerateContentResult) -> dict[str, Any]:
+    """The response body plus ``usage_metadata`` and ``usage`` for token counters.
+
+    A new dict; the result's own body is not changed. An OpenAI-shaped body keeps
+    its own ``usage``.
+    """
+    body = result.raw
+    raw: dict[str, Any] = dict(body) if isinstance(body, dict) else {"body": body}
+    usage = result.usage
+    raw["usage_metadata"] = usage_metadata(usage)
+    raw.setdefault(
+        "usage",
+        {
+            "prompt_tokens": usage.input_tokens,
+            "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+    )
+    return raw
+
+
+def response_kwargs(result: GenerateContentResult) -> dict[str, Any]:
+    """``additional_kwargs`` of a response.
+
+    Finish reason and message, safety ratings, model version, response id,
+    Segmind's request id, cost, remaining credits and generation time (keys with
+    no value left out), and ``prompt_tokens`` / ``completion_tokens`` /
+    ``total_tokens`` (the keys MLflow tracing and other integrations read).
+    """
+    kwargs = result.metadata()
+    usage = result.usage
+    kwargs["prompt_tokens"] = usage.input_tokens
+    kwargs["completion_tokens"] = usage.output_tokens
+    kwargs["total_tokens"] = usage.total_tokens
+    if usage.thoughts_tokens:
+        kwargs["thoughts_tokens"] = usage.thoughts_tokens
+    return kwargs
+
+
+def _openai_call(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {
+            "name": call.name,
+            "arguments": json.dumps(call.args, ensure_ascii=False, default=str),
+        },
+    }
+
+
+def _invalid(call: InvalidToolCall) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "args": call.args, "error": call.error}
+
+
+def _recoverable(call: InvalidToolCall) -> ToolCall | None:
+    """An invalid call to an unknown tool with object arguments, as a call to pass on.
+
+    Agents answer an unknown tool name with "Tool X not found, select one that is
+    available", which lets the model correct itself; dropping the call instead
+    would end the run with an empty answer.
+    """
+    if not call.name or not call.error.startswith("unknown tool"):
+        return None
+    try:
+        args = json.loads(call.args) if call.args else {}
+    except ValueError:
+        return None
+    if not isinstance(args, dict):
+        return None
+    return ToolCall(name=call.name, args=args, id=call.id)
+
+
+def chat_response(
+    result: GenerateContentResult,
+    reply: ParsedReply | None = None,
+    *,
+    delta: bool = False,
+) -> ChatResponse:
+    """Build the ``ChatResponse`` for ``result``.
+
+    ``reply`` is the tool-aware reading of the answer (from
+    :func:`segmind_gemini.tool_calling.read_tool_reply`) when tools were offered;
+    without it, native ``functionCall`` parts still become ``ToolCallBlock``s.
+    ``delta=True`` sets ``delta`` (and ``additional_kwargs["thinking_delta"]``) for
+    the single chunk of a stream.
+    """
+    text = result.text if reply is None else reply.text
+    calls = list(result.tool_calls if reply is None else reply.tool_calls)
+    invalid = [] if reply is None else list(reply.invalid_tool_calls)
+    for bad in invalid:
+        recovered = _recoverable(bad)
+        if recovered is not None:
+            calls.append(recovered)
+    if not text and not calls and invalid:
+        # Only broken calls: show what the model wrote rather than an empty answer.
+        text = result.text
+
+    blocks: list[ContentBlock] = []
+    if result.thoughts:
+        info: dict[str, Any] = {}
+        sig = _thought_signature(result.parts)
+        if sig:
+            info["thought_signature"] = sig
+        blocks.append(
+            ThinkingBlock(
+                content=result.thoughts,
+                num_tokens=result.usage.thoughts_tokens or None,
+                additional_information=info,
+            )
+        )
+    if text or not calls:
+        blocks.append(TextBlock(text=text))
+    blocks.extend(
+        ToolCallBlock(tool_call_id=c.id, tool_name=c.name, tool_kwargs=c.args) for c in calls
+    )
+
+    message_kwargs: dict[str, Any] = {}
+    if calls:
+        message_kwargs["tool_calls"] = [_openai_call(c) for c in calls]
+        sigs = {c.id: c.thought_signature for c in calls if c.thought_signature}
+        if sigs:
+            message_kwargs["thought_signatures"] = sigs
+    if invalid:
+        message_kwargs["invalid_tool_calls"] = [_invalid(c) for c in invalid]
+
+    kwargs = response_kwargs(result)
+    if delta and result.thoughts:
+        kwargs["thinking_delta"] = result.thoughts
+    return ChatResponse(
+        message=ChatMessage(
+            role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
+        ),
+        raw=raw_body(result),
+        delta=text if delta else None,
+        additional_kwargs=kwargs,
+    )
+
+
+def _thought_signature(parts: Sequence[dict[str, Any]]) -> str | None:
+    for part in parts:
+        if part.get("thought"):
+            sig = part.get("thoughtSignature") or part.get("thought_signature")
+            if isinstance(sig, str) and sig:
+                return sig
+    return None
+
+
+def completion_response(
+    result: GenerateContentResult, *, delta: bool = False
+) -> CompletionResponse:
+    """Build the ``CompletionResponse`` for ``result`` (``delta`` set for a stream's chunk)."""
+    return CompletionResponse(
+        text=result.text,
+        raw=raw_body(result),
+        delta=result.text if delta else None,
+        additional_kwargs=response_kwargs(result),
+    )

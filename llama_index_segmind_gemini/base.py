@@ -1,0 +1,778 @@
+"""``SegmindGemini``: Segmind's hosted Gemini models as a LlamaIndex ``FunctionCallingLLM``.
+
+>>> from llama_index_segmind_gemini import SegmindGemini
+>>> llm = SegmindGemini(model="gemini-2.5-flash")          # key from $SEGMIND_API_KEY
+>>> llm.complete("Name a prime number.").text
+>>> from llama_index.core import Settings
+>>> Settings.llm = llm                                      # query engines, chat engines, agents
+
+Errors are the core's: every failure raises a
+:class:`segmind_gemini.errors.SegmindError` subclass (``RateLimitError``,
+``AuthenticationError``, ``ContentBlockedError``...) unchanged, since LlamaIndex
+has no error types of its own to map them to. Bad input (an unsupported image
+type, an unknown role) raises :class:`~segmind_gemini.errors.InvalidRequestError`
+or :class:`~segmind_gemini.errors.MediaError`, both ``ValueError``s, before
+anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+)
+
+# Re-exported by llama_index.core.instrumentation without an __all__, hence the ignore.
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.types import PydanticProgramMode
+from typing_extensions import Self
+
+from segmind_gemini.client import SegmindGeminiClient
+from segmind_gemini.errors import InvalidRequestError, MediaError
+from segmind_gemini.media import apart_from_url, part_from_url
+from segmind_gemini.registry import get_model_info
+from segmind_gemini.request import build_request, generation_config
+from segmind_gemini.response import GenerateContentResult
+from segmind_gemini.settings import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT,
+)
+from segmind_gemini.structured import (
+    StructuredOutputError,
+    extract_json,
+    repair_prompt,
+    schema_instruction,
+)
+from segmind_gemini.tool_calling import ToolCallingMode, apply_tools, check_mode, read_tool_reply
+from segmind_gemini.tools import ToolSpec, new_call_id
+
+from ._messages import MediaRef, UrlLoader, convert_messages, media_urls, tool_calls_of
+from ._output import chat_response, completion_response
+
+if TYPE_CHECKING:
+    from llama_index.core.prompts import BasePromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["SegmindGemini"]
+
+dispatcher = get_dispatcher(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_M = TypeVar("_M", bound=BaseModel)
+
+
+# The framework's decorators are typed as returning a bare Callable; these casts
+# keep the decorated methods' signatures visible to type checkers.
+def _chat_callback() -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", llm_chat_callback())
+
+
+def _completion_callback() -> Callable[[_F], _F]:
+    return cast("Callable[[_F], _F]", llm_completion_callback())
+
+
+_SINGLE_CALL = (
+    "Call at most one tool in this reply: if several calls are needed, make the first "
+    "one now and the others after its result comes back."
+)
+
+
+class SegmindGemini(FunctionCallingLLM):
+    """Gemini on Segmind as a LlamaIndex LLM: chat, completion, tools, structured output.
+
+    Works wherever LlamaIndex takes an LLM: query and chat engines, ``FunctionAgent``,
+    ``ReActAgent``, ``AgentWorkflow``, ``structured_predict`` and ``as_structured_llm``.
+
+    >>> from llama_index.core.llms import ChatMessage
+    >>> llm = SegmindGemini(model="gemini-2.5-flash", temperature=0.2)
+    >>> llm.chat([ChatMessage(role="user", content="Hi")]).message.content
+    >>> await llm.acomplete("Hi")                         # truly async (aiohttp)
+    >>> llm.chat(msgs).additional_kwargs["cost"]          # Segmind's x-cost, USD
+    >>> llm.chat(msgs).raw["usage_metadata"]              # real token counts
+
+    Generation settings (``temperature``, ``max_tokens``, ``top_p``, ``top_k``,
+    ``stop``, ``thinking_budget``, ``include_thoughts``, ``seed``) are sent only
+    when set, and each may be overridden per call: ``llm.chat(msgs, temperature=0)``.
+    Other per-call keywords: ``timeout``, ``safety_settings``, ``response_mime_type``,
+    ``response_schema``, ``generation_config`` (a raw dict merged last), and
+    ``tools`` / ``tool_choice`` / ``allow_parallel_tool_calls`` (set for you by
+    ``chat_with_tools`` and the agents). Unknown keywords are ignored.
+
+    Streaming: Segmind does not stream, so ``stream_*`` yield the whole answer as
+    one chunk with ``delta`` set.
+
+    Tool calling: ``tool_calling="prompt"`` (default) describes the tools in the
+    system instruction and parses a JSON reply, so every slug can call tools;
+    ``"native"`` sends Gemini ``functionDeclarations`` (for gateways that forward them).
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="Segmind model slug.")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Segmind API key; defaults to $SEGMIND_API_KEY. Never serialized.",
+        exclude=True,
+        repr=False,
+        frozen=True,
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="API base; defaults to $SEGMIND_BASE_URL or https://api.segmind.com/v1.",
+        frozen=True,
+    )
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, gt=0, description="maxOutputTokens.")
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    top_k: int | None = Field(default=None, gt=0)
+    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    thinking_budget: int | None = Field(default=None, description="Thinking tokens budget.")
+    include_thoughts: bool | None = Field(
+        default=None, description="Return the model's thoughts as ThinkingBlocks."
+    )
+    seed: int | None = Field(default=None)
+    safety_settings: list[dict[str, str]] | None = Field(
+        default=None,
+        description="Gemini safetySettings: [{'category': ..., 'threshold': ...}].",
+    )
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per call.")
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, frozen=True)
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0, frozen=True)
+    api_mode: Literal["sync", "queue"] = Field(
+        default="sync", description="'sync' (/v1) or 'queue' (Segmind's /v2 async queue)."
+    )
+    tool_calling: Literal["prompt", "native"] = Field(
+        default="prompt", description="'prompt' (works on every slug) or 'native'."
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Overrides the registry's context window."
+    )
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let image/document URLs point at private or loopback addresses.",
+    )
+
+    _client: SegmindGeminiClient | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Create the one core client this LLM reuses for every call."""
+        check_mode(self.tool_calling)
+        self._client = self._new_client()
+
+    def _new_client(self) -> SegmindGeminiClient:
+        return SegmindGeminiClient(
+            self.api_key.get_secret_value() if self.api_key is not None else None,
+            model=self.model,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            api_mode=self.api_mode,
+            max_connections=self.max_connections,
+        )
+
+    @property
+    def client(self) -> SegmindGeminiClient:
+        """The core client (created again after unpickling, from $SEGMIND_API_KEY)."""
+        # Read the private slot directly: pydantic's __getattr__ route costs a few
+        # microseconds, and this runs on every call.
+        private = self.__pydantic_private__
+        client = private.get("_client") if private is not None else None
+        if client is None:
+            client = self._client = self._new_client()
+        return cast(SegmindGeminiClient, client)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # Connection pools hold locks and sockets and cannot be copied: the copy
+        # starts without a client and opens its own on first use.
+        memo = {} if memo is None else memo
+        private = self.__pydantic_private__
+        if private is not None and private.get("_client") is not None:
+            memo[id(private["_client"])] = None
+        return super().__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The key stays out of pickles like every other serialization; an
+        # unpickled LLM reads $SEGMIND_API_KEY.
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "api_key"}
+        private = state.get("__pydantic_private__")
+        if private:
+            state["__pydantic_private__"] = {**private, "_client": None}
+        return state
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "SegmindGemini"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Limits from the model registry (any slug works; unknown ones get safe defaults)."""
+        info = get_model_info(self.model)
+        return LLMMetadata(
+            context_window=self.context_window or info.context_window,
+            num_output=self.max_tokens or info.max_output_tokens,
+            is_chat_model=True,
+            # The prompted protocol lets every slug call tools.
+            is_function_calling_model=True,
+            model_name=self.model,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Release the connection pools (the LLM reconnects if used again)."""
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Release the connection pools, including this event loop's async session."""
+        if self._client is not None:
+            await self._client.aclose()
+
+    def __enter__(self) -> SegmindGemini:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> SegmindGemini:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ requests
+
+    def _generation_config(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        if not kwargs:
+            return generation_config(
+                temperature=self.temperature,
+                max_output_tokens=self.max_tokens,
+                top_p=self.top_p,
+                top_k=self.top_k,
+                stop_sequences=self.stop,
+                thinking_budget=self.thinking_budget,
+                include_thoughts=self.include_thoughts,
+                seed=self.seed,
+            )
+
+        def pick(name: str) -> Any:
+            return kwargs[name] if name in kwargs else getattr(self, name)
+
+        config = generation_config(
+            temperature=pick("temperature"),
+            max_output_tokens=pick("max_tokens"),
+            top_p=pick("top_p"),
+            top_k=pick("top_k"),
+            stop_sequences=pick("stop"),
+            thinking_budget=pick("thinking_budget"),
+            include_thoughts=pick("include_thoughts"),
+            seed=pick("seed"),
+            response_mime_type=kwargs.get("response_mime_type"),
+            response_schema=kwargs.get("response_schema"),
+        )
+        extra = kwargs.get("generation_config")
+        if extra:
+            config.update(extra)
+        return config
+
+    def _system(self, texts: list[str]) -> list[str]:
+        # system_prompt is sent once: LLM.predict already puts it first as a system
+        # message, while a direct chat() call relies on it being added here.
+        prompt = self.system_prompt
+        if prompt and (not texts or texts[0] != prompt):
+            return [prompt, *texts]
+        return texts
+
+    def _request(
+        self, contents: list[dict[str, Any]], system: list[str], kwargs: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[ToolSpec]]:
+        request = build_request(
+            contents,
+            system=self._system(system) or None,
+            generation_config=self._generation_config(kwargs),
+            safety_settings=kwargs.get("safety_settings", self.safety_settings),
+        )
+        if not request["contents"]:
+            raise InvalidRequestError(
+                "nothing to send: the messages hold no user or assistant content "
+                "(only system messages, or only empty text)"
+            )
+        specs = _tool_specs(kwargs.get("tools"))
+        if specs:
+            request = apply_tools(
+                request, specs, tool_choice=kwargs.get("tool_choice"), mode=self._mode
+            )
+            choice = kwargs.get("tool_choice")
+            if kwargs.get("allow_parallel_tool_calls") is False and choice not in ("none", False):
+                instruction = dict(request.get("system_instruction") or {})
+                instruction["parts"] = [*instruction.get("parts", []), {"text": _SINGLE_CALL}]
+                request["system_instruction"] = instruction
+        return request, specs
+
+    @property
+    def _mode(self) -> ToolCallingMode:
+        return check_mode(self.tool_calling)
+
+    def _call_args(self, client: SegmindGeminiClient, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        if self.model != client.model:
+            args["model"] = self.model
+        if self.api_mode != client.api_mode:
+            args["api_mode"] = self.api_mode
+        timeout = kwargs.get("timeout", self.timeout)
+        if timeout != client.timeout:
+            args["timeout"] = timeout
+        return args
+
+    def _load_url(self, url: str, mime_type: str | None) -> dict[str, Any]:
+        return part_from_url(url, mime_type, allow_private=self.allow_private_urls)
+
+    async def _prefetch(self, messages: Sequence[ChatMessage]) -> UrlLoader | None:
+        refs = media_urls(messages)
+        if not refs:
+            return None
+        unique: dict[tuple[str, str | None], MediaRef] = {}
+        for ref in refs:  # one fetch per URL, however often it appears
+            unique.setdefault((ref.url, ref.mime_type), ref)
+
+        async def fetch(ref: MediaRef) -> dict[str, Any]:
+            try:
+                return await apart_from_url(
+                    ref.url, ref.mime_type, allow_private=self.allow_private_urls
+                )
+            except MediaError as exc:
+                raise MediaError(f"{ref.where}: {exc.message}") from exc
+
+        parts = await asyncio.gather(*(fetch(r) for r in unique.values()))
+        fetched = dict(zip(unique, parts, strict=True))
+
+        def lookup(url: str, mime_type: str | None) -> dict[str, Any]:
+            return fetched[(url, mime_type)]
+
+        return lookup
+
+    def _chat_request(
+        self,
+        messages: Sequence[ChatMessage],
+        kwargs: Mapping[str, Any],
+        load_url: UrlLoader | None,
+    ) -> tuple[dict[str, Any], list[ToolSpec]]:
+        conv = convert_messages(messages, mode=self._mode, load_url=load_url)
+        return self._request(conv.contents, conv.system, kwargs)
+
+    def _completion_request(self, prompt: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        contents = [{"role": "user", "parts": [{"text": prompt}]}]
+        if kwargs:
+            return self._request(contents, [], kwargs)[0]
+        # The common case, kept lean: build_request's merging has nothing to do here.
+        request: dict[str, Any] = {"contents": contents}
+        if self.system_prompt and self.system_prompt.strip():
+            request["system_instruction"] = {"parts": [{"text": self.system_prompt}]}
+        config = self._generation_config(kwargs)
+        if config:
+            request["generationConfig"] = config
+        if self.safety_settings:
+            request["safetySettings"] = [dict(s) for s in self.safety_settings]
+        return request
+
+    def _complete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
+        client = self.client
+        request = self._completion_request(prompt, kwargs)
+        return client.generate_content(request, **self._call_args(client, kwargs))
+
+    async def _acomplete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
+        client = self.client
+        request = self._completion_request(prompt, kwargs)
+        return await client.agenerate_content(request, **self._call_args(client, kwargs))
+
+    def _to_chat(
+        self,
+        result: GenerateContentResult,
+        specs: list[ToolSpec],
+        kwargs: Mapping[str, Any],
+        *,
+        delta: bool,
+    ) -> ChatResponse:
+        reply = read_tool_reply(result, specs, mode=self._mode) if specs else None
+        response = chat_response(result, reply, delta=delta)
+        if specs and kwargs.get("allow_parallel_tool_calls") is False:
+            response = _first_call_only(response)
+        return response
+
+    def _chat_impl(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, delta: bool
+    ) -> ChatResponse:
+        client = self.client
+        request, specs = self._chat_request(messages, kwargs, self._load_url)
+        result = client.generate_content(request, **self._call_args(client, kwargs))
+        return self._to_chat(result, specs, kwargs, delta=delta)
+
+    async def _achat_impl(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, delta: bool
+    ) -> ChatResponse:
+        loader = await self._prefetch(messages)
+        client = self.client
+        request, specs = self._chat_request(messages, kwargs, loader)
+        result = await client.agenerate_content(request, **self._call_args(client, kwargs))
+        return self._to_chat(result, specs, kwargs, delta=delta)
+
+    # ------------------------------------------------------------------ entry points
+
+    @_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send a conversation, return the answer (text, tool calls, thoughts, usage)."""
+        return self._chat_impl(messages, kwargs, delta=False)
+
+    @_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Send one user prompt (plus ``system_prompt``), return the answer text."""
+        return completion_response(self._complete(prompt, kwargs))
+
+    @_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Like :meth:`chat`, as a stream of one chunk (Segmind does not stream)."""
+
+        def gen() -> ChatResponseGen:
+            yield self._chat_impl(messages, kwargs, delta=True)
+
+        return gen()
+
+    @_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Like :meth:`complete`, as a stream of one chunk."""
+
+        def gen() -> CompletionResponseGen:
+            yield completion_response(self._complete(prompt, kwargs), delta=True)
+
+        return gen()
+
+    @_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async :meth:`chat`; URLs in media blocks are fetched concurrently."""
+        return await self._achat_impl(messages, kwargs, delta=False)
+
+    @_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Async :meth:`complete`."""
+        return completion_response(await self._acomplete(prompt, kwargs))
+
+    @_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async :meth:`stream_chat`: one chunk holding the whole answer."""
+
+        async def gen() -> ChatResponseAsyncGen:
+            yield await self._achat_impl(messages, kwargs, delta=True)
+
+        return gen()
+
+    @_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Async :meth:`stream_complete`: one chunk holding the whole answer."""
+
+        async def gen() -> CompletionResponseAsyncGen:
+            yield completion_response(await self._acomplete(prompt, kwargs), delta=True)
+
+        return gen()
+
+    # ------------------------------------------------------------------ tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments that offer ``tools``; ``chat_history`` is copied, not extended.
+
+        ``tool_choice`` may be ``"auto"``, ``"required"``/``"any"``, ``"none"`` or a
+        tool name; without it, ``tool_required=True`` means ``"required"``.
+        """
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        if tool_choice is None:
+            tool_choice = "required" if tool_required else "auto"
+        return {
+            **kwargs,
+            "messages": messages,
+            "tools": _tool_specs(tools),
+            "tool_choice": tool_choice,
+            "allow_parallel_tool_calls": allow_parallel_tool_calls,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls were allowed."""
+        return response if allow_parallel_tool_calls else _first_call_only(response)
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The response's tool calls as ``ToolSelection``s.
+
+        Raises:
+            ValueError: there are none and ``error_on_no_tool_call`` is true.
+        """
+        calls = tool_calls_of(response.message)
+        if not calls and error_on_no_tool_call:
+            answer = (response.message.content or "").strip()
+            raise ValueError(
+                "Expected at least one tool call, but the model answered in text"
+                + (f": {answer[:200]!r}" if answer else " (empty)")
+            )
+        return [
+            ToolSelection(tool_id=c.id or new_call_id(), tool_name=c.name, tool_kwargs=c.args)
+            for c in calls
+        ]
+
+    # ------------------------------------------------------------------ structured output
+
+    def _structured_messages(
+        self, output_cls: type[BaseModel], prompt: BasePromptTemplate, prompt_args: Any
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        schema = output_cls.model_json_schema()
+        messages = self._get_messages(prompt, **prompt_args)
+        instruction = schema_instruction(schema, name=output_cls.__name__)
+        return [*messages, ChatMessage(role=MessageRole.SYSTEM, content=instruction)], schema
+
+    def structured_predict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> _M:
+        """Ask for JSON matching ``output_cls``'s schema; return a validated instance.
+
+        The schema goes into the system instruction (no forced tool call, so it works
+        on every slug); an answer that is not valid JSON for the schema gets one
+        repair round trip that quotes the problem back to the model.
+
+        >>> from pydantic import BaseModel
+        >>> from llama_index.core.prompts import PromptTemplate
+        >>> class City(BaseModel):
+        ...     name: str
+        ...     country: str
+        >>> city = llm.structured_predict(City, PromptTemplate("Capital of {country}?"),
+        ...                               country="Peru")
+        >>> isinstance(city, City)
+        True
+
+        Raises:
+            StructuredOutputError: (a ``ValueError``) the repaired answer is still invalid.
+        """
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return cast(
+                "_M", super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            )
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        kwargs = dict(llm_kwargs or {})
+        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
+        text = self.chat(messages, **kwargs).message.content or ""
+        try:
+            result = _parse_structured(output_cls, text)
+        except StructuredOutputError as exc:
+            repaired = self.chat(_repair_messages(messages, exc, schema), **kwargs)
+            result = _parse_structured(output_cls, repaired.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    async def astructured_predict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> _M:
+        """Async :meth:`structured_predict` (same prompting and single repair)."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return cast(
+                "_M",
+                await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args),
+            )
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        kwargs = dict(llm_kwargs or {})
+        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
+        text = (await self.achat(messages, **kwargs)).message.content or ""
+        try:
+            result = _parse_structured(output_cls, text)
+        except StructuredOutputError as exc:
+            repaired = await self.achat(_repair_messages(messages, exc, schema), **kwargs)
+            result = _parse_structured(output_cls, repaired.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    def stream_structured_predict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[_M, None, None]:
+        """:meth:`structured_predict` as a stream of one complete object."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return cast(
+                "Generator[_M, None, None]",
+                super().stream_structured_predict(output_cls, prompt, llm_kwargs, **prompt_args),
+            )
+
+        def gen() -> Generator[_M, None, None]:
+            yield self.structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+
+        return gen()
+
+    async def astream_structured_predict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[_M, None]:
+        """Async :meth:`stream_structured_predict`: one complete object."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return cast(
+                "AsyncGenerator[_M, None]",
+                await super().astream_structured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                ),
+            )
+
+        async def gen() -> AsyncGenerator[_M, None]:
+            yield await self.astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+
+        return gen()
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _tool_specs(tools: Any) -> list[ToolSpec]:
+    """ToolSpecs from LlamaIndex tools, ToolSpecs or OpenAI-style dicts."""
+    if not tools:
+        return []
+    specs: list[ToolSpec] = []
+    for tool in tools:
+        if isinstance(tool, ToolSpec):
+            specs.append(tool)
+        elif isinstance(tool, Mapping):
+            specs.append(ToolSpec.from_openai(tool))
+        else:
+            meta = tool.metadata
+            specs.append(
+                ToolSpec(
+                    name=meta.get_name(),
+                    description=meta.description or "",
+                    parameters=meta.get_parameters_dict(),
+                )
+            )
+    return specs
+
+
+def _first_call_only(response: ChatResponse) -> ChatResponse:
+    message = response.message
+    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    if len(calls) <= 1:
+        return response
+    keep = calls[0]
+    blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is keep]
+    kwargs = dict(message.additional_kwargs)
+    legacy = kwargs.get("tool_calls")
+    if isinstance(legacy, list):
+        kwargs["tool_calls"] = [c for c in legacy if c.get("id") == keep.tool_call_id]
+    new_message = ChatMessage(role=message.role, blocks=blocks, additional_kwargs=kwargs)
+    return response.model_copy(update={"message": new_message})
+
+
+def _parse_structured(output_cls: type[_M], text: str) -> _M:
+    data = extract_json(text)
+    try:
+        return output_cls.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '$'}: {err['msg']}"
+            for err in exc.errors()[:10]
+        )
+        raise StructuredOutputError(
+            f"the JSON does not match the schema ({problems})", raw_text=text
+        ) from exc
+
+
+def _repair_messages(
+    messages: list[ChatMessage], error: StructuredOutputError, schema: dict[str, Any]
+) -> list[ChatMessage]:
+    return [
+        *messages,
+        ChatMessage(role=MessageRole.ASSISTANT, content=error.raw_text),
+        ChatMessage(
+            role=MessageRole.USER, content=repair_prompt(error.raw_text, error.reason, schema)
+        ),
+    ]
