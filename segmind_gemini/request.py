@@ -17,6 +17,7 @@ from typing import Any
 from .errors import InvalidRequestError
 
 __all__ = [
+    "PART_KEYS",
     "build_request",
     "generation_config",
     "merge_consecutive_turns",
@@ -24,7 +25,7 @@ __all__ = [
     "validate_request",
 ]
 
-_PART_KEYS = frozenset(
+PART_KEYS = frozenset(
     {
         "text",
         "inlineData",
@@ -169,7 +170,7 @@ def validate_request(request: Mapping[str, Any]) -> None:
                 f"contents[{i}].parts is empty; every turn needs at least one part"
             )
         for j, part in enumerate(parts):
-            if not isinstance(part, Mapping) or not (_PART_KEYS & part.keys()):
+            if not isinstance(part, Mapping) or not (PART_KEYS & part.keys()):
                 raise InvalidRequestError(
-                    f"contents[{i}].parts[{j}] has none of: {', '.join(sorted(_PART_KEYS))}"
+                    f"contents[{i}].parts[{j}] has none of: {', '.join(sorted(PART_KEYS))}"
                 )

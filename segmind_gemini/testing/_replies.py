@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+from ..encoding import MAX_REQUEST_BYTES
+from ..mime import SUPPORTED_MIME_TYPES as _MIME_TABLE
+from ..request import PART_KEYS
+
 __all__ = [
     "MAX_REQUEST_BYTES",
     "SUPPORTED_MIME_TYPES",
@@ -30,53 +34,14 @@ __all__ = [
     "parse_request",
 ]
 
-#: MIME types Gemini accepts for ``inlineData`` (no image/jpg, no GIF).
-SUPPORTED_MIME_TYPES: frozenset[str] = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/webp",
-        "image/heic",
-        "image/heif",
-        "application/pdf",
-        "audio/wav",
-        "audio/mp3",
-        "audio/mpeg",
-        "audio/aiff",
-        "audio/aac",
-        "audio/ogg",
-        "audio/flac",
-        "video/mp4",
-        "video/mpeg",
-        "video/mov",
-        "video/quicktime",
-        "video/avi",
-        "video/x-flv",
-        "video/mpg",
-        "video/webm",
-        "video/wmv",
-        "video/3gpp",
-        "text/plain",
-    }
-)
-
-#: Gemini refuses whole requests above this size for inline media.
-MAX_REQUEST_BYTES = 20 * 1024 * 1024
+#: MIME types Gemini accepts for ``inlineData`` (no image/jpg, no GIF): the same fact
+#: table the client checks against, so the two cannot drift apart.
+SUPPORTED_MIME_TYPES: frozenset[str] = frozenset(_MIME_TABLE)
 
 #: Flat token estimate per media part (Gemini bills a small image as 258 tokens).
 MEDIA_TOKENS = 258
 
-_PART_KEYS = (
-    "text",
-    "inlineData",
-    "inline_data",
-    "functionCall",
-    "function_call",
-    "functionResponse",
-    "function_response",
-    "fileData",
-    "file_data",
-)
+_PART_KEYS = PART_KEYS
 
 _SAFETY_RATINGS: list[dict[str, str]] = [
     {"category": category, "probability": "NEGLIGIBLE"}
