@@ -1,0 +1,716 @@
+"""``ChatSegmindGemini``: Segmind's hosted Gemini models as a LangChain chat model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from segmind_gemini.client import SegmindGeminiClient
+from segmind_gemini.errors import InvalidRequestError, SegmindError
+from segmind_gemini.media import apart_from_url, part_from_url
+from segmind_gemini.registry import get_model_info
+from segmind_gemini.request import build_request, generation_config
+from segmind_gemini.response import GenerateContentResult
+from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT
+from segmind_gemini.structured import gemini_response_schema, schema_instruction
+from segmind_gemini.tool_calling import (
+    ToolCallingMode,
+    apply_tools,
+    check_mode,
+    read_tool_reply,
+)
+from segmind_gemini.tools import ParsedReply, ToolSpec, resolve_tool_choice
+
+from ._errors import to_langchain_error
+from ._messages import GeminiPrompt, MediaRef, aresolve_media, convert_messages, resolve_media
+from ._output import to_ai_message, to_ai_message_chunk
+from ._structured import JSON_ONLY_INSTRUCTION, structured_output_runnable
+
+__all__ = ["ChatSegmindGemini"]
+
+# Settings a call may override with `model.bind(...)` or `invoke(..., key=value)`.
+_CALL_KEYS = frozenset(
+    {
+        "model",
+        "temperature",
+        "max_tokens",
+        "max_output_tokens",
+        "top_p",
+        "top_k",
+        "seed",
+        "thinking_budget",
+        "include_thoughts",
+        "safety_settings",
+        "response_mime_type",
+        "response_schema",
+        "timeout",
+        "api_mode",
+        "tool_calling",
+        "tools",
+        "tool_choice",
+        "structured_output",
+        # Passed by LangChain's own streaming helpers; there is nothing to switch.
+        "stream",
+    }
+)
+
+# One lock for every model object: building a client is rare, and a per-object
+# lock would make the model unpicklable and un-deep-copyable.
+_CLIENT_LOCK = threading.Lock()
+
+
+class _Call:
+    """Everything one request needs, decided once and shared by the four paths."""
+
+    __slots__ = ("api_mode", "mode", "model", "prompt", "request", "specs", "timeout")
+
+    def __init__(
+        self,
+        request: dict[str, Any],
+        prompt: GeminiPrompt,
+        specs: list[ToolSpec],
+        mode: ToolCallingMode,
+        model: str,
+        api_mode: Literal["sync", "queue"] | None,
+        timeout: float | None,
+    ) -> None:
+        self.request = request
+        self.prompt = prompt
+        self.specs = specs
+        self.mode = mode
+        self.model = model
+        self.api_mode = api_mode
+        self.timeout = timeout
+
+
+class _ClientSlot:
+    """Holds the core client and the settings it was built with.
+
+    Copies of a model (``copy.deepcopy``, pickling) get an empty slot and build
+    their own client on first use: a live connection pool cannot be copied.
+    """
+
+    __slots__ = ("client", "key")
+
+    def __init__(
+        self, client: SegmindGeminiClient | None = None, key: tuple[Any, ...] | None = None
+    ) -> None:
+        self.client = client
+        self.key = key
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
+        return _ClientSlot()
+
+    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
+        return (_ClientSlot, ())
+
+
+class ChatSegmindGemini(BaseChatModel):
+    """Google Gemini models hosted by Segmind (https://www.segmind.com) for LangChain.
+
+    Each call is one ``POST https://api.segmind.com/v1/<model>`` with the Gemini
+    request in ``{"messages": ...}``. Works anywhere LangChain takes a chat model:
+    chains, RAG pipelines, ``create_agent``, ``with_structured_output``.
+
+    Setup:
+        ```bash
+        pip install "segmind-gemini[langchain]"
+        export SEGMIND_API_KEY="..."   # https://cloud.segmind.com/console/api-keys
+        ```
+
+    Instantiate:
+        ```python
+        from langchain_segmind_gemini import ChatSegmindGemini
+
+        model = ChatSegmindGemini(
+            model="gemini-2.5-flash",
+            # temperature=0.2,
+            # max_tokens=1024,
+            # timeout=60,          # seconds per call
+            # max_retries=2,       # on 429, 5xx, resets and timeouts
+            # api_mode="queue",    # Segmind's v2 queue, for calls over ~10 s
+            # tool_calling="native",
+        )
+        ```
+
+    Invoke:
+        ```python
+        messages = [
+            ("system", "You translate English to French."),
+            ("human", "I love programming."),
+        ]
+        msg = model.invoke(messages)
+        msg.content                          # "J'adore la programmation."
+        msg.usage_metadata                   # {"input_tokens": 12, "output_tokens": 6, ...}
+        msg.response_metadata["cost"]        # USD, from Segmind's x-cost header
+        msg.response_metadata["finish_reason"]   # "STOP", "MAX_TOKENS", "SAFETY", ...
+        ```
+
+    Async and batch (truly async, on aiohttp; sync calls work inside a running loop too):
+        ```python
+        msg = await model.ainvoke("Hello")
+        msgs = await model.abatch(["Hi", "Bonjour", "Hola"])
+        ```
+
+    Stream:
+        Segmind sends no server-sent events, so a stream yields the whole answer as
+        one chunk (``chunk_position="last"``) with usage and tool calls on it.
+
+        ```python
+        for chunk in model.stream("Write a haiku about rain"):
+            print(chunk.text, end="")
+        ```
+
+    Images, PDFs, audio and video:
+        ```python
+        from langchain_core.messages import HumanMessage
+
+        msg = model.invoke([
+            HumanMessage(content=[
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image", "base64": png_b64, "mime_type": "image/png"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}},
+                {"type": "file", "base64": pdf_b64, "mime_type": "application/pdf"},
+            ])
+        ])
+        ```
+        URLs are fetched by this library (http/https only, private addresses refused
+        unless ``allow_private_urls=True``); paths in message content are never read.
+
+    Tool calling:
+        ```python
+        from langchain_core.tools import tool
+
+        @tool
+        def get_weather(city: str) -> str:
+            \"\"\"Current weather for a city.\"\"\"
+            return "12C, light rain"
+
+        model_with_tools = model.bind_tools([get_weather])
+        msg = model_with_tools.invoke("Weather in Oslo?")
+        msg.tool_calls   # [{"name": "get_weather", "args": {"city": "Oslo"}, "id": "call_..."}]
+        ```
+        Segmind's gateway does not forward Gemini's ``tools`` field, so by default
+        (``tool_calling="prompt"``) the tools are described in the system instruction
+        and the model's JSON reply is parsed back into ``tool_calls``. Use
+        ``tool_calling="native"`` with a gateway that forwards Gemini function calling.
+
+    Structured output:
+        ```python
+        from pydantic import BaseModel
+
+        class City(BaseModel):
+            name: str
+            country: str
+
+        model.with_structured_output(City).invoke("The capital of Norway?")
+        # City(name="Oslo", country="Norway")
+        ```
+        An answer that is not valid JSON for the schema gets one repair round trip
+        before ``OutputParserException`` is raised.
+
+    Reasoning:
+        ```python
+        model = ChatSegmindGemini(model="gemini-2.5-flash", include_thoughts=True)
+        msg = model.invoke("How many r's in strawberry?")
+        msg.additional_kwargs["reasoning_content"]   # the model's thoughts
+        [b["type"] for b in msg.content_blocks]      # ["reasoning", "text"]
+        ```
+        With ``output_version="v1"`` the reasoning block is stored in ``content``.
+
+    Errors:
+        Every error is both a LangChain ``langchain_core.exceptions.Model*Error`` and
+        a ``segmind_gemini`` error (``ModelRateLimitError`` *and* ``RateLimitError``),
+        with ``status_code``, ``body`` and ``request_id``.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, alias="model_name")
+    """Segmind model slug, e.g. ``"gemini-2.5-flash"``; any slug is accepted."""
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("SEGMIND_API_KEY", default=None),
+        alias="segmind_api_key",
+    )
+    """Segmind API key; defaults to ``$SEGMIND_API_KEY``. Never shown or serialized."""
+
+    base_url: str | None = Field(default_factory=from_env("SEGMIND_BASE_URL", default=None))
+    """API base, default ``$SEGMIND_BASE_URL`` or ``https://api.segmind.com/v1``."""
+
+    temperature: float | None = None
+    """Sampling temperature; sent only when set."""
+
+    max_tokens: int | None = Field(default=None, alias="max_output_tokens")
+    """Most tokens to generate (``maxOutputTokens``); sent only when set."""
+
+    top_p: float | None = None
+    """Nucleus sampling probability; sent only when set."""
+
+    top_k: int | None = None
+    """Top-k sampling; sent only when set."""
+
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences; sent only when non-empty."""
+
+    timeout: float | None = None
+    """Seconds allowed for one call (default 120; in queue mode for the whole job)."""
+
+    max_retries: int = 2
+    """Retries on 429, 5xx, connection resets, cut bodies and timeouts."""
+
+    api_mode: Literal["sync", "queue"] = "sync"
+    """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
+
+    tool_calling: Literal["prompt", "native"] = "prompt"
+    """``"prompt"``: tools described in the system instruction (Segmind drops ``tools``);
+    ``"native"``: Gemini ``functionDeclarations``."""
+
+    safety_settings: list[dict[str, str]] | None = None
+    """Gemini ``safetySettings``, e.g. ``[{"category": "HARM_CATEGORY_HARASSMENT",
+    "threshold": "BLOCK_ONLY_HIGH"}]``."""
+
+    thinking_budget: int | None = None
+    """``thinkingConfig.thinkingBudget`` for thinking models (0 turns thinking off)."""
+
+    include_thoughts: bool | None = None
+    """``thinkingConfig.includeThoughts``: return the model's thoughts as reasoning."""
+
+    streaming: bool = False
+    """Accepted for compatibility: the gateway has no SSE, so streams are one chunk."""
+
+    allow_private_urls: bool = False
+    """Let media URLs point at loopback/private addresses (trusted input only)."""
+
+    media_timeout: float = 30.0
+    """Seconds allowed to fetch one media URL."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+
+    # ------------------------------------------------------------------ LangChain plumbing
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_segmind_gemini", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "SEGMIND_API_KEY"}
+
+    @property
+    def _llm_type(self) -> str:
+        return "segmind-gemini"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "base_url": self.base_url,
+            "api_mode": self.api_mode,
+            "tool_calling": self.tool_calling,
+        }
+        params.update(self._settings())
+        return params
+
+    def _settings(self) -> dict[str, Any]:
+        """Generation settings that are set (the rest are not sent)."""
+        values = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "stop": self.stop or None,
+            "thinking_budget": self.thinking_budget,
+            "include_thoughts": self.include_thoughts,
+            "safety_settings": self.safety_settings,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="segmind",
+            ls_model_name=kwargs.get("model") or self.model,
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", kwargs.get("max_output_tokens", self.max_tokens))
+        if max_tokens:
+            params["ls_max_tokens"] = max_tokens
+        ls_stop = stop or kwargs.get("stop") or self.stop
+        if ls_stop:
+            params["ls_stop"] = list(ls_stop)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        info = get_model_info(self.model)
+        inputs = set(info.input_modalities)
+        profile = ModelProfile(
+            name=info.slug,
+            max_input_tokens=info.context_window,
+            max_output_tokens=info.max_output_tokens,
+            text_inputs=True,
+            image_inputs="image" in inputs,
+            image_url_inputs="image" in inputs,
+            pdf_inputs="pdf" in inputs,
+            audio_inputs="audio" in inputs,
+            video_inputs="video" in inputs,
+            image_tool_message="image" in inputs,
+            pdf_tool_message="pdf" in inputs,
+            reasoning_output=info.thinking,
+            text_outputs=True,
+            image_outputs=False,
+            audio_outputs=False,
+            video_outputs=False,
+            tool_calling=True,
+            tool_choice=True,
+            tool_call_streaming=True,
+            mid_conversation_system_messages=True,
+            # No provider-enforced JSON schema through Segmind: agents should use
+            # tool-based structured output, which works in both tool modes.
+            structured_output=False,
+            temperature=True,
+        )
+        if info.known:
+            profile["status"] = "deprecated" if info.legacy else "active"
+        return profile
+
+    # --------------------------------------------------------------------------- client
+
+    @property
+    def client(self) -> SegmindGeminiClient:
+        """The core client, built on first use and reused by every call on this object.
+
+        Changing a connection setting (key, base URL, timeout, retries, API mode)
+        on the model makes the next call build a new one.
+        """
+        key = (self.api_key, self.base_url, self.timeout, self.max_retries, self.api_mode)
+        slot = self._slot
+        client = slot.client
+        if client is not None and slot.key == key:
+            return client
+        with _CLIENT_LOCK:
+            slot = self._slot
+            if slot.client is not None and slot.key == key:
+                return slot.client
+            client = SegmindGeminiClient(
+                self.api_key.get_secret_value() if self.api_key is not None else None,
+                model=self.model,
+                base_url=self.base_url,
+                timeout=self.timeout if self.timeout else DEFAULT_TIMEOUT,
+                max_retries=self.max_retries,
+                api_mode=self.api_mode,
+            )
+            if slot.client is None:
+                slot.client, slot.key = client, key
+            else:
+                # `model_copy()` shares the slot; a copy with other settings gets
+                # its own rather than swapping the client under the original.
+                self._slot = _ClientSlot(client, key)
+            return client
+
+    def close(self) -> None:
+        """Release the sync connection pool (the model can still be used afterwards)."""
+        client, self._slot.client = self._slot.client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Release the connections of the running event loop and the sync pool."""
+        client, self._slot.client = self._slot.client, None
+        if client is not None:
+            await client.aclose()
+
+    # -------------------------------------------------------------------------- requests
+
+    def _prepare(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> _Call:
+        if kwargs:
+            unknown = set(kwargs) - _CALL_KEYS
+            if unknown:
+                raise InvalidRequestError(
+                    f"unsupported call arguments {sorted(unknown)}; a call accepts "
+                    f"{', '.join(sorted(_CALL_KEYS - {'stream', 'structured_output'}))}"
+                )
+        get = kwargs.get
+        mode = check_mode(get("tool_calling") or self.tool_calling)
+        prompt = convert_messages(messages, mode=mode)
+        system = prompt.system
+        response_mime_type = get("response_mime_type")
+        response_schema = get("response_schema")
+        structured = get("structured_output")
+        if structured:
+            system, response_mime_type, response_schema = _structured_settings(
+                structured, system, mode, response_mime_type, response_schema
+            )
+        max_tokens = get("max_tokens", get("max_output_tokens", self.max_tokens))
+        config = generation_config(
+            temperature=get("temperature", self.temperature),
+            max_output_tokens=max_tokens,
+            top_p=get("top_p", self.top_p),
+            top_k=get("top_k", self.top_k),
+            stop_sequences=stop if stop is not None else self.stop,
+            thinking_budget=get("thinking_budget", self.thinking_budget),
+            include_thoughts=get("include_thoughts", self.include_thoughts),
+            response_mime_type=response_mime_type,
+            response_schema=response_schema,
+            seed=get("seed"),
+        )
+        request = build_request(
+            prompt.contents,
+            system=system,
+            generation_config=config,
+            safety_settings=get("safety_settings", self.safety_settings),
+        )
+        specs: list[ToolSpec] = []
+        tools = get("tools")
+        if tools:
+            specs = [ToolSpec.from_openai(t) for t in tools]
+            request = apply_tools(request, specs, tool_choice=get("tool_choice"), mode=mode)
+        return _Call(
+            request,
+            prompt,
+            specs,
+            mode,
+            get("model") or self.model,
+            get("api_mode"),
+            get("timeout"),
+        )
+
+    def _load_media(self, ref: MediaRef) -> dict[str, Any]:
+        return part_from_url(
+            ref.url,
+            ref.mime_type,
+            allow_private=self.allow_private_urls,
+            timeout=self.media_timeout,
+        )
+
+    async def _aload_media(self, ref: MediaRef) -> dict[str, Any]:
+        return await apart_from_url(
+            ref.url,
+            ref.mime_type,
+            allow_private=self.allow_private_urls,
+            timeout=self.media_timeout,
+        )
+
+    def _send(self, call: _Call) -> GenerateContentResult:
+        request = call.request
+        if call.prompt.media_refs:
+            contents = resolve_media(_with_contents(call.prompt, request), self._load_media)
+            request = {**request, "contents": contents}
+        return self.client.generate_content(
+            request, model=call.model, api_mode=call.api_mode, timeout=call.timeout
+        )
+
+    async def _asend(self, call: _Call) -> GenerateContentResult:
+        request = call.request
+        if call.prompt.media_refs:
+            contents = await aresolve_media(_with_contents(call.prompt, request), self._aload_media)
+            request = {**request, "contents": contents}
+        return await self.client.agenerate_content(
+            request, model=call.model, api_mode=call.api_mode, timeout=call.timeout
+        )
+
+    @staticmethod
+    def _reply(call: _Call, result: GenerateContentResult) -> ParsedReply:
+        if call.specs:
+            return read_tool_reply(result, call.specs, mode=call.mode)
+        return ParsedReply(text=result.text)
+
+    # ------------------------------------------------------------------------- the calls
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            call = self._prepare(messages, stop, kwargs)
+            result = self._send(call)
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+        message = to_ai_message(result, self._reply(call, result), model=call.model)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            call = self._prepare(messages, stop, kwargs)
+            result = await self._asend(call)
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+        message = to_ai_message(result, self._reply(call, result), model=call.model)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        try:
+            call = self._prepare(messages, stop, kwargs)
+            result = self._send(call)
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+        # LangChain itself reports the chunk to callbacks (on_llm_new_token).
+        yield ChatGenerationChunk(
+            message=to_ai_message_chunk(result, self._reply(call, result), model=call.model)
+        )
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        try:
+            call = self._prepare(messages, stop, kwargs)
+            result = await self._asend(call)
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+        yield ChatGenerationChunk(
+            message=to_ai_message_chunk(result, self._reply(call, result), model=call.model)
+        )
+
+    # ----------------------------------------------------------------- tools and schemas
+
+    def bind_tools(
+        self,
+        tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | Mapping[str, Any] | None = None,
+        tool_calling: Literal["prompt", "native"] | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Offer tools to the model; its calls come back in ``AIMessage.tool_calls``.
+
+        Args:
+            tools: LangChain tools, functions, pydantic models, TypedDicts or
+                OpenAI-style tool dicts.
+            tool_choice: ``"auto"`` (default), ``"any"``/``"required"``/``True``
+                (must call one), ``"none"``/``False``, or a tool name.
+            tool_calling: override the model's ``tool_calling`` mode for this binding.
+            parallel_tool_calls: accepted for compatibility; Gemini may always
+                return several calls at once.
+            strict: accepted for compatibility; arguments are not schema-enforced.
+            kwargs: other call settings (``temperature``...), bound as well.
+
+        >>> model.bind_tools([get_weather], tool_choice="get_weather").invoke("Oslo?")
+        AIMessage(content='', tool_calls=[{'name': 'get_weather', 'args': {'city': 'Oslo'}, ...}])
+        """
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        try:
+            # Check each definition now; a name defined twice is refused when called.
+            names = list(dict.fromkeys(ToolSpec.from_openai(t).name for t in formatted))
+            if tool_choice is not None:
+                kwargs["tool_choice"] = resolve_tool_choice(tool_choice, names)
+            if tool_calling is not None:
+                kwargs["tool_calling"] = check_mode(tool_calling)
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any] | type | None = None,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A runnable that answers with data matching ``schema`` instead of a message.
+
+        Args:
+            schema: a pydantic model (answers are instances of it), a TypedDict, or a
+                JSON Schema / OpenAI tool dict (answers are dicts). Optional for
+                ``json_mode``.
+            method:
+                - ``"json_schema"`` (default): the schema goes into the system
+                  instruction (and, in native mode, ``responseSchema``); the reply is
+                  parsed (bare or fenced JSON), validated, and on failure repaired
+                  with one more round trip before ``OutputParserException``.
+                - ``"function_calling"``: the schema is bound as a forced tool and the
+                  call's arguments are the answer.
+                - ``"json_mode"``: asks for JSON only; describe the shape in your prompt.
+            include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``
+                and never raise a parsing error.
+            strict: accepted for compatibility; recorded in tracing metadata.
+
+        >>> class City(BaseModel):
+        ...     name: str
+        ...     country: str
+        >>> model.with_structured_output(City).invoke("Capital of Norway?")
+        City(name='Oslo', country='Norway')
+        """
+        if kwargs:
+            raise ValueError(f"Received unsupported arguments {kwargs}")
+        return structured_output_runnable(
+            self, schema, method=method, include_raw=include_raw, strict=strict
+        )
+
+
+def _structured_settings(
+    structured: Mapping[str, Any],
+    system: list[str],
+    mode: ToolCallingMode,
+    response_mime_type: str | None,
+    response_schema: Mapping[str, Any] | None,
+) -> tuple[list[str], str | None, Mapping[str, Any] | None]:
+    """System texts and JSON settings for a ``structured_output`` call."""
+    schema = structured.get("schema")
+    if schema:
+        instruction = schema_instruction(schema, name=structured.get("name"))
+    else:
+        instruction = JSON_ONLY_INSTRUCTION
+    if mode == "native":
+        # A gateway that forwards tools presumably forwards JSON mode too.
+        response_mime_type = response_mime_type or "application/json"
+        if schema and response_schema is None:
+            try:
+                response_schema = gemini_response_schema(schema)
+            except InvalidRequestError:
+                response_schema = None  # the instruction still carries the schema
+    return [*system, instruction], response_mime_type, response_schema
+
+
+def _with_contents(prompt: GeminiPrompt, request: Mapping[str, Any]) -> GeminiPrompt:
+    """The prompt whose contents are the (merged) ones in ``request``."""
+    return GeminiPrompt(request["contents"], prompt.system, prompt.media_refs)
