@@ -1,0 +1,86 @@
+"""Every notebook in ``notebooks/`` runs top to bottom, offline, against the emulator.
+
+Each is executed with nbclient in a fresh ``python3`` kernel (this interpreter, via
+ipykernel) with ``SEGMIND_API_KEY`` and ``SEGMIND_BASE_URL`` removed from its
+environment, so it takes its offline path: the local emulator, whose answers the
+notebook says are emulated. A cell that raises fails the test. The executed copy
+is never written back: notebooks are committed without outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+pytestmark = pytest.mark.notebook
+
+
+def _outputs_text(notebook: nbformat.NotebookNode) -> str:
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts.extend(str(v) for v in output.get("data", {}).values())
+    return "\n".join(texts)
+
+
+def test_there_are_notebooks() -> None:
+    assert {p.name for p in PATHS} >= {
+        "agents.ipynb",
+        "langchain_quickstart.ipynb",
+        "llama_index_rag.ipynb",
+    }
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_committed_without_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {index} has outputs: clear them"
+            assert cell.execution_count is None, f"{path.name} cell {index} was executed"
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown"
+    assert "emulated, not Gemini's" in first.source  # says so before anything runs
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_notebook_runs_offline(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The kernel inherits this environment: no key, so the notebook runs offline.
+    monkeypatch.delenv("SEGMIND_API_KEY", raising=False)
+    monkeypatch.delenv("SEGMIND_BASE_URL", raising=False)
+    # Pin the "python3" kernel to this interpreter: a python3 kernelspec in the user's
+    # own Jupyter folder would otherwise win and run another Python.
+    spec_dir = tmp_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (segmind-gemini tests)",
+                "language": "python",
+            }
+        )
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=60,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    client.execute()
+    text = _outputs_text(notebook)
+    assert "OFFLINE" in text and "EMULATED" in text  # it said where the answers came from
+    assert "Traceback" not in text
