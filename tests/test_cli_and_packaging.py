@@ -43,8 +43,18 @@ def test_chat_prints_answer_and_summary(
     image.write_bytes(tiny_png())
     segmind_emulator.queue_text("scripted CLI answer")
     code = main(
-        ["chat", "What is this?", "--image", str(image), "--system", "Be brief.",
-         "--model", "gemini-3-flash", "--base-url", segmind_emulator.base_url]
+        [
+            "chat",
+            "What is this?",
+            "--image",
+            str(image),
+            "--system",
+            "Be brief.",
+            "--model",
+            "gemini-3-flash",
+            "--base-url",
+            segmind_emulator.base_url,
+        ]
     )
     out, err = capsys.readouterr()
     assert code == 0
@@ -90,8 +100,10 @@ def test_expected_failures_are_one_line_and_non_zero(
     _, err = capsys.readouterr()
     assert "SEGMIND_API_KEY" in err and "Traceback" not in err
     monkeypatch.setenv("SEGMIND_API_KEY", segmind_emulator.api_key)
-    assert main(["chat", "hi", "--image", "/no/such.png", "--base-url",
-                 segmind_emulator.base_url]) == 1
+    assert (
+        main(["chat", "hi", "--image", "/no/such.png", "--base-url", segmind_emulator.base_url])
+        == 1
+    )
     _, err = capsys.readouterr()
     assert "/no/such.png" in err
 
@@ -100,7 +112,11 @@ def test_demo_runs_offline_and_says_answers_are_emulated() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("SEGMIND_API_KEY", "SEGMIND_BASE_URL")}
     proc = subprocess.run(
         [sys.executable, "-m", "segmind_gemini.cli", "demo"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "No SEGMIND_API_KEY is set" in proc.stdout
