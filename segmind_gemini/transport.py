@@ -18,10 +18,12 @@ import asyncio
 import atexit
 import contextlib
 import time
+import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -163,6 +165,7 @@ class AsyncTransport:
         self._timeouts = timeouts
         self._max_connections = max_connections
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._proxies: dict[tuple[str, str], str | None] = {}
         self._closers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
         _LIVE.add(self)
 
@@ -179,8 +182,9 @@ class AsyncTransport:
                     total=self._timeouts.total, sock_connect=self._timeouts.connect
                 ),
                 auto_decompress=True,
-                # Honour HTTP(S)_PROXY like the sync path (httpx does by default).
-                trust_env=True,
+                # Proxies are read from the environment once per host (see _proxy_for):
+                # aiohttp's trust_env would look them up in a thread on every request.
+                trust_env=False,
             )
             self._sessions[loop] = session
             # asyncio.run() closes a loop's async generators before closing the
@@ -189,6 +193,18 @@ class AsyncTransport:
             self._closers[loop] = closer
             await anext(closer)
         return session
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The proxy ``HTTP(S)_PROXY``/``NO_PROXY`` choose for ``url``, as httpx does for sync."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            proxies = urllib.request.getproxies()
+            proxy = proxies.get(parts.scheme) or proxies.get("all")
+            if proxy and urllib.request.proxy_bypass(parts.netloc):
+                proxy = None
+            self._proxies[key] = proxy
+        return self._proxies[key]
 
     def _forget_dead_loops(self) -> None:
         for loop, session in list(self._sessions.items()):
@@ -206,6 +222,7 @@ class AsyncTransport:
         timeout: float | None = None,
     ) -> RawResponse:
         session = await self._session()
+        proxy = self._proxy_for(url)
         start = time.perf_counter()
         data: bytes | AsyncIterator[bytes] | None = None
         send_headers = dict(headers)
@@ -229,6 +246,7 @@ class AsyncTransport:
                 headers=send_headers,
                 allow_redirects=False,
                 timeout=per_call or session.timeout,
+                proxy=proxy,
             ) as resp:
                 content = await resp.read()
                 return RawResponse(

@@ -412,3 +412,18 @@ def test_seeded_fault_soak_recovers_every_call() -> None:
             texts = [c.generate_content(HELLO).text for _ in range(20)]
         assert all(t.startswith("emulated reply") for t in texts)
         assert len(emu.requests) > 20  # some calls needed retries
+
+
+def test_async_proxy_comes_from_the_environment_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from segmind_gemini.transport import AsyncTransport, Timeouts
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    transport = AsyncTransport(Timeouts(total=5, connect=1), max_connections=4)
+    assert transport._proxy_for("https://api.segmind.com/v1/x") == "http://proxy.internal:3128"
+    assert transport._proxy_for("http://127.0.0.1:9/v1/x") is None
+    monkeypatch.delenv("HTTPS_PROXY")
+    # read once per host: a client keeps the proxy it started with
+    assert transport._proxy_for("https://api.segmind.com/v1/y") == "http://proxy.internal:3128"
