@@ -58,7 +58,12 @@ from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.registry import get_model_info
-from segmind_gemini.request import build_request, generation_config
+from segmind_gemini.request import (
+    append_system_text,
+    build_request,
+    generation_config,
+    system_instruction,
+)
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
     DEFAULT_MAX_CONNECTIONS,
@@ -342,9 +347,9 @@ class SegmindGemini(FunctionCallingLLM):
             )
             choice = kwargs.get("tool_choice")
             if kwargs.get("allow_parallel_tool_calls") is False and choice not in ("none", False):
-                instruction = dict(request.get("system_instruction") or {})
-                instruction["parts"] = [*instruction.get("parts", []), {"text": _SINGLE_CALL}]
-                request["system_instruction"] = instruction
+                request["system_instruction"] = append_system_text(
+                    request.get("system_instruction"), _SINGLE_CALL
+                )
         return request, specs
 
     @property
@@ -405,7 +410,7 @@ class SegmindGemini(FunctionCallingLLM):
         # The common case, kept lean: build_request's merging has nothing to do here.
         request: dict[str, Any] = {"contents": contents}
         if self.system_prompt and self.system_prompt.strip():
-            request["system_instruction"] = {"parts": [{"text": self.system_prompt}]}
+            request["system_instruction"] = system_instruction(self.system_prompt)
         config = self._generation_config(kwargs)
         if config:
             request["generationConfig"] = config

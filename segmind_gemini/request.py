@@ -5,7 +5,7 @@
 ...     system="Be brief.",
 ...     generation_config=generation_config(temperature=0.2),
 ... )
-{'contents': [...], 'system_instruction': {'parts': [{'text': 'Be brief.'}]},
+{'contents': [...], 'system_instruction': {'parts': {'text': 'Be brief.'}},
  'generationConfig': {'temperature': 0.2}}
 """
 
@@ -18,6 +18,7 @@ from .errors import InvalidRequestError
 
 __all__ = [
     "PART_KEYS",
+    "append_system_text",
     "build_request",
     "generation_config",
     "merge_consecutive_turns",
@@ -91,12 +92,35 @@ def generation_config(
 
 
 def system_instruction(text: str | Sequence[str] | None) -> dict[str, Any] | None:
-    """``{"parts": [{"text": ...}]}`` for non-empty text, else ``None``."""
+    """Segmind's documented form, ``{"parts": {"text": ...}}``, or ``None`` for no text.
+
+    Several texts are joined by a blank line into the one part.
+
+    >>> system_instruction(["Be brief.", "Answer in French."])["parts"]["text"].split()
+    ['Be', 'brief.', 'Answer', 'in', 'French.']
+    """
     if text is None:
         return None
     texts = [text] if isinstance(text, str) else list(text)
-    parts = [{"text": t} for t in texts if t and t.strip()]
-    return {"parts": parts} if parts else None
+    kept = [t for t in texts if t and t.strip()]
+    return {"parts": {"text": "\n\n".join(kept)}} if kept else None
+
+
+def append_system_text(instruction: Mapping[str, Any] | None, text: str) -> dict[str, Any]:
+    """A new system instruction with ``text`` after what ``instruction`` says.
+
+    An instruction of text parts (in either form) stays in Segmind's single-part
+    form; one holding other parts keeps them and gets a text part appended.
+    The input is not modified.
+    """
+    if not instruction:
+        return {"parts": {"text": text}}
+    parts = instruction.get("parts")
+    listed = [parts] if isinstance(parts, Mapping) else list(parts or [])
+    if all(isinstance(p, Mapping) and set(p) == {"text"} for p in listed):
+        texts = [str(p["text"]) for p in listed if str(p["text"]).strip()]
+        return {**instruction, "parts": {"text": "\n\n".join([*texts, text])}}
+    return {**instruction, "parts": [*listed, {"text": text}]}
 
 
 def merge_consecutive_turns(contents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.request import append_system_text
 
 __all__ = [
     "InvalidToolCall",
@@ -399,27 +400,22 @@ def with_tool_instruction(
 ) -> dict[str, Any] | None:
     """A NEW Gemini ``system_instruction`` with the tool block after the user's own text.
 
-    The input is never mutated; its parts (a list, or Segmind's single-part dict
-    form) are kept and one text part is appended. Returns the input unchanged
+    The input is never mutated. Text-only instructions (a list of text parts, or
+    Segmind's single-part form) come back in Segmind's documented single-part form
+    with the tool block joined after a blank line; an instruction holding other
+    parts keeps them and gets the block as one more text part (see
+    :func:`segmind_gemini.request.append_system_text`). Returns the input unchanged
     (copied) when there is no tool block to add, which is ``None`` when both are
     empty.
 
-    >>> with_tool_instruction(None, [ToolSpec("now")])["parts"][0]["text"][:7]
+    >>> with_tool_instruction(None, [ToolSpec("now")])["parts"]["text"][:7]
     '# Tools'
     """
     block = render_tool_instruction(tools, tool_choice)
     result = copy.deepcopy(dict(system_instruction)) if system_instruction is not None else None
     if not block:
         return result
-    if result is None:
-        return {"parts": [{"text": block}]}
-    parts = result.get("parts")
-    if isinstance(parts, Mapping):
-        parts = [parts]
-    elif not isinstance(parts, list):
-        parts = []
-    result["parts"] = [*parts, {"text": block}]
-    return result
+    return append_system_text(result, block)
 
 
 def _call_entry(call: ToolCall) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def test_chat_prints_answer_and_summary(
     parts = req.json["messages"]["contents"][0]["parts"]
     assert parts[0] == {"text": "What is this?"}
     assert parts[1]["inlineData"]["mimeType"] == "image/png"
-    assert req.json["messages"]["system_instruction"] == {"parts": [{"text": "Be brief."}]}
+    assert req.json["messages"]["system_instruction"] == {"parts": {"text": "Be brief."}}
 
 
 def test_chat_json_and_queue(

@@ -46,7 +46,7 @@ def test_build_request_default_is_exactly_the_documented_shape() -> None:
     req = build_request([{"role": "user", "parts": [{"text": "hi"}]}])
     assert req == {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
     req = build_request([{"role": "user", "parts": [{"text": "hi"}]}], system="Be brief.")
-    assert req["system_instruction"] == {"parts": [{"text": "Be brief."}]}
+    assert req["system_instruction"] == {"parts": {"text": "Be brief."}}
 
 
 def test_merge_joins_same_role_and_drops_empty_without_mutating() -> None:
@@ -196,3 +196,20 @@ def test_backoff_grows_with_jitter_and_respects_caps() -> None:
         assert cap / 2 <= wait <= cap
     assert policy.wait_for(0, 3.0) is not None and policy.wait_for(0, 3.0) >= 3.0  # type: ignore[operator]
     assert policy.wait_for(0, 11.0) is None
+
+
+def test_append_system_text_keeps_the_documented_form_and_non_text_parts() -> None:
+    from segmind_gemini.request import append_system_text, system_instruction
+
+    assert append_system_text(None, "Rules.") == {"parts": {"text": "Rules."}}
+    base = system_instruction("Be brief.")
+    assert append_system_text(base, "Rules.") == {"parts": {"text": "Be brief.\n\nRules."}}
+    assert base == {"parts": {"text": "Be brief."}}  # input untouched
+    listed = {"parts": [{"text": "A."}, {"text": "B."}]}
+    assert append_system_text(listed, "C.") == {"parts": {"text": "A.\n\nB.\n\nC."}}
+    blob = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
+    mixed = {"parts": [{"text": "Look:"}, blob]}
+    assert append_system_text(mixed, "Rules.") == {
+        "parts": [{"text": "Look:"}, blob, {"text": "Rules."}]
+    }
+    assert mixed == {"parts": [{"text": "Look:"}, blob]}

@@ -180,21 +180,25 @@ def test_with_tool_instruction_appends_and_never_mutates() -> None:
     out = with_tool_instruction(system, TOOLS, "auto")
     assert system == snapshot
     assert out is not None
-    assert out["parts"][0] == {"text": "Be brief."}
-    assert out["parts"][1]["text"] == render_tool_instruction(TOOLS)
-    out["parts"][0]["text"] = "changed"
+    # The user's text first, then the tool block, in Segmind's single-part form.
+    assert out == {"parts": {"text": "Be brief.\n\n" + render_tool_instruction(TOOLS)}}
+    out["parts"]["text"] = "changed"
     assert system == snapshot
 
 
 def test_with_tool_instruction_other_shapes() -> None:
     # Segmind documents `parts` as a single object.
-    out = with_tool_instruction({"parts": {"text": "Hi."}}, [NOW])
+    single = {"parts": {"text": "Hi."}}
+    out = with_tool_instruction(single, [NOW])
     assert out is not None
-    assert [p["text"][:7] for p in out["parts"]] == ["Hi.", "# Tools"]
+    assert out == {"parts": {"text": "Hi.\n\n" + render_tool_instruction([NOW])}}
+    assert out["parts"]["text"].startswith("Hi.\n\n# Tools")
+    out["parts"]["text"] = "changed"
+    assert single == {"parts": {"text": "Hi."}}
     fresh = with_tool_instruction(None, [NOW], "now")
     assert fresh is not None
-    assert list(fresh) == ["parts"]
-    assert "MUST" in fresh["parts"][0]["text"]
+    assert fresh == {"parts": {"text": render_tool_instruction([NOW], "now")}}
+    assert "MUST" in fresh["parts"]["text"]
     assert with_tool_instruction(None, []) is None
     assert with_tool_instruction({"parts": [{"text": "x"}]}, []) == {"parts": [{"text": "x"}]}
 

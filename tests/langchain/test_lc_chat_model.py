@@ -50,7 +50,7 @@ def test_invoke_sends_the_documented_shape_and_returns_a_full_message(
     assert sent.json == {
         "messages": {
             "contents": [{"role": "user", "parts": [{"text": "Hello"}]}],
-            "system_instruction": {"parts": [{"text": "Translate to French."}]},
+            "system_instruction": {"parts": {"text": "Translate to French."}},
         }
     }
     assert isinstance(msg, AIMessage)

@@ -65,9 +65,8 @@ def test_leading_system_messages_become_the_system_instruction() -> None:
     assert prompt.system == ["Be brief.", "Use French."]
     assert prompt.contents == [{"role": "user", "parts": [{"text": "Hi"}]}]
     request = build_request(prompt.contents, system=prompt.system)
-    assert request["system_instruction"] == {
-        "parts": [{"text": "Be brief."}, {"text": "Use French."}]
-    }
+    # Segmind's documented form: one part object, the texts joined by a blank line.
+    assert request["system_instruction"] == {"parts": {"text": "Be brief.\n\nUse French."}}
 
 
 def test_a_later_system_message_is_a_user_turn_marked_as_a_system_note() -> None:

@@ -42,7 +42,9 @@ CITY_SCHEMA: dict[str, Any] = {
 
 def system_text(emu: SegmindEmulator, index: int = 0) -> str:
     parts = emu.requests[index].messages["system_instruction"]["parts"]
-    return "\n".join(p["text"] for p in parts)
+    # Segmind documents system_instruction.parts as a single object, not a list.
+    assert isinstance(parts, dict) and list(parts) == ["text"], parts
+    return parts["text"]
 
 
 def test_json_schema_parses_a_fenced_answer_into_the_model(

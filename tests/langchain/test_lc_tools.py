@@ -8,7 +8,8 @@ the user got back.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 from langchain_core.exceptions import ModelInvalidRequestError
@@ -20,6 +21,13 @@ from langchain_segmind_gemini import ChatSegmindGemini
 from segmind_gemini.testing import SegmindEmulator
 
 Make = Callable[..., ChatSegmindGemini]
+
+
+def system_text(messages: Mapping[str, Any]) -> str:
+    """The system instruction's text, in Segmind's documented single-part form."""
+    parts = messages["system_instruction"]["parts"]
+    assert isinstance(parts, dict) and list(parts) == ["text"], parts
+    return str(parts["text"])
 
 
 @tool
@@ -48,8 +56,8 @@ def test_prompt_mode_round_trip(model: ChatSegmindGemini, emu: SegmindEmulator) 
     sent = emu.requests[0].messages
     # Segmind drops `tools`, so the prompted protocol describes them in the system text.
     assert "tools" not in sent and "toolConfig" not in sent
-    system_text = sent["system_instruction"]["parts"][-1]["text"]
-    assert "get_weather" in system_text and '"tool_calls"' in system_text
+    text = system_text(sent)
+    assert "get_weather" in text and '"tool_calls"' in text
 
     result = get_weather.invoke(call)
     assert isinstance(result, ToolMessage)
@@ -174,9 +182,8 @@ def test_tool_choice_forms(
     make_model(tool_calling="native").bind_tools([Add, get_weather], tool_choice=choice).invoke("x")
     assert emu.requests[-1].messages["toolConfig"] == native_config
     make_model().bind_tools([Add, get_weather], tool_choice=choice).invoke("x")
-    system = emu.requests[-1].messages.get("system_instruction")
     if prompt_needle is not None:
-        assert prompt_needle in system["parts"][-1]["text"]
+        assert prompt_needle in system_text(emu.requests[-1].messages)
 
 
 def test_bad_tool_choice_fails_at_bind_time(model: ChatSegmindGemini) -> None:
@@ -203,9 +210,9 @@ def test_bind_tools_accepts_every_tool_form(model: ChatSegmindGemini, emu: Segmi
     )
     msg = bound.invoke("6 times 7?")
     assert msg.tool_calls[0]["name"] == "multiply" and msg.tool_calls[0]["args"] == {"a": 6, "b": 7}
-    system_text = emu.requests[0].messages["system_instruction"]["parts"][-1]["text"]
+    text = system_text(emu.requests[0].messages)
     for name in ("get_weather", "Add", "multiply", "lookup"):
-        assert name in system_text
+        assert name in text
 
 
 def test_agent_loop_calls_the_tool_then_answers(
@@ -233,7 +240,8 @@ def test_agent_loop_calls_the_tool_then_answers(
     assert isinstance(messages[-2], ToolMessage) and messages[-2].content == "Oslo"
     assert len(emu.requests) == 2
     second = emu.requests[1].messages
-    assert "Use tools when useful." in second["system_instruction"]["parts"][0]["text"]
+    # The agent's system prompt first, then the tool block, joined into the one part.
+    assert system_text(second).startswith("Use tools when useful.\n\n# Tools")
     assert "Oslo" in second["contents"][-1]["parts"][0]["text"]
 
 

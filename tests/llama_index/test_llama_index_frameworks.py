@@ -62,7 +62,9 @@ class City(BaseModel):
 
 def system_text(emu: SegmindEmulator, index: int) -> str:
     parts = emu.requests[index].messages["system_instruction"]["parts"]
-    return "\n".join(p["text"] for p in parts)
+    # Segmind documents system_instruction.parts as a single object, not a list.
+    assert isinstance(parts, dict) and list(parts) == ["text"], parts
+    return parts["text"]
 
 
 def all_text(emu: SegmindEmulator, index: int) -> str:

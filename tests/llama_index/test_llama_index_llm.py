@@ -179,8 +179,8 @@ def test_system_prompt_is_sent_once(
     llm.chat([ChatMessage(role="system", content="You are terse."), *user("c")])
     llm.chat([ChatMessage(role="system", content="Agent rules."), *user("d")])
     systems = [r.messages["system_instruction"]["parts"] for r in emu.requests]
-    assert systems[0] == systems[1] == systems[2] == [{"text": "You are terse."}]
-    assert systems[3] == [{"text": "You are terse."}, {"text": "Agent rules."}]
+    assert systems[0] == systems[1] == systems[2] == {"text": "You are terse."}
+    assert systems[3] == {"text": "You are terse.\n\nAgent rules."}
 
 
 def test_image_bytes_reach_the_server(llm: SegmindGemini, emu: SegmindEmulator) -> None:

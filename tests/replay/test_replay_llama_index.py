@@ -139,7 +139,7 @@ def test_multi_turn_chat(make_llm: MakeLLM, script: Script, vcr: Any) -> None:
     assert "Ada" in _answered(second)
     last = sent_bodies(vcr)[-1]
     assert [c["role"] for c in last["contents"]] == ["user", "model", "user"]
-    assert "terse" in last["system_instruction"]["parts"][0]["text"]
+    assert "terse" in last["system_instruction"]["parts"]["text"]
 
 
 async def test_async_stream_chat(make_llm: MakeLLM, script: Script) -> None:
