@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -99,6 +99,21 @@ class _Secret:
     __str__ = __repr__
 
 
+class _Headers(dict[str, str]):
+    """Request headers kept on the client; their repr masks the credentials.
+
+    They sit in ``vars(client)``, so a debugging dump of the client must not show the key.
+    """
+
+    _HIDDEN = frozenset({"x-api-key", "authorization"})
+
+    def __repr__(self) -> str:
+        shown = {k: "**********" if k.lower() in self._HIDDEN else v for k, v in self.items()}
+        return repr(shown)
+
+    __str__ = __repr__
+
+
 class SegmindGeminiClient:
     """A client for Segmind's Gemini endpoints, sync and async in one object.
 
@@ -154,13 +169,15 @@ class SegmindGeminiClient:
         self._origin = f"{parts.scheme}://{parts.netloc}"
         path = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
         self._queue_base = f"{self._origin}{path}/v2"
-        self._headers = {
-            "x-api-key": self._key.get(),
-            "content-type": "application/json",
-            "accept": "application/json",
-            "user-agent": f"segmind-gemini/{__version__}",
-            **(default_headers or {}),
-        }
+        self._headers = _Headers(
+            {
+                "x-api-key": self._key.get(),
+                "content-type": "application/json",
+                "accept": "application/json",
+                "user-agent": f"segmind-gemini/{__version__}",
+                **(default_headers or {}),
+            }
+        )
         timeouts = Timeouts(total=self.timeout, connect=min(connect_timeout, self.timeout))
         self._sync = SyncTransport(timeouts, max_connections)
         self._async = AsyncTransport(timeouts, max_connections)
@@ -321,7 +338,7 @@ class SegmindGeminiClient:
             return left
 
         submitted = yield from self._with_retries(
-            _Send("POST", f"{self._queue_base}/{slug}", body, remaining()), slug
+            _Send("POST", f"{self._queue_base}/{slug}", body, remaining()), slug, deadline
         )
         job = submitted.json if isinstance(submitted.json, Mapping) else {}
         status_url = self._own_url(job.get("status_url"), "status_url", submitted)
@@ -333,7 +350,7 @@ class SegmindGeminiClient:
             delay = min(delay * 1.6, self.max_poll_interval)
             try:
                 polled = yield from self._with_retries(
-                    _Send("GET", status_url, None, remaining()), slug
+                    _Send("GET", status_url, None, remaining()), slug, deadline
                 )
             except UnprocessableEntityError as exc:
                 raise _job_failed(exc.body, exc.status_code, job_id) from exc
@@ -343,7 +360,9 @@ class SegmindGeminiClient:
                 raise _job_failed(polled.json, polled.raw.status, job_id)
             if state == "COMPLETED":
                 break
-        fetched = yield from self._with_retries(_Send("GET", response_url, None, remaining()), slug)
+        fetched = yield from self._with_retries(
+            _Send("GET", response_url, None, remaining()), slug, deadline
+        )
         envelope = fetched.json if isinstance(fetched.json, Mapping) else {}
         if envelope.get("status") == "FAILED":
             raise _job_failed(envelope, fetched.raw.status, job_id)
@@ -369,14 +388,15 @@ class SegmindGeminiClient:
                 request_id=reply.raw.headers.get("x-request-id"),
             )
         parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != self._origin:
+        if _origin_of(url) != _origin_of(self._origin):
             raise SegmindError(
                 f"Refusing to poll {parts.scheme}://{parts.netloc}: the queue answered with a "
                 f"{name} outside {self._origin}, and the API key must not be sent there"
             )
         return url
 
-    def _with_retries(self, send: _Send, slug: str) -> _Flow[_Reply]:
+    def _with_retries(self, send: _Send, slug: str, deadline: float | None = None) -> _Flow[_Reply]:
+        """Send until the answer is usable; retries stay within ``deadline`` (queue mode)."""
         policy = self.retry_policy
         attempt = 0
         while True:
@@ -394,11 +414,13 @@ class SegmindGeminiClient:
                     error = APIConnectionError(
                         f"{send.method} {send.url}: HTTP {outcome.status} with a body that is "
                         "not JSON (cut short?)",
-                        body=decoded,
+                        body=_redact(decoded, self._key.get()),
                         request_id=request_id,
                     )
                     retryable = True
                 else:
+                    # A server that echoes the key back must not put it in our errors.
+                    decoded = _redact(decoded, self._key.get())
                     hint = server_retry_hint(outcome.headers, decoded)
                     error = error_for_status(
                         outcome.status,
@@ -413,6 +435,8 @@ class SegmindGeminiClient:
             else:  # pragma: no cover - the drivers always send an outcome
                 raise RuntimeError("transport produced no outcome")
             wait = policy.wait_for(attempt, hint) if retryable else None
+            if wait is not None and deadline is not None and time.monotonic() + wait >= deadline:
+                wait = None  # no time left in the call's budget for another attempt
             if wait is None or attempt >= policy.max_retries:
                 _log(send, outcome, f"; giving up: {_why(error)}")
                 raise error
@@ -424,6 +448,31 @@ class SegmindGeminiClient:
             )
             yield _Sleep(wait)
             attempt += 1
+            if deadline is not None:
+                # The next attempt gets only what is left of the budget.
+                send = replace(send, timeout=max(deadline - time.monotonic(), 0.001))
+
+
+def _redact(value: Any, secret: str) -> Any:
+    """``value`` (a decoded body) with every occurrence of ``secret`` masked."""
+    if isinstance(value, str):
+        return value.replace(secret, "**********") if secret in value else value
+    if isinstance(value, dict):
+        return {k: _redact(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secret) for v in value]
+    return value
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, compared case-blind and with default ports filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return scheme, "", -1  # an invalid port matches no origin
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _check_slug(model: str) -> str:
@@ -441,7 +490,7 @@ def _job_failed(body: Any, status: int | None, job_id: Any) -> QueueJobFailedErr
         message = str(err.get("message") if isinstance(err, Mapping) else err)
     return QueueJobFailedError(
         f"Queued job {job_id} FAILED: {message}",
-        status_code=status or 422,
+        status_code=status if status and status >= 400 else 422,
         body=body,
         request_id=str(job_id) if job_id else None,
     )

@@ -20,13 +20,21 @@ __all__ = ["RETRY_STATUSES", "RetryPolicy", "server_retry_hint"]
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*$")
+# 2001-09-09 in Unix seconds: any "duration" from here on is a timestamp instead.
+_EPOCH_FLOOR = 1e9
 
 
 def _parse_when(value: str, now: datetime) -> float | None:
     value = value.strip()
     match = _DURATION.match(value)
     if match:
-        return float(match.group(1))
+        number = float(match.group(1))
+        if number < _EPOCH_FLOOR:
+            return number
+        # No server means a wait of 30+ years: a number this large is a point in time
+        # (Unix seconds, or milliseconds), as a header named "...-reset-at-utc" may send.
+        epoch = number / 1000 if number >= _EPOCH_FLOOR * 1000 else number
+        return max(0.0, epoch - now.timestamp())
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -107,8 +107,9 @@ class SyncTransport:
                 # Streamed piece by piece; an explicit length avoids chunked encoding.
                 content = body.iter_bytes()
                 send_headers["content-length"] = str(body.length)
+        total = self._timeouts.total if timeout is None else timeout
         try:
-            resp = self._client.request(
+            request = self._client.build_request(
                 method,
                 url,
                 content=content,
@@ -117,6 +118,18 @@ class SyncTransport:
                 if timeout is None
                 else self._httpx_timeout(timeout),
             )
+            resp = self._client.send(request, stream=True)
+            try:
+                # httpx bounds each read, not the whole answer: a body that trickles in
+                # is cut off here once the call's total time is spent, as on the async path.
+                pieces: list[bytes] = []
+                for piece in resp.iter_bytes():
+                    pieces.append(piece)
+                    if time.perf_counter() - start > total:
+                        raise httpx.ReadTimeout("the whole answer took too long", request=request)
+                data = b"".join(pieces)
+            finally:
+                resp.close()
         except httpx.TimeoutException as exc:
             raise APITimeoutError(f"{method} {url} timed out ({type(exc).__name__})") from exc
         except httpx.RemoteProtocolError as exc:
@@ -128,7 +141,7 @@ class SyncTransport:
         return RawResponse(
             resp.status_code,
             _lower(resp.headers.items()),
-            resp.content,
+            data,
             time.perf_counter() - start,
         )
 
