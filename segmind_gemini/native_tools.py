@@ -31,6 +31,7 @@ from segmind_gemini.tools import (
     ToolChoice,
     ToolResult,
     ToolSpec,
+    is_generated_call_id,
     new_call_id,
     resolve_tool_choice,
     tool_names,
@@ -398,12 +399,14 @@ def function_call_part(call: ToolCall, *, include_id: bool = True) -> dict[str, 
     """A ``functionCall`` part for an earlier call, with its ``thoughtSignature`` echoed back.
 
     The signature is a sibling of ``functionCall`` on the same part, as Gemini sends it.
+    An id this package generated (Gemini sent none) is left out: Gemini refuses ids
+    it did not issue.
 
     >>> function_call_part(ToolCall("add", {"a": 1}, "call_1", thought_signature="sig"))
     {'functionCall': {'name': 'add', 'args': {'a': 1}, 'id': 'call_1'}, 'thoughtSignature': 'sig'}
     """
     fc: dict[str, Any] = {"name": call.name, "args": _jsonable(call.args)}
-    if include_id and call.id:
+    if include_id and call.id and not is_generated_call_id(call.id):
         fc["id"] = call.id
     part: dict[str, Any] = {"functionCall": fc}
     if call.thought_signature:
@@ -434,7 +437,7 @@ def function_response_part(result: ToolResult, *, include_id: bool = True) -> di
     else:
         response = {"result": _jsonable(content)}
     fr: dict[str, Any] = {"name": result.name}
-    if include_id and result.call_id:
+    if include_id and result.call_id and not is_generated_call_id(result.call_id):
         fr["id"] = result.call_id
     fr["response"] = response
     return {"functionResponse": fr}

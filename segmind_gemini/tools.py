@@ -30,7 +30,7 @@ import json
 import re
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
 from segmind_gemini.errors import InvalidRequestError
@@ -44,6 +44,7 @@ __all__ = [
     "ToolResult",
     "ToolSpec",
     "compact_schema",
+    "is_generated_call_id",
     "new_call_id",
     "parse_tool_reply",
     "render_tool_instruction",
@@ -75,6 +76,21 @@ def new_call_id() -> str:
     29
     """
     return "call_" + uuid.uuid4().hex[:24]
+
+
+_GENERATED_ID = re.compile(r"^call_[0-9a-f]{24}$")
+
+
+def is_generated_call_id(call_id: str | None) -> bool:
+    """Whether ``call_id`` is one :func:`new_call_id` made (not one the model sent).
+
+    Native mode echoes only the model's own ids: Gemini rejects a ``functionCall.id``
+    it never issued, and it usually issues none.
+
+    >>> is_generated_call_id(new_call_id()), is_generated_call_id("abc-123")
+    (True, False)
+    """
+    return bool(call_id) and _GENERATED_ID.match(call_id or "") is not None
 
 
 @dataclass(frozen=True)
@@ -571,8 +587,13 @@ def parse_tool_reply(text: str, tools: Sequence[ToolSpec] | Collection[str]) -> 
     pieces.append(text[last:].strip())
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
+    seen_ids: set[str] = set()
     for entry in entries:
         parsed = _parse_entry(entry, known)
+        if parsed.id in seen_ids:
+            # A model that writes ids may repeat one; each call's result must be told apart.
+            parsed = replace(parsed, id=new_call_id())
+        seen_ids.add(parsed.id)
         if isinstance(parsed, ToolCall):
             calls.append(parsed)
         else:

@@ -192,7 +192,8 @@ def _judge(url: httpx.URL, addresses: list[IPAddress]) -> list[IPAddress]:
         if reason is not None:
             raise MediaError(
                 f"refusing to fetch {redact_url(url)}: {url.host} resolves to {ip}, {reason} "
-                "(pass allow_private=True to fetch from your own network)"
+                "(pass allow_private=True, or allow_private_urls=True on the LangChain and "
+                "LlamaIndex models, to fetch from your own network)"
             )
     return addresses
 

@@ -637,3 +637,16 @@ def test_parse_survives_absurd_nesting() -> None:
     reply = parse_tool_reply(text, TOOLS)
     assert [c.name for c in reply.tool_calls] == ["get_weather"]
     assert parse_tool_reply("{" * 5_000, TOOLS).text == "{" * 5_000
+
+
+def test_native_parts_echo_only_ids_the_model_sent() -> None:
+    from segmind_gemini.native_tools import function_call_part, function_response_part
+    from segmind_gemini.tools import ToolCall, ToolResult, is_generated_call_id, new_call_id
+
+    made_up = new_call_id()
+    assert is_generated_call_id(made_up)
+    assert "id" not in function_call_part(ToolCall("add", {}, made_up))["functionCall"]
+    assert "id" not in function_response_part(ToolResult(made_up, "add", 1))["functionResponse"]
+    given = "fc-7f3a"  # an id Gemini itself sent
+    assert function_call_part(ToolCall("add", {}, given))["functionCall"]["id"] == given
+    assert function_response_part(ToolResult(given, "add", 1))["functionResponse"]["id"] == given
