@@ -20,9 +20,11 @@ status code, body, request id and extra attributes (``retry_after``,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.exceptions import (
+    ContextOverflowError,
     ModelAPIError,
     ModelAuthenticationError,
     ModelConnectionError,
@@ -63,6 +65,7 @@ __all__ = [
     "SegmindBadRequestError",
     "SegmindConnectionError",
     "SegmindContentBlockedError",
+    "SegmindContextOverflowError",
     "SegmindInsufficientCreditsError",
     "SegmindInternalServerError",
     "SegmindInvalidRequestError",
@@ -71,6 +74,7 @@ __all__ = [
     "SegmindNotFoundError",
     "SegmindPermissionDeniedError",
     "SegmindRateLimitError",
+    "SegmindRequestRejectedError",
     "SegmindResponseParseError",
     "SegmindTimeoutError",
     "SegmindUnprocessableEntityError",
@@ -106,6 +110,23 @@ class SegmindBadRequestError(BadRequestError, ModelInvalidRequestError):
     """HTTP 400: the request body was rejected."""
 
 
+class SegmindContextOverflowError(SegmindBadRequestError, ContextOverflowError):
+    """HTTP 400 because the input is longer than the model's context window.
+
+    Also LangChain's ``ContextOverflowError``, which e.g. the summarization
+    middleware catches to shorten the history and try again.
+    """
+
+
+# Gemini: "The input token count (1234567) exceeds the maximum number of tokens allowed
+# (1048576)."; the other phrases are what gateways in front of it have been seen to say.
+_OVERFLOW = re.compile(
+    r"input token count|exceeds the maximum number of tokens|maximum context length|"
+    r"context (?:length|window) (?:exceeded|is exceeded)|context_length_exceeded",
+    re.IGNORECASE,
+)
+
+
 class SegmindUnprocessableEntityError(UnprocessableEntityError, ModelInvalidRequestError):
     """HTTP 422: the request failed Segmind's validation."""
 
@@ -128,6 +149,17 @@ class SegmindInternalServerError(InternalServerError, ModelAPIError):
 
 class SegmindAPIError(APIStatusError, ModelAPIError):
     """Any other error status."""
+
+
+class SegmindRequestRejectedError(APIStatusError, ModelInvalidRequestError):
+    """Any other 4xx answer (405 for a wrong URL or method, 413 for a body too large...).
+
+    Repeating the request cannot help, so unlike ``ModelAPIError`` it is not retryable.
+    """
+
+
+# 4xx statuses that say "try again later" rather than "this request is wrong".
+_TRANSIENT_4XX = frozenset({408, 409, 425, 429})
 
 
 class SegmindResponseParseError(ResponseParseError, ModelAPIError):
@@ -216,6 +248,8 @@ def _class_for(core_cls: type[SegmindError]) -> type[SegmindError]:
         {"__module__": __name__, "__doc__": core_cls.__doc__},
     )
     _DYNAMIC[core_cls] = made
+    # Reachable by name, so the error survives pickling (multiprocessing, task queues).
+    globals().setdefault(made.__name__, made)
     return made
 
 
@@ -231,6 +265,16 @@ def to_langchain_error(exc: SegmindError) -> SegmindError:
     if isinstance(exc, ModelError):
         return exc
     cls = _class_for(type(exc))
+    if cls is SegmindBadRequestError and _OVERFLOW.search(exc.message):
+        cls = SegmindContextOverflowError
+    status = exc.status_code
+    if (
+        cls is SegmindAPIError
+        and status is not None
+        and 400 <= status < 500
+        and status not in _TRANSIENT_4XX
+    ):
+        cls = SegmindRequestRejectedError
     # Copy rather than re-construct: subclasses take different constructor
     # arguments, and every attribute (retry_after, block_reason...) must survive.
     new: Any = cls.__new__(cls, *exc.args)

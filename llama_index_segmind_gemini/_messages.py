@@ -16,7 +16,8 @@ Roles: ``system`` and ``developer`` become the system instruction; ``user`` stay
 ``user``; ``assistant``, ``model`` and ``chatbot`` become ``model``; ``tool`` and
 ``function`` messages become tool results through the core's tool protocol (in
 either tool-calling mode), named by looking their ``tool_call_id`` up in the
-earlier assistant tool calls.
+earlier assistant tool calls; a result whose id matches no call (calls that had
+no id) answers the latest assistant turn's open calls in order.
 """
 
 from __future__ import annotations
@@ -340,6 +341,9 @@ class _Converter:
         self.load_url = load_url
         self.out = Conversation()
         self.call_names: dict[str, str] = {}
+        # The latest assistant turn's calls that no tool message has answered yet,
+        # for results whose id matches none of them (see tool_message).
+        self.unanswered: list[ToolCall] = []
         self.pending: list[ToolResult] = []
         self.pending_parts: list[dict[str, Any]] = []
 
@@ -381,6 +385,7 @@ class _Converter:
 
     def model_message(self, index: int, message: ChatMessage) -> None:
         calls = tool_calls_of(message)
+        self.unanswered = list(calls)
         parts = self.parts(index, message.blocks, allow_model_blocks=True)
         if not calls:
             self.out.contents.append({"role": "model", "parts": parts})
@@ -401,7 +406,21 @@ class _Converter:
         call_id = str(
             kwargs.get("tool_call_id") or kwargs.get("tool_use_id") or kwargs.get("id") or ""
         )
-        name = kwargs.get("name") or kwargs.get("tool_name") or self.call_names.get(call_id)
+        explicit = kwargs.get("name") or kwargs.get("tool_name")
+        name = explicit or self.call_names.get(call_id)
+        answered = next((c for c in self.unanswered if call_id and c.id == call_id), None)
+        if answered is None and self.unanswered and call_id not in self.call_names:
+            # Calls without ids (another LLM's history, hand-built messages) get
+            # results whose ids match nothing: answer the open calls in order,
+            # as agents run them, so the result still names its tool.
+            answered = next(
+                (c for c in self.unanswered if not name or c.name == name),
+                None,
+            )
+        if answered is not None:
+            self.unanswered.remove(answered)
+            name = name or answered.name
+            call_id = call_id or answered.id
         if not isinstance(name, str) or not name:
             # The assistant turn holding the call may have been trimmed from memory;
             # the result is still worth sending, under a neutral name.
