@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import struct
 import sys
-import zlib
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,31 +25,11 @@ from .media import inline_part_from_bytes
 from .request import build_request
 from .response import GenerateContentResult
 from .settings import API_KEY_ENV
+from .testing.samples import tiny_png
 
-__all__ = ["main", "tiny_png"]
+__all__ = ["main"]
 
 DEMO_MODEL = "gemini-2.5-flash"
-
-
-def tiny_png(width: int = 32, height: int = 32, rgb: tuple[int, int, int] = (220, 40, 40)) -> bytes:
-    """A solid-colour PNG made with the standard library (for demos and tests)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    row = b"\x00" + bytes(rgb) * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _summary(result: GenerateContentResult) -> str:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from segmind_gemini.cli import main, tiny_png
+from segmind_gemini.cli import main
 from segmind_gemini.testing import SegmindEmulator
+from segmind_gemini.testing.samples import tiny_png
 
 ROOT = Path(__file__).resolve().parents[1]
 

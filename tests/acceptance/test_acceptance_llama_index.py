@@ -15,8 +15,6 @@ import base64
 import copy
 import json
 import pickle
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -43,6 +41,7 @@ from pydantic import BaseModel
 import segmind_gemini as sg
 from llama_index_segmind_gemini import SegmindGemini
 from segmind_gemini.structured import StructuredOutputError
+from segmind_gemini.testing.samples import tiny_png as _sample_png
 
 # A dummy key: never a real one. Long and distinctive so any leak is easy to find.
 KEY = "sgk-acceptance-LI-7f3c9e21d4b8a6f0e5"
@@ -143,21 +142,7 @@ def prompted_calls(*calls: tuple[str, dict[str, Any]], prose: str = "") -> dict[
 
 
 def tiny_png(w: int = 2, h: int = 2) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * w for _ in range(h))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return _sample_png(w, h, (255, 0, 0))
 
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"

@@ -29,20 +29,6 @@ def _no_ambient_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
         monkeypatch.delenv("SEGMIND_BASE_URL", raising=False)
 
 
-@pytest.fixture(scope="module")
-def _shared_emulator() -> Iterator[SegmindEmulator]:
-    with SegmindEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emu(_shared_emulator: SegmindEmulator) -> Iterator[SegmindEmulator]:
-    """The module's emulator, with an empty script and no recorded requests."""
-    _shared_emulator.reset()
-    yield _shared_emulator
-    _shared_emulator.reset()
-
-
 @pytest.fixture
 def make_model(emu: SegmindEmulator) -> Iterator[Callable[..., ChatSegmindGemini]]:
     """Build ``ChatSegmindGemini`` objects pointed at the emulator; closed afterwards."""

@@ -18,20 +18,6 @@ from llama_index_segmind_gemini import SegmindGemini
 from segmind_gemini.testing import SegmindEmulator
 
 
-@pytest.fixture(scope="module")
-def _shared_emulator() -> Iterator[SegmindEmulator]:
-    with SegmindEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emu(_shared_emulator: SegmindEmulator) -> Iterator[SegmindEmulator]:
-    """The module's emulator, with an empty script and no recorded requests."""
-    _shared_emulator.reset()
-    yield _shared_emulator
-    _shared_emulator.reset()
-
-
 @pytest.fixture
 def make_llm(emu: SegmindEmulator) -> Iterator[Callable[..., SegmindGemini]]:
     """Build ``SegmindGemini`` instances that talk to the emulator; closed after the test."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from segmind_gemini.testing import SegmindEmulator
+from segmind_gemini.testing.samples import tiny_pdf
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "replay"
 
@@ -297,28 +298,5 @@ def inline_mime_types(messages: dict[str, Any]) -> list[str]:
 
 
 def minimal_pdf(text: str) -> bytes:
-    """A valid one-page PDF showing ``text`` in Helvetica (correct xref offsets)."""
-    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    stream = f"BT /F1 18 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    """A valid one-page PDF showing ``text`` (the package's own sample builder)."""
+    return tiny_pdf(text)

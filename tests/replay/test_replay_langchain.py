@@ -22,7 +22,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from langchain_segmind_gemini import ChatSegmindGemini
-from segmind_gemini.cli import tiny_png
+from segmind_gemini.testing.samples import tiny_png
 
 pytestmark = pytest.mark.vcr
 

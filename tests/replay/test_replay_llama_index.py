@@ -30,7 +30,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel, Field
 
 from llama_index_segmind_gemini import SegmindGemini
-from segmind_gemini.cli import tiny_png
+from segmind_gemini.testing.samples import tiny_png
 
 pytestmark = [
     pytest.mark.vcr,

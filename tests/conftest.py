@@ -1,0 +1,23 @@
+"""Fixtures shared by the adapter test folders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from segmind_gemini.testing import SegmindEmulator
+
+
+@pytest.fixture(scope="module")
+def _shared_emulator() -> Iterator[SegmindEmulator]:
+    with SegmindEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emu(_shared_emulator: SegmindEmulator) -> Iterator[SegmindEmulator]:
+    """The module's emulator, with an empty script and no recorded requests."""
+    _shared_emulator.reset()
+    yield _shared_emulator
+    _shared_emulator.reset()
