@@ -93,6 +93,31 @@ class Usage:
     def output_tokens(self) -> int:
         return self.candidates_tokens + self.thoughts_tokens
 
+    # Gemini's own names (as the google-genai SDK spells them), for code ported from it.
+    @property
+    def prompt_token_count(self) -> int:
+        return self.prompt_tokens
+
+    @property
+    def candidates_token_count(self) -> int:
+        return self.candidates_tokens
+
+    @property
+    def thoughts_token_count(self) -> int:
+        return self.thoughts_tokens
+
+    @property
+    def cached_content_token_count(self) -> int:
+        return self.cached_tokens
+
+    @property
+    def tool_use_prompt_token_count(self) -> int:
+        return self.tool_use_prompt_tokens
+
+    @property
+    def total_token_count(self) -> int:
+        return self.total_tokens
+
     @classmethod
     def from_usage_metadata(cls, meta: Mapping[str, Any] | None) -> Usage:
         if not isinstance(meta, Mapping):
@@ -158,6 +183,14 @@ class GenerateContentResult:
     @property
     def cost(self) -> float | None:
         return self.headers.cost
+
+    @property
+    def remaining_credits(self) -> float | None:
+        return self.headers.remaining_credits
+
+    @property
+    def generation_time(self) -> float | None:
+        return self.headers.generation_time
 
     def metadata(self) -> dict[str, Any]:
         """Finish reason, safety, model and Segmind's billing headers, for response metadata.

@@ -223,3 +223,24 @@ def test_openai_shaped_body_is_understood() -> None:
 def test_unrecognised_bodies_raise_parse_error(body: Any) -> None:
     with pytest.raises(ResponseParseError):
         parse_response(body)
+
+
+def test_usage_also_answers_to_gemini_names_and_result_to_header_names() -> None:
+    body = {
+        "candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": "STOP"}],
+        "usageMetadata": {
+            "promptTokenCount": 4,
+            "candidatesTokenCount": 2,
+            "thoughtsTokenCount": 3,
+            "cachedContentTokenCount": 1,
+            "toolUsePromptTokenCount": 5,
+            "totalTokenCount": 14,
+        },
+    }
+    result = parse_response(body, HEADERS)
+    u = result.usage
+    assert (u.prompt_token_count, u.candidates_token_count, u.thoughts_token_count) == (4, 2, 3)
+    assert (u.cached_content_token_count, u.tool_use_prompt_token_count) == (1, 5)
+    assert u.total_token_count == 14
+    assert result.remaining_credits == pytest.approx(9.5)
+    assert result.generation_time == pytest.approx(1.73)
