@@ -5,6 +5,13 @@
 >>> model.invoke("Say hi").content
 """
 
+try:
+    import langchain_core  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        "langchain_segmind_gemini needs langchain-core: pip install 'segmind-gemini[langchain]'"
+    ) from exc
+
 from segmind_gemini._version import __version__
 
 from ._errors import (

@@ -8,6 +8,14 @@
 Errors are those of the core (:mod:`segmind_gemini.errors`), raised unchanged.
 """
 
+try:
+    import llama_index.core  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        "llama_index_segmind_gemini needs llama-index-core: "
+        "pip install 'segmind-gemini[llama-index]'"
+    ) from exc
+
 from .base import SegmindGemini
 
 __all__ = ["SegmindGemini"]
