@@ -274,7 +274,18 @@ class ChatSegmindGemini(BaseChatModel):
     """Seconds allowed for one call (default 120; in queue mode for the whole job)."""
 
     max_retries: int = 2
-    """Retries on 429, 5xx, connection resets, cut bodies and timeouts."""
+    """Retries on 5xx, connection resets, cut bodies and timeouts (a 429 waits its turn
+    instead and uses none)."""
+
+    requests_per_minute: int | None = Field(default=None, gt=0)
+    """Your plan's limit (5 free, 50 Pro; default ``$SEGMIND_REQUESTS_PER_MINUTE``): calls
+    are paced from the first one. Unset, the pace is learned from the server's 429
+    answers. Shared by every model and client with the same key, across threads and event
+    loops."""
+
+    max_rate_limit_wait: float = Field(default=900.0, ge=0)
+    """The longest one call waits for its turn under a rate limit (seconds); a reset
+    further away raises ``RateLimitError`` at once with ``retry_after``."""
 
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
@@ -408,7 +419,15 @@ class ChatSegmindGemini(BaseChatModel):
         Changing a connection setting (key, base URL, timeout, retries, API mode)
         on the model makes the next call build a new one.
         """
-        key = (self.api_key, self.base_url, self.timeout, self.max_retries, self.api_mode)
+        key = (
+            self.api_key,
+            self.base_url,
+            self.timeout,
+            self.max_retries,
+            self.api_mode,
+            self.requests_per_minute,
+            self.max_rate_limit_wait,
+        )
         slot = self._slot
         client = slot.client
         if client is not None and slot.key == key:
@@ -424,6 +443,8 @@ class ChatSegmindGemini(BaseChatModel):
                 timeout=self.timeout if self.timeout else DEFAULT_TIMEOUT,
                 max_retries=self.max_retries,
                 api_mode=self.api_mode,
+                requests_per_minute=self.requests_per_minute,
+                max_rate_limit_wait=self.max_rate_limit_wait,
             )
             if slot.client is None:
                 slot.client, slot.key = client, key

@@ -67,6 +67,7 @@ from segmind_gemini.request import (
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RATE_LIMIT_WAIT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
@@ -170,6 +171,20 @@ class SegmindGemini(FunctionCallingLLM):
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per call.")
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, frozen=True)
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0, frozen=True)
+    requests_per_minute: int | None = Field(
+        default=None,
+        gt=0,
+        frozen=True,
+        description="Your plan's limit (5 free, 50 Pro; default $SEGMIND_REQUESTS_PER_MINUTE): "
+        "calls are paced from the first one. Unset, the pace is learned from 429 answers.",
+    )
+    max_rate_limit_wait: float = Field(
+        default=DEFAULT_MAX_RATE_LIMIT_WAIT,
+        ge=0,
+        frozen=True,
+        description="Longest wait for a turn under a rate limit (seconds); a reset further "
+        "away raises RateLimitError at once with retry_after.",
+    )
     api_mode: Literal["sync", "queue"] = Field(
         default="sync", description="'sync' (/v1) or 'queue' (Segmind's /v2 async queue)."
     )
@@ -200,6 +215,8 @@ class SegmindGemini(FunctionCallingLLM):
             max_retries=self.max_retries,
             api_mode=self.api_mode,
             max_connections=self.max_connections,
+            requests_per_minute=self.requests_per_minute,
+            max_rate_limit_wait=self.max_rate_limit_wait,
         )
 
     @property

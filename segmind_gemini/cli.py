@@ -139,8 +139,22 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .testing import run_forever
 
-    run_forever(args.port, host=args.host, api_key=args.api_key)
+    run_forever(args.port, host=args.host, api_key=args.api_key, rate_limit=args.rate_limit)
     return 0
+
+
+def _rate_limit(text: str) -> tuple[int, float]:
+    """``N/SECONDS`` (``50/60``: 50 requests per 60-second window)."""
+    limit, sep, window = text.partition("/")
+    try:
+        parsed = (int(limit), float(window or "60"))
+    except ValueError:
+        parsed = (0, 0.0)
+    if parsed[0] < 1 or not parsed[1] > 0 or (sep and not window):
+        raise argparse.ArgumentTypeError(
+            f"expected N/SECONDS such as 50/60 (50 requests per minute), got {text!r}"
+        )
+    return parsed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -175,6 +189,14 @@ def _parser() -> argparse.ArgumentParser:
     emu.add_argument("--port", type=int, default=8765)
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--api-key", default="emulator-key")
+    emu.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=None,
+        metavar="N/SECONDS",
+        help="answer 429 past N calls per key in each SECONDS window, as Segmind does "
+        "(50/60 is the Pro plan)",
+    )
     emu.set_defaults(run=_emulator)
     return parser
 

@@ -35,17 +35,20 @@ from .errors import (
     SegmindError,
     UnprocessableEntityError,
 )
+from .governor import RateLimitStatus, Ticket, governor_for
 from .request import validate_request
 from .response import GenerateContentResult, parse_response
 from .retries import RETRY_STATUSES, RetryPolicy, server_retry_hint
 from .settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RATE_LIMIT_WAIT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
     resolve_api_key,
     resolve_base_url,
+    resolve_requests_per_minute,
 )
 from .status_errors import decode_body, error_for_status
 from .transport import AsyncTransport, RawResponse, SyncTransport, Timeouts
@@ -71,14 +74,44 @@ class _Sleep:
     seconds: float
 
 
+class _Budget:
+    """What one call may still spend waiting for turns, and its overall deadline.
+
+    Time spent waiting for a turn under a rate limit is not the call's: it moves the
+    deadline (queue mode) and comes out of ``max_rate_limit_wait`` instead.
+    """
+
+    __slots__ = ("deadline", "wait_left")
+
+    def __init__(self, wait_left: float, deadline: float | None) -> None:
+        self.wait_left = wait_left
+        self.deadline = deadline
+
+    def waited(self, seconds: float) -> None:
+        if seconds < 0.001:
+            return  # admitted at once: no wait to give back to the deadline
+        self.wait_left -= seconds
+        if self.deadline is not None:
+            self.deadline += seconds
+
+
+@dataclass(frozen=True)
+class _Admit:
+    """Wait for a turn from the rate governor (``counted``: it uses the account's quota)."""
+
+    counted: bool
+    front: bool
+    budget: _Budget
+
+
 @dataclass(frozen=True)
 class _Reply:
     raw: RawResponse
     json: Any
 
 
-_Step = _Send | _Sleep
-_Outcome = RawResponse | APIConnectionError | None
+_Step = _Send | _Sleep | _Admit
+_Outcome = RawResponse | APIConnectionError | Ticket | None
 _Flow = Generator[_Step, _Outcome, T]
 
 
@@ -131,6 +164,18 @@ class SegmindGeminiClient:
         poll_interval, max_poll_interval: queue polling starts fast and backs off to this.
         retry_policy: full control over backoff (overrides ``max_retries``).
         default_headers: extra headers on every request.
+        requests_per_minute: your plan's limit (5 free, 50 Pro); defaults to
+            ``$SEGMIND_REQUESTS_PER_MINUTE``. Calls are paced from the first one: at most
+            that many in any ``rate_limit_window`` seconds. Unset, the pace is learned
+            from the server's 429 answers.
+        max_rate_limit_wait: the longest a call waits for its turn, in seconds; a turn or
+            a server reset further away raises :class:`RateLimitError` at once, with
+            ``retry_after``. Waiting uses no retries and no part of ``timeout``.
+        rate_limit_window: the seconds ``requests_per_minute`` counts over (60; set it
+            to match a test server with other windows).
+
+    Every client with the same key and origin shares one process-wide rate governor
+    (see :meth:`rate_limit_status`), across threads and event loops.
 
     Use as a context manager, or call :meth:`close` / :meth:`aclose` when done.
     """
@@ -150,6 +195,9 @@ class SegmindGeminiClient:
         max_poll_interval: float = 4.0,
         retry_policy: RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
+        requests_per_minute: int | None = None,
+        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
+        rate_limit_window: float = 60.0,
     ) -> None:
         if api_mode not in ("sync", "queue"):
             raise InvalidRequestError(f"api_mode must be 'sync' or 'queue', got {api_mode!r}")
@@ -157,6 +205,17 @@ class SegmindGeminiClient:
             raise InvalidRequestError("timeout and connect_timeout must be positive seconds")
         if max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more")
+        if not max_rate_limit_wait >= 0:
+            raise InvalidRequestError(
+                f"max_rate_limit_wait must be 0 or more seconds, got {max_rate_limit_wait!r}"
+            )
+        if not rate_limit_window > 0:
+            raise InvalidRequestError(
+                f"rate_limit_window must be positive seconds, got {rate_limit_window!r}"
+            )
+        self.requests_per_minute = resolve_requests_per_minute(requests_per_minute)
+        self.max_rate_limit_wait = float(max_rate_limit_wait)
+        self.rate_limit_window = float(rate_limit_window)
         self._key = _Secret(resolve_api_key(api_key))
         self.model = _check_slug(model)
         self.base_url = resolve_base_url(base_url)
@@ -169,6 +228,7 @@ class SegmindGeminiClient:
         self._origin = f"{parts.scheme}://{parts.netloc}"
         path = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
         self._queue_base = f"{self._origin}{path}/v2"
+        self._governor = governor_for(self._key.get(), self._origin)
         self._headers = _Headers(
             {
                 "x-api-key": self._key.get(),
@@ -223,6 +283,15 @@ class SegmindGeminiClient:
         """The async form of :meth:`generate_content`; works from any event loop."""
         return await self._drive_async(self._flow(request, model, api_mode, timeout))
 
+    def rate_limit_status(self) -> RateLimitStatus:
+        """What the rate governor shared by this key and origin knows and is doing.
+
+        >>> status = client.rate_limit_status()
+        >>> status.waiting, status.rate_limited, status.learned_limit, status.learned_window
+        (0, 0, None, None)
+        """
+        return self._governor.status(self.requests_per_minute)
+
     # ------------------------------------------------------------------- lifecycle
 
     def close(self) -> None:
@@ -267,15 +336,21 @@ class SegmindGeminiClient:
                 if isinstance(step, _Sleep):
                     time.sleep(step.seconds)
                     outcome = None
-                    continue
-                try:
-                    outcome = self._sync.send(
-                        step.method, step.url, self._headers, step.body, step.timeout
-                    )
-                except APIConnectionError as exc:
-                    outcome = exc
+                elif isinstance(step, _Admit):
+                    started = time.monotonic()
+                    outcome = self._governor.acquire(**self._turn(step))
+                    step.budget.waited(time.monotonic() - started)
+                else:
+                    try:
+                        outcome = self._sync.send(
+                            step.method, step.url, self._headers, step.body, step.timeout
+                        )
+                    except APIConnectionError as exc:
+                        outcome = exc
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()  # hands back a turn taken but not reported (interrupted call)
 
     async def _drive_async(self, flow: _Flow[T]) -> T:
         outcome: _Outcome = None
@@ -285,15 +360,30 @@ class SegmindGeminiClient:
                 if isinstance(step, _Sleep):
                     await asyncio.sleep(step.seconds)
                     outcome = None
-                    continue
-                try:
-                    outcome = await self._async.send(
-                        step.method, step.url, self._headers, step.body, step.timeout
-                    )
-                except APIConnectionError as exc:
-                    outcome = exc
+                elif isinstance(step, _Admit):
+                    started = time.monotonic()
+                    outcome = await self._governor.acquire_async(**self._turn(step))
+                    step.budget.waited(time.monotonic() - started)
+                else:
+                    try:
+                        outcome = await self._async.send(
+                            step.method, step.url, self._headers, step.body, step.timeout
+                        )
+                    except APIConnectionError as exc:
+                        outcome = exc
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    def _turn(self, step: _Admit) -> dict[str, Any]:
+        return {
+            "max_wait": max(step.budget.wait_left, 0.0),
+            "counted": step.counted,
+            "requests_per_minute": self.requests_per_minute,
+            "window": self.rate_limit_window,
+            "front": step.front,
+        }
 
     # ----------------------------------------------------------------------- flows
 
@@ -318,18 +408,20 @@ class SegmindGeminiClient:
     def _v1_flow(
         self, slug: str, body: EncodedBody, timeout: float | None
     ) -> _Flow[GenerateContentResult]:
+        waits = _Budget(self.max_rate_limit_wait, None)
         reply = yield from self._with_retries(
-            _Send("POST", f"{self.base_url}/{slug}", body, timeout), slug
+            _Send("POST", f"{self.base_url}/{slug}", body, timeout), slug, waits
         )
         return parse_response(reply.json, reply.raw.headers)
 
     def _queue_flow(
         self, slug: str, body: EncodedBody, budget: float
     ) -> _Flow[GenerateContentResult]:
-        deadline = time.monotonic() + budget
+        waits = _Budget(self.max_rate_limit_wait, time.monotonic() + budget)
 
         def remaining() -> float:
-            left = deadline - time.monotonic()
+            assert waits.deadline is not None
+            left = waits.deadline - time.monotonic()
             if left <= 0:
                 raise APITimeoutError(
                     f"Queued request for {slug!r} did not finish within {budget:g} s "
@@ -338,7 +430,7 @@ class SegmindGeminiClient:
             return left
 
         submitted = yield from self._with_retries(
-            _Send("POST", f"{self._queue_base}/{slug}", body, remaining()), slug, deadline
+            _Send("POST", f"{self._queue_base}/{slug}", body, remaining()), slug, waits
         )
         job = submitted.json if isinstance(submitted.json, Mapping) else {}
         status_url = self._own_url(job.get("status_url"), "status_url", submitted)
@@ -350,7 +442,7 @@ class SegmindGeminiClient:
             delay = min(delay * 1.6, self.max_poll_interval)
             try:
                 polled = yield from self._with_retries(
-                    _Send("GET", status_url, None, remaining()), slug, deadline
+                    _Send("GET", status_url, None, remaining()), slug, waits
                 )
             except UnprocessableEntityError as exc:
                 raise _job_failed(exc.body, exc.status_code, job_id) from exc
@@ -361,7 +453,7 @@ class SegmindGeminiClient:
             if state == "COMPLETED":
                 break
         fetched = yield from self._with_retries(
-            _Send("GET", response_url, None, remaining()), slug, deadline
+            _Send("GET", response_url, None, remaining()), slug, waits
         )
         envelope = fetched.json if isinstance(fetched.json, Mapping) else {}
         if envelope.get("status") == "FAILED":
@@ -395,18 +487,35 @@ class SegmindGeminiClient:
             )
         return url
 
-    def _with_retries(self, send: _Send, slug: str, deadline: float | None = None) -> _Flow[_Reply]:
-        """Send until the answer is usable; retries stay within ``deadline`` (queue mode)."""
+    def _with_retries(self, send: _Send, slug: str, waits: _Budget) -> _Flow[_Reply]:
+        """Send until the answer is usable.
+
+        Every attempt first waits for a turn from the rate governor. A 429 is not a
+        retry: the call goes back to the head of the line, bounded by
+        ``max_rate_limit_wait``. Other failures retry per :attr:`retry_policy`, within
+        the call's deadline (queue mode).
+        """
         policy = self.retry_policy
         attempt = 0
+        front = False
+        counted = send.method == "POST"
         while True:
-            outcome = yield send
+            ticket = yield _Admit(counted, front, waits)
+            assert isinstance(ticket, Ticket)
+            if waits.deadline is not None:
+                send = replace(send, timeout=max(waits.deadline - time.monotonic(), 0.001))
+            try:
+                outcome = yield send
+            except GeneratorExit:
+                self._governor.record(ticket, None)
+                raise
             error: SegmindError
             hint: float | None = None
             if isinstance(outcome, RawResponse):
                 decoded = decode_body(outcome.content)
                 request_id = outcome.headers.get("x-request-id")
                 if outcome.status < 300:
+                    self._governor.record(ticket, outcome.status)
                     if isinstance(decoded, (dict, list)):
                         _log(send, outcome, "")
                         return _Reply(outcome, decoded)
@@ -422,6 +531,7 @@ class SegmindGeminiClient:
                     # A server that echoes the key back must not put it in our errors.
                     decoded = _redact(decoded, self._key.get())
                     hint = server_retry_hint(outcome.headers, decoded)
+                    self._governor.record(ticket, outcome.status, hint)
                     error = error_for_status(
                         outcome.status,
                         decoded,
@@ -429,12 +539,31 @@ class SegmindGeminiClient:
                         model=slug,
                         retry_after=hint,
                     )
+                    if outcome.status == 429:
+                        turn = self._governor.next_turn_in(
+                            counted=counted,
+                            requests_per_minute=self.requests_per_minute,
+                            window=self.rate_limit_window,
+                        )
+                        if max(turn, hint or 0.0) > waits.wait_left:
+                            # Too far away to wait for (a daily quota, or max_rate_limit_wait
+                            # spent): the server's own error, saying when to come back.
+                            assert isinstance(error, RateLimitError)
+                            if hint is None or turn > hint + 1.0:
+                                error.retry_after = turn
+                            _log(send, outcome, f"; giving up: next turn in {turn:.1f}s")
+                            raise error
+                        _log(send, outcome, "; rate limited, waiting for a turn")
+                        front = True
+                        continue
                     retryable = outcome.status in RETRY_STATUSES
             elif isinstance(outcome, APIConnectionError):
+                self._governor.record(ticket, None)
                 error, retryable = outcome, True
             else:  # pragma: no cover - the drivers always send an outcome
                 raise RuntimeError("transport produced no outcome")
             wait = policy.wait_for(attempt, hint) if retryable else None
+            deadline = waits.deadline
             if wait is not None and deadline is not None and time.monotonic() + wait >= deadline:
                 wait = None  # no time left in the call's budget for another attempt
             if wait is None or attempt >= policy.max_retries:
@@ -448,9 +577,6 @@ class SegmindGeminiClient:
             )
             yield _Sleep(wait)
             attempt += 1
-            if deadline is not None:
-                # The next attempt gets only what is left of the budget.
-                send = replace(send, timeout=max(deadline - time.monotonic(), 0.001))
 
 
 def _redact(value: Any, secret: str) -> Any:

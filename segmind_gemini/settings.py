@@ -14,15 +14,19 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RATE_LIMIT_WAIT",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MODEL",
     "DEFAULT_TIMEOUT",
+    "REQUESTS_PER_MINUTE_ENV",
     "resolve_api_key",
     "resolve_base_url",
+    "resolve_requests_per_minute",
 ]
 
 API_KEY_ENV = "SEGMIND_API_KEY"
 BASE_URL_ENV = "SEGMIND_BASE_URL"
+REQUESTS_PER_MINUTE_ENV = "SEGMIND_REQUESTS_PER_MINUTE"
 DEFAULT_BASE_URL = "https://api.segmind.com/v1"
 DEFAULT_MODEL = "gemini-1.5-pro"
 # Segmind averages 3-40 s a call; two minutes leaves room for long answers
@@ -32,6 +36,9 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 2
 # Large enough that asyncio.gather of a few hundred calls is not serialised.
 DEFAULT_MAX_CONNECTIONS = 256
+# A call may wait this long for its turn under a rate limit: 15 Segmind windows. Longer
+# waits (daily quotas) fail at once with retry_after instead.
+DEFAULT_MAX_RATE_LIMIT_WAIT = 900.0
 
 
 def resolve_api_key(api_key: str | None) -> str:
@@ -73,3 +80,30 @@ def resolve_base_url(base_url: str | None) -> str:
             "Use https://, or http:// only for a loopback host such as 127.0.0.1."
         )
     return url
+
+
+def resolve_requests_per_minute(value: int | None) -> int | None:
+    """The pace given, else ``$SEGMIND_REQUESTS_PER_MINUTE``, else ``None`` (learn it).
+
+    >>> resolve_requests_per_minute(50)
+    50
+    """
+    source = "requests_per_minute"
+    if value is None:
+        raw = os.environ.get(REQUESTS_PER_MINUTE_ENV, "").strip()
+        if not raw:
+            return None
+        source = REQUESTS_PER_MINUTE_ENV
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidRequestError(
+                f"{REQUESTS_PER_MINUTE_ENV} must be a whole number of requests such as 50, "
+                f"got {raw!r}"
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(
+            f"{source} must be a whole number of requests, 1 or more (Segmind's plans: "
+            f"5 free, 50 Pro), got {value!r}"
+        )
+    return value

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from segmind_gemini.governor import forget_rate_limits
 from segmind_gemini.testing import SegmindEmulator
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with governors that learned nothing (429s are scripted per test)."""
+    forget_rate_limits()
 
 
 @pytest.fixture(scope="module")

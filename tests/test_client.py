@@ -232,12 +232,17 @@ def test_google_retry_info_is_honoured(
     assert time.monotonic() - start >= 0.3
 
 
-def test_a_hint_beyond_the_cap_raises_at_once_with_retry_after(
-    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
+def test_a_hint_beyond_max_rate_limit_wait_raises_at_once_with_retry_after(
+    segmind_emulator: SegmindEmulator,
 ) -> None:
     segmind_emulator.queue_google_error(429, "Quota exceeded", "RESOURCE_EXHAUSTED", "34.4s")
     start = time.monotonic()
-    with pytest.raises(RateLimitError) as info:
+    with (
+        SegmindGeminiClient(
+            segmind_emulator.api_key, base_url=segmind_emulator.base_url, max_rate_limit_wait=10
+        ) as client,
+        pytest.raises(RateLimitError) as info,
+    ):
         client.generate_content(HELLO)
     assert time.monotonic() - start < 1.0
     assert info.value.retry_after == pytest.approx(34.4)
@@ -245,14 +250,33 @@ def test_a_hint_beyond_the_cap_raises_at_once_with_retry_after(
     assert len(segmind_emulator.requests) == 1
 
 
-def test_rate_limit_exhausts_retries(
-    client: SegmindGeminiClient, segmind_emulator: SegmindEmulator
-) -> None:
+def test_429s_wait_their_turn_without_using_retries(segmind_emulator: SegmindEmulator) -> None:
     for _ in range(3):
         segmind_emulator.queue_fault("rate_limit", reset_after=0.0)
-    with pytest.raises(RateLimitError):
+    segmind_emulator.queue_text("ok")
+    policy = RetryPolicy(max_retries=0)
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, retry_policy=policy
+    ) as client:
+        assert client.generate_content(HELLO).text == "ok"
+        assert client.rate_limit_status().rate_limited == 3
+    assert len(segmind_emulator.requests) == 4
+
+
+def test_no_wait_allowed_raises_the_servers_429_with_retry_after(
+    segmind_emulator: SegmindEmulator,
+) -> None:
+    segmind_emulator.queue_error(429, "Too many requests")  # no hint at all
+    with (
+        SegmindGeminiClient(
+            segmind_emulator.api_key, base_url=segmind_emulator.base_url, max_rate_limit_wait=0
+        ) as client,
+        pytest.raises(RateLimitError) as info,
+    ):
         client.generate_content(HELLO)
-    assert len(segmind_emulator.requests) == 3
+    assert "Too many requests" in str(info.value)
+    assert info.value.retry_after is not None and 0 < info.value.retry_after <= 1
+    assert len(segmind_emulator.requests) == 1
 
 
 def test_blocked_prompt_raises_content_blocked(
@@ -394,11 +418,17 @@ def test_debug_log_has_one_line_per_attempt_and_no_secrets(
         segmind_emulator.api_key, base_url=segmind_emulator.base_url, retry_policy=FAST
     ) as c:
         c.generate_content(request)
-    lines = [r.getMessage() for r in caplog.records if r.name == "segmind_gemini"]
+    records = [r for r in caplog.records if r.name == "segmind_gemini"]
+    lines = [r.getMessage() for r in records if r.levelno == logging.DEBUG]
     assert len(lines) == 2
-    assert "429" in lines[0] and "retry 1/2" in lines[0] and "rate limited" in lines[0]
+    assert "429" in lines[0] and "rate limited, waiting for a turn" in lines[0]
+    assert "retry" not in lines[0]  # a 429 uses no retry
     assert "200" in lines[1]
-    for line in lines:
+    # The rate governor says when calls start and stop waiting, at INFO.
+    info = [r.getMessage() for r in records if r.levelno == logging.INFO]
+    assert len(info) == 2
+    assert "wait their turn" in info[0] and "no call waiting" in info[1]
+    for line in lines + info:
         assert segmind_emulator.api_key not in line
         assert "iVBORw0KGgo" not in line
 

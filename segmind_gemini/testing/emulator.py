@@ -29,12 +29,14 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from types import FrameType, TracebackType
 from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
 
+from segmind_gemini.governor import forget_rate_limits
 from segmind_gemini.testing._replies import (
     HTML_405,
     MAX_REQUEST_BYTES,
@@ -142,6 +144,13 @@ class SegmindEmulator:
         queue_polls: how many v2 polls answer QUEUED/PROCESSING before COMPLETED.
         cost_per_call: the ``x-cost`` of a billed answer.
         credits: the starting balance shown in ``x-remaining-credits``.
+        rate_limit: ``(limit, window_s)``: admit ``limit`` model calls (v1 calls and v2
+            submits) per key in each fixed window of ``window_s`` seconds (windows start
+            on multiples of ``window_s`` in Unix time, as a per-minute counter would) and
+            answer the rest 429 ``{"error": ...}`` with ``x-rate-limit-reset-at-utc``, as
+            Segmind does. Refused calls do not count. ``None``: no limit.
+        rate_limit_headers: ``False`` leaves the reset header out of those 429s (a server
+            that gives no hint).
     """
 
     def __init__(
@@ -155,11 +164,24 @@ class SegmindEmulator:
         queue_polls: int = 2,
         cost_per_call: float = 0.0012,
         credits: float = 10.0,
+        rate_limit: tuple[int, float] | None = None,
+        rate_limit_headers: bool = True,
     ) -> None:
         if not 0.0 <= fault_rate <= 1.0:
             raise ValueError(f"fault_rate must be between 0 and 1, got {fault_rate}")
         if queue_polls < 0:
             raise ValueError(f"queue_polls must be >= 0, got {queue_polls}")
+        if rate_limit is not None:
+            limit, window = rate_limit
+            if int(limit) < 1 or not float(window) > 0:
+                raise ValueError(
+                    f"rate_limit must be (limit >= 1, window_s > 0), got {rate_limit!r}"
+                )
+            rate_limit = (int(limit), float(window))
+        self.rate_limit = rate_limit
+        self.rate_limit_headers = rate_limit_headers
+        self._window_counts: dict[tuple[str, int], int] = {}
+        self._rate_limited = 0
         self._api_key = api_key
         self._host = host
         self._requested_port = port
@@ -336,6 +358,12 @@ class SegmindEmulator:
             return len(self._queue)
 
     @property
+    def rate_limited(self) -> int:
+        """How many calls were answered 429 by the ``rate_limit`` window."""
+        with self._lock:
+            return self._rate_limited
+
+    @property
     def max_in_flight(self) -> int:
         """The most requests the emulator was handling at the same moment."""
         with self._lock:
@@ -348,7 +376,13 @@ class SegmindEmulator:
             self._records.clear()
 
     def reset(self) -> None:
-        """:meth:`clear`, and also forget v2 jobs, restore credits and reseed faults."""
+        """:meth:`clear`, and also forget v2 jobs, restore credits and reseed faults.
+
+        Clients in this process also forget the rate limits they learned from this
+        emulator, so one test's scripted 429 does not hold back the next.
+        """
+        if self._port is not None:
+            forget_rate_limits(self.origin)
         with self._lock:
             self._queue.clear()
             self._records.clear()
@@ -356,6 +390,8 @@ class SegmindEmulator:
             self._credits = self._initial_credits
             self._rng = random.Random(self._seed)
             self._max_in_flight = 0
+            self._window_counts.clear()
+            self._rate_limited = 0
 
     # -- scripting -------------------------------------------------------------------
 
@@ -610,6 +646,34 @@ class SegmindEmulator:
                 return self._error(406, "Invalid content type")
         return None
 
+    def _over_limit(self, request: web.Request) -> web.Response | None:
+        """Segmind's per-key fixed window: count the call, or answer 429."""
+        if self.rate_limit is None:
+            return None
+        limit, window = self.rate_limit
+        key = request.headers.get("x-api-key") or request.headers.get("Authorization") or ""
+        now = time.time()
+        index = int(now // window)
+        with self._lock:
+            used = self._window_counts.get((key, index), 0)
+            if used < limit:
+                # Keep only the current window's counters.
+                if used == 0:
+                    for old in [k for k in self._window_counts if k[1] < index]:
+                        del self._window_counts[old]
+                self._window_counts[(key, index)] = used + 1
+                return None
+            self._rate_limited += 1
+        response = self._error(
+            429,
+            f"Rate limit exceeded: {limit} requests per {window:g} s for this API key; "
+            "retry after x-rate-limit-reset-at-utc",
+        )
+        if self.rate_limit_headers:
+            reset = datetime.fromtimestamp((index + 1) * window, timezone.utc)
+            response.headers["x-rate-limit-reset-at-utc"] = reset.isoformat(timespec="milliseconds")
+        return response
+
     async def _take(self, request: web.Request) -> tuple[Scripted, ReplyContext] | web.Response:
         """Validate the body, then pop the next scripted item (or draw one)."""
         body = await request.read()
@@ -676,7 +740,7 @@ class SegmindEmulator:
 
     async def _handle_v1(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        refused = self._gate(request, "POST")
+        refused = self._gate(request, "POST") or self._over_limit(request)
         if refused is not None:
             return refused
         taken = await self._take(request)
@@ -687,7 +751,7 @@ class SegmindEmulator:
 
     async def _handle_submit(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        refused = self._gate(request, "POST")
+        refused = self._gate(request, "POST") or self._over_limit(request)
         if refused is not None:
             return refused
         taken = await self._take(request)
@@ -768,6 +832,7 @@ def run_forever(
     seed: int | None = None,
     fault_rate: float = 0.0,
     queue_polls: int = 2,
+    rate_limit: tuple[int, float] | None = None,
 ) -> None:
     """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first."""
     emulator = SegmindEmulator(
@@ -777,6 +842,7 @@ def run_forever(
         seed=seed,
         fault_rate=fault_rate,
         queue_polls=queue_polls,
+        rate_limit=rate_limit,
     )
 
     def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -788,7 +854,12 @@ def run_forever(
             f"  base URL: {emulator.base_url}\n"
             f"  API key:  {emulator.api_key}\n"
             f"  export SEGMIND_BASE_URL={emulator.base_url} SEGMIND_API_KEY={emulator.api_key}\n"
-            "Press Ctrl-C to stop.",
+            + (
+                f"  rate limit: {rate_limit[0]} requests per {rate_limit[1]:g} s per key\n"
+                if rate_limit
+                else ""
+            )
+            + "Press Ctrl-C to stop.",
             flush=True,
         )
         if threading.current_thread() is threading.main_thread():

@@ -549,9 +549,8 @@ class TestCoreRetries:
         body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="34.4s")
         core_server.reply(429, body, {"x-request-id": "rl-1"})
         t0 = time.monotonic()
-        policy = sg.RetryPolicy(max_retries=2, max_server_wait=5)
         with (
-            make_client(core_server, retry_policy=policy) as client,
+            make_client(core_server, max_rate_limit_wait=5) as client,
             pytest.raises(sg.RateLimitError) as info,
         ):
             client.generate_content(USER_HI)
@@ -560,15 +559,23 @@ class TestCoreRetries:
         assert info.value.retry_after == pytest.approx(34.4)
         assert "Quota exceeded" in str(info.value)
 
-    def test_429_exhausted_keeps_retry_after(self, core_server):
+    def test_429s_wait_their_turn_and_use_no_retries(self, core_server):
+        body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="0.05s")
+        core_server.reply(429, body, times=3)
+        core_server.reply(200, text_body())
+        with make_client(core_server, retry_policy=sg.RetryPolicy(max_retries=0)) as client:
+            assert client.generate_content(USER_HI).text.startswith("Paris")
+        assert len(core_server.requests) == 4
+
+    def test_429_past_max_rate_limit_wait_keeps_retry_after(self, core_server):
         body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="0.05s")
         core_server.reply(429, body, times=3)
         with (
-            make_client(core_server, retry_policy=FAST) as client,
+            make_client(core_server, max_rate_limit_wait=0) as client,
             pytest.raises(sg.RateLimitError) as info,
         ):
             client.generate_content(USER_HI)
-        assert len(core_server.requests) == 3
+        assert len(core_server.requests) == 1
         assert info.value.retry_after == pytest.approx(0.05)
 
     @pytest.mark.parametrize("fault", ["reset", "truncate"])
@@ -1603,8 +1610,9 @@ class TestLCErrors:
     )
     def test_error_types(self, core_server, status, body, lc_type, core_type):
         core_server.reply(status, body, {"x-request-id": "lc-err"})
+        # A 429 waits its turn; with no waiting allowed it surfaces at once.
         with pytest.raises(lc_type) as info:
-            make_llm(core_server).invoke("Hi")
+            make_llm(core_server, max_rate_limit_wait=0).invoke("Hi")
         exc = info.value
         assert isinstance(exc, core_type)
         assert exc.status_code == status and exc.request_id == "lc-err"
@@ -1616,7 +1624,7 @@ class TestLCErrors:
             429, {"error": "Rate limit exceeded"}, {"x-rate-limit-reset-at-utc": reset.isoformat()}
         )
         with pytest.raises(ModelRateLimitError) as info:
-            await make_llm(core_server).ainvoke("Hi")
+            await make_llm(core_server, max_rate_limit_wait=0).ainvoke("Hi")
         assert info.value.retry_after is not None and 0 <= info.value.retry_after <= 0.5
 
     def test_429_retried_by_the_model(self, core_server):
@@ -1709,6 +1717,8 @@ class TestLCKeyHygiene:
 class TestRegressions:
     def test_queue_retry_waits_stay_within_the_timeout(self, core_server):
         # Was: a poll answered 429 + Retry-After: 3 slept 3 s although timeout=0.5.
+        # Since the rate governor (issue 8), waiting for a turn is bounded by
+        # max_rate_limit_wait, not by the timeout: a reset beyond it fails at once.
         rid = "q-budget"
         core_server.reply(
             200,
@@ -1721,7 +1731,13 @@ class TestRegressions:
         core_server.reply(429, {"error": "Rate limit exceeded"}, {"retry-after": "3"})
         t0 = time.monotonic()
         with (
-            make_client(core_server, api_mode="queue", timeout=0.5, poll_interval=0.01) as c,
+            make_client(
+                core_server,
+                api_mode="queue",
+                timeout=0.5,
+                poll_interval=0.01,
+                max_rate_limit_wait=1,
+            ) as c,
             pytest.raises((sg.RateLimitError, sg.APITimeoutError)) as info,
         ):
             c.generate_content(USER_HI)
@@ -1906,7 +1922,7 @@ class TestLCErrorPickling:
         )
         core_server.reply(422, {"status": "FAILED", "error": "prompt rejected"})
         core_server.reply(429, {"error": "Rate limit exceeded"}, {"retry-after": "120"})
-        llm = make_llm(core_server)
+        llm = make_llm(core_server, max_rate_limit_wait=5)
         llm.client.poll_interval = 0.01
         with pytest.raises(ModelAPIError) as failed:
             llm.invoke("Hi", api_mode="queue")

@@ -702,7 +702,9 @@ ERROR_CASES = [
 
 class TestErrors:
     @pytest.mark.parametrize(("status", "payload", "headers", "exc_type"), ERROR_CASES)
-    def test_error_types(self, llm, srv, status, payload, headers, exc_type):
+    def test_error_types(self, make, srv, status, payload, headers, exc_type):
+        # A 34 s reset is waited out by default; past max_rate_limit_wait it fails at once.
+        llm = make(max_rate_limit_wait=5)
         srv.reply(status, payload, {"x-request-id": "req-err-1", **headers})
         with pytest.raises(exc_type) as info:
             llm.chat([ChatMessage(role="user", content="hi")])

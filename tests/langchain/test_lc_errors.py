@@ -42,13 +42,15 @@ STATUS_CASES = [
 
 @pytest.mark.parametrize(("status", "message", "core_type", "lc_type"), STATUS_CASES)
 def test_status_errors_are_both_kinds(
-    model: ChatSegmindGemini,
+    make_model: Make,
     emu: SegmindEmulator,
     status: int,
     message: str,
     core_type: type[Exception],
     lc_type: type[Exception],
 ) -> None:
+    # A 429 waits its turn; with no waiting allowed it surfaces at once.
+    model = make_model(max_rate_limit_wait=0)
     emu.queue_error(status, message)
     with pytest.raises(lc_type) as info:
         model.invoke("Hi")
@@ -63,9 +65,8 @@ def test_status_errors_are_both_kinds(
     assert emu.api_key not in str(err) and emu.api_key not in repr(err)
 
 
-async def test_async_errors_are_converted_too(
-    model: ChatSegmindGemini, emu: SegmindEmulator
-) -> None:
+async def test_async_errors_are_converted_too(make_model: Make, emu: SegmindEmulator) -> None:
+    model = make_model(max_rate_limit_wait=0)
     emu.queue_error(401, "Unauthorized")
     with pytest.raises(ModelAuthenticationError):
         await model.ainvoke("Hi")
@@ -75,8 +76,18 @@ async def test_async_errors_are_converted_too(
             pass
 
 
-def test_rate_limit_keeps_the_retry_hint(model: ChatSegmindGemini, emu: SegmindEmulator) -> None:
+def test_rate_limit_waits_for_the_reset_then_answers(
+    make_model: Make, emu: SegmindEmulator
+) -> None:
+    emu.queue_fault("rate_limit", reset_after=0.3).queue_text("after the reset")
+    model = make_model()  # max_retries=0: waiting for a turn is not a retry
+    assert model.invoke("Hi").content == "after the reset"
+    assert model.client.rate_limit_status().rate_limited == 1
+
+
+def test_rate_limit_keeps_the_retry_hint(make_model: Make, emu: SegmindEmulator) -> None:
     emu.queue_fault("rate_limit", reset_after=30)
+    model = make_model(max_rate_limit_wait=5)  # a reset further away fails at once
     with pytest.raises(SegmindRateLimitError) as info:
         model.invoke("Hi")
     assert isinstance(info.value, core.RateLimitError)

@@ -451,14 +451,26 @@ ERRORS: list[tuple[Callable[[SegmindEmulator], Any], type[SegmindError]]] = [
 
 @pytest.mark.parametrize(("script", "error"), ERRORS)
 def test_core_errors_propagate_unchanged(
-    llm: SegmindGemini,
+    make_llm: Callable[..., SegmindGemini],
     emu: SegmindEmulator,
     script: Callable[[SegmindEmulator], Any],
     error: type[SegmindError],
 ) -> None:
     script(emu)
+    # A 429 waits its turn; with no waiting allowed it surfaces at once.
+    llm = make_llm(max_rate_limit_wait=0)
     with pytest.raises(error):
         llm.chat(user("q"))
+
+
+def test_a_429_waits_for_the_reset_then_answers(
+    make_llm: Callable[..., SegmindGemini], emu: SegmindEmulator
+) -> None:
+    emu.queue_fault("rate_limit", reset_after=0.3).queue_text("after the reset")
+    llm = make_llm(requests_per_minute=50)  # max_retries=0: a turn is not a retry
+    assert llm.client.requests_per_minute == 50
+    assert llm.complete("q").text == "after the reset"
+    assert llm.client.rate_limit_status().rate_limited == 1
 
 
 @pytest.mark.parametrize(("script", "error"), ERRORS[:3])

@@ -92,6 +92,8 @@ CASES = {
         prepare=lambda s: s.queue_fault(
             "rate_limit", reset_after=30.0, message="scripted 429: rate limit exceeded"
         ),
+        # A 429 waits its turn by default; with no waiting allowed it surfaces at once.
+        settings={"max_rate_limit_wait": 0},
     ),
     "500": Case(
         500,

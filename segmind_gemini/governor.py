@@ -1,0 +1,611 @@
+"""The rate governor: one per (API key, origin) in a process, shared by every client.
+
+Segmind counts requests per account in fixed windows (5 a minute on the free plan, 50 on
+Pro) and answers the rest ``429`` with the window's end in ``x-rate-limit-reset-at-utc``.
+Retrying each call on its own turns a batch larger than one window into a storm of 429s
+that ends in lost calls. The governor makes every call wait its turn instead:
+
+* After a 429 that says when the window ends, nothing is sent for that key until then;
+  afterwards calls are admitted at the rate the server accepted in the window that was
+  refused (learned from what succeeded), and once two window ends have been seen, at the
+  start of each new window. No herd after a reset, no second storm.
+* After a 429 with no hint, one probe at a time finds the moment the server accepts
+  again (waits grow by half each refusal; the next round starts near where the last one
+  reopened).
+* ``requests_per_minute`` paces from the first call: at most that many requests in any
+  window of ``window`` seconds (a burst up to the limit goes at once).
+
+Waiting is not failing: it uses no retries and no HTTP timeout. It is bounded by the
+caller's ``max_wait``; a turn (or a reset) further away than that fails at once with
+:class:`~segmind_gemini.errors.RateLimitError` and its ``retry_after``.
+
+The state is guarded by one ``threading.Lock``; sync callers wait on a
+``threading.Event`` and async callers on an ``asyncio.Event`` of their own loop, so
+threads and any number of event loops share one governor. Only the caller at the head
+of the line keeps a timer; the others sleep until they are woken, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import RateLimitError
+
+__all__ = ["RateGovernor", "RateLimitStatus", "Ticket", "forget_rate_limits", "governor_for"]
+
+logger = logging.getLogger("segmind_gemini")
+
+#: How long a caller at the head of the line sleeps while a probe is out, at most.
+_PROBE_POLL = 0.5
+#: Two reset times closer than this name the same window end.
+_SAME_RESET = 0.1
+#: The first and the longest wait after a 429 that carried no hint.
+_HINTLESS_FIRST = 0.1
+_HINTLESS_MAX = 10.0
+
+
+@dataclass(frozen=True)
+class RateLimitStatus:
+    """What the governor of one key and origin knows and is doing.
+
+    Attributes:
+        requests_per_minute: the pace the calling client configured, if any.
+        learned_limit: requests the server accepted in the last window it refused.
+        learned_window: the server's window in seconds, once two window ends were seen.
+        waiting: calls waiting for their turn right now.
+        blocked_for: seconds until the server's reset (0 when calls may go).
+        rate_limited: 429 answers seen since the governor was created.
+        admitted: requests admitted since the governor was created.
+    """
+
+    requests_per_minute: int | None
+    learned_limit: int | None
+    learned_window: float | None
+    waiting: int
+    blocked_for: float
+    rate_limited: int
+    admitted: int
+
+    @property
+    def learned_requests_per_minute(self) -> float | None:
+        """The learned rate scaled to a minute, when both limit and window are known."""
+        if self.learned_limit is None or not self.learned_window:
+            return None
+        return self.learned_limit * 60.0 / self.learned_window
+
+
+class Ticket:
+    """One admitted request; hand it back with :meth:`RateGovernor.record`."""
+
+    __slots__ = ("admitted_at", "counted", "done", "epoch", "probe", "window")
+
+    def __init__(self, admitted_at: float, counted: bool, window: int, epoch: int) -> None:
+        self.admitted_at = admitted_at
+        self.counted = counted
+        self.window = window
+        self.epoch = epoch
+        self.probe = False
+        self.done = False
+
+
+class _Waiter:
+    __slots__ = ("counted", "rpm", "rpm_window", "ticket", "wake")
+
+    def __init__(
+        self, counted: bool, rpm: int | None, rpm_window: float, wake: Callable[[], None]
+    ) -> None:
+        self.counted = counted
+        self.rpm = rpm
+        self.rpm_window = rpm_window
+        self.wake = wake
+        self.ticket: Ticket | None = None
+
+
+class RateGovernor:
+    """Admits requests for one API key and origin; see the module docstring.
+
+    >>> gov = RateGovernor()
+    >>> ticket = gov.acquire(max_wait=900)
+    >>> gov.record(ticket, 200)
+    >>> gov.status().admitted
+    1
+    """
+
+    def __init__(self, name: str = "", *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waiters: deque[_Waiter] = deque()
+        self._learn_afresh()
+
+    def forget(self) -> None:
+        """Drop everything learned and counted (waiting calls keep their places)."""
+        with self._lock:
+            self._learn_afresh()
+            wakes = [waiter.wake for waiter in self._waiters]
+        for wake in wakes:
+            wake()
+
+    def _learn_afresh(self) -> None:
+        # Admission times of counted requests, for requests_per_minute (oldest first).
+        self._sent: list[float] = []
+        self._keep = 60.0
+        # What the server taught us.
+        self._blocked_until = 0.0
+        self._limit: int | None = None
+        self._limit_window = -1
+        self._refused_counts: deque[int] = deque(maxlen=3)
+        self._probe_not_before = 0.0
+        self._win_len: float | None = None
+        self._win_end: float | None = None
+        self._last_reset: float | None = None
+        self._window = 0
+        self._win_sent = 0
+        self._accepted: dict[int, int] = {0: 0}
+        self._probe: Ticket | None = None
+        self._epoch = 0
+        self._hintless_level = 0
+        self._hintless_since = 0.0
+        self._hintless_gap: float | None = None
+        # Counters and the throttling log lines.
+        self._admitted = 0
+        self._rate_limited = 0
+        self._throttled_since: float | None = None
+        self._throttled_from = (0, 0)
+
+    # ------------------------------------------------------------------ public view
+
+    def status(self, requests_per_minute: int | None = None) -> RateLimitStatus:
+        """A snapshot; ``requests_per_minute`` is echoed for the caller's client."""
+        with self._lock:
+            now = self._clock()
+            return RateLimitStatus(
+                requests_per_minute=requests_per_minute,
+                learned_limit=self._limit,
+                learned_window=self._win_len,
+                waiting=len(self._waiters),
+                blocked_for=max(0.0, self._blocked_until - now),
+                rate_limited=self._rate_limited,
+                admitted=self._admitted,
+            )
+
+    # -------------------------------------------------------------------- admission
+
+    def acquire(
+        self,
+        *,
+        max_wait: float,
+        counted: bool = True,
+        requests_per_minute: int | None = None,
+        window: float = 60.0,
+        front: bool = False,
+    ) -> Ticket:
+        """Wait (blocking this thread) for a turn; raise ``RateLimitError`` past ``max_wait``.
+
+        ``counted=False`` (queue polls) only waits out a server reset; ``front=True`` puts a
+        call that was just refused ahead of the line, since it has waited longest.
+        """
+        ticket = self._try_now(counted, requests_per_minute, window)
+        if ticket is not None:
+            return ticket
+        event = threading.Event()
+        waiter = _Waiter(counted, requests_per_minute, window, event.set)
+        deadline = self._clock() + max_wait
+        self._enqueue(waiter, front)
+        try:
+            while True:
+                event.clear()
+                timeout = self._turn(waiter, deadline)
+                if waiter.ticket is not None:
+                    return waiter.ticket
+                event.wait(timeout)
+        except BaseException:
+            self._leave(waiter)
+            raise
+
+    async def acquire_async(
+        self,
+        *,
+        max_wait: float,
+        counted: bool = True,
+        requests_per_minute: int | None = None,
+        window: float = 60.0,
+        front: bool = False,
+    ) -> Ticket:
+        """The async form of :meth:`acquire`; cancelling it frees the place in line."""
+        ticket = self._try_now(counted, requests_per_minute, window)
+        if ticket is not None:
+            return ticket
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+
+        def wake() -> None:
+            # A closed loop's waiter is gone with it.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+        waiter = _Waiter(counted, requests_per_minute, window, wake)
+        deadline = self._clock() + max_wait
+        self._enqueue(waiter, front)
+        try:
+            while True:
+                event.clear()
+                timeout = self._turn(waiter, deadline)
+                if waiter.ticket is not None:
+                    return waiter.ticket
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(event.wait(), timeout)
+        except BaseException:
+            self._leave(waiter)
+            raise
+
+    def record(self, ticket: Ticket, status: int | None, retry_after: float | None = None) -> None:
+        """Report how an admitted request ended.
+
+        ``status`` is the HTTP status (``None`` when no answer came back); ``retry_after``
+        is the server's hint in seconds for a 429, if it sent one.
+        """
+        if ticket.done:
+            return
+        with self._lock:
+            ticket.done = True
+            now = self._clock()
+            if self._probe is ticket:
+                self._probe = None
+            if status == 429:
+                self._refused(ticket, retry_after, now)
+            elif status is not None and ticket.counted:
+                self._accepted_one(ticket, now)
+            wakes = self._pump(now, None)
+            self._maybe_log_end(now)
+        for wake in wakes:
+            wake()
+
+    def release(self, ticket: Ticket) -> None:
+        """Give back a turn that was never used (the call was cancelled before sending)."""
+        if ticket.done:
+            return
+        with self._lock:
+            ticket.done = True
+            if self._probe is ticket:
+                self._probe = None
+            if ticket.counted:
+                if ticket.window == self._window and self._win_sent > 0:
+                    self._win_sent -= 1
+                index = bisect.bisect_left(self._sent, ticket.admitted_at)
+                if index < len(self._sent) and self._sent[index] == ticket.admitted_at:
+                    del self._sent[index]
+            wakes = self._pump(self._clock(), None)
+        for wake in wakes:
+            wake()
+
+    def next_turn_in(
+        self, *, counted: bool = True, requests_per_minute: int | None = None, window: float = 60.0
+    ) -> float:
+        """Seconds until a call at the head of the line could go (0 when it could now)."""
+        with self._lock:
+            now = self._clock()
+            return max(0.0, self._free_at(now, counted, requests_per_minute, window) - now)
+
+    # ------------------------------------------------------------------- internals
+
+    def _try_now(self, counted: bool, rpm: int | None, window: float) -> Ticket | None:
+        with self._lock:
+            if self._waiters:
+                return None
+            now = self._clock()
+            if self._free_at(now, counted, rpm, window) > now:
+                return None
+            return self._admit(now, counted, window)
+
+    def _enqueue(self, waiter: _Waiter, front: bool) -> None:
+        with self._lock:
+            if front:
+                self._waiters.appendleft(waiter)
+            else:
+                self._waiters.append(waiter)
+            if self._throttled_since is None:
+                now = self._clock()
+                self._throttled_since = now
+                self._throttled_from = (self._admitted, self._rate_limited)
+                logger.info(
+                    "segmind_gemini: rate limit on %s: calls now wait their turn (%s)",
+                    self.name or "this key",
+                    self._describe(now),
+                )
+
+    def _leave(self, waiter: _Waiter) -> None:
+        with self._lock:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+            ticket, waiter.ticket = waiter.ticket, None
+        if ticket is not None:
+            self.release(ticket)
+        else:
+            with self._lock:
+                wakes = self._pump(self._clock(), None)
+                self._maybe_log_end(self._clock())
+            for wake in wakes:
+                wake()
+
+    def _turn(self, waiter: _Waiter, deadline: float) -> float:
+        """Try to admit; return how long ``waiter`` may sleep, or raise when it cannot wait."""
+        with self._lock:
+            now = self._clock()
+            wakes = self._pump(now, waiter)
+            if waiter.ticket is None:
+                if self._waiters and self._waiters[0] is waiter:
+                    free_at = self._free_at(now, waiter.counted, waiter.rpm, waiter.rpm_window)
+                    sleep = free_at - now
+                    if free_at > deadline:
+                        self._waiters.remove(waiter)
+                        wakes.extend(self._pump(now, None))
+                        error = self._too_long(sleep, deadline - now)
+                    else:
+                        error = None
+                else:
+                    # Not at the head: the head's caller wakes us in order; the deadline
+                    # still holds.
+                    sleep = deadline - now
+                    if sleep <= 0:
+                        self._waiters.remove(waiter)
+                        wakes.extend(self._pump(now, None))
+                        error = self._too_long(self._blocked_until - now, 0.0)
+                    else:
+                        error = None
+            else:
+                sleep, error = 0.0, None
+        for wake in wakes:
+            wake()
+        if error is not None:
+            raise error
+        return max(sleep, 0.0)
+
+    def _too_long(self, needed: float, left: float) -> RateLimitError:
+        needed = max(needed, 0.0)
+        return RateLimitError(
+            f"Rate limited: the next turn for this key is {needed:.1f} s away, longer than "
+            f"the {max(left, 0.0):.1f} s this call may still wait (max_rate_limit_wait); "
+            "try again later or raise max_rate_limit_wait",
+            status_code=429,
+            retry_after=needed,
+        )
+
+    def _pump(self, now: float, caller: _Waiter | None) -> list[Callable[[], None]]:
+        """Admit waiters from the head while they may go; return whom to wake."""
+        wakes: list[Callable[[], None]] = []
+        while self._waiters:
+            head = self._waiters[0]
+            if self._free_at(now, head.counted, head.rpm, head.rpm_window) > now:
+                if head is not caller:
+                    wakes.append(head.wake)  # it sets its own timer
+                break
+            self._waiters.popleft()
+            head.ticket = self._admit(now, head.counted, head.rpm_window)
+            if head is not caller:
+                wakes.append(head.wake)
+        return wakes
+
+    def _free_at(self, now: float, counted: bool, rpm: int | None, window: float) -> float:
+        """The earliest time a request may be admitted."""
+        at = max(now, self._blocked_until)
+        if not counted:
+            return at
+        if rpm is not None:
+            margin = min(0.25, 0.002 * window + 0.01)
+            first = bisect.bisect_right(self._sent, at - window - margin)
+            if len(self._sent) - first >= rpm:
+                at = max(at, self._sent[len(self._sent) - rpm] + window + margin)
+        if self._limit is not None:
+            end = self._win_end
+            if end is not None and at >= end:
+                return at  # a new window starts by then
+            if self._win_sent >= self._limit:
+                if end is not None:
+                    return max(at, end)
+                if self._probe is not None:
+                    return max(at, now + _PROBE_POLL)  # the probe's answer wakes the line
+                return max(at, self._probe_not_before)
+        return at
+
+    def _roll(self, now: float) -> None:
+        end = self._win_end
+        if end is None or now < end:
+            return
+        if self._win_len:
+            skipped = int((now - end) // self._win_len) + 1
+            self._win_end = end + skipped * self._win_len
+        else:
+            self._win_end = None
+        self._new_window()
+
+    def _new_window(self) -> None:
+        self._window += 1
+        self._win_sent = 0
+        self._accepted[self._window] = 0
+        for old in [w for w in self._accepted if w < self._window - 4]:
+            del self._accepted[old]
+
+    def _admit(self, now: float, counted: bool, window: float) -> Ticket:
+        ticket = Ticket(now, counted, self._window, self._epoch)
+        if not counted:
+            return ticket
+        self._roll(now)
+        ticket.window = self._window
+        if (
+            self._limit is not None
+            and self._win_sent >= self._limit
+            and self._win_end is None
+            and self._probe is None
+        ):
+            ticket.probe = True
+            self._probe = ticket
+        self._win_sent += 1
+        self._admitted += 1
+        if window > self._keep:
+            self._keep = window
+        self._sent.append(now)
+        if len(self._sent) > 64 and self._sent[0] < now - self._keep - 1:
+            del self._sent[: bisect.bisect_left(self._sent, now - self._keep - 1)]
+        return ticket
+
+    def _accepted_one(self, ticket: Ticket, now: float) -> None:
+        if ticket.probe and ticket.window == self._window:
+            # The server took one more than the last window held: a new window began
+            # (if the limit is higher instead, the next refusal counts it).
+            if self._hintless_level:
+                self._hintless_gap = max(_HINTLESS_FIRST, ticket.admitted_at - self._hintless_since)
+                self._hintless_level = 0
+            # The next probe waits for most of a window: one sent at once would only
+            # land in the window just opened.
+            self._probe_not_before = ticket.admitted_at + 0.9 * (
+                self._hintless_gap or _HINTLESS_FIRST
+            )
+            self._new_window()
+            self._win_sent = 1
+            ticket.window = self._window
+        if ticket.window in self._accepted:
+            self._accepted[ticket.window] += 1
+            if ticket.window == self._limit_window and self._limit is not None:
+                self._limit = max(self._limit, self._accepted[ticket.window])
+                if self._refused_counts:
+                    self._refused_counts[-1] = self._accepted[ticket.window]
+
+    def _refused(self, ticket: Ticket, retry_after: float | None, now: float) -> None:
+        self._rate_limited += 1
+        if (
+            ticket.counted
+            and ticket.window >= self._limit_window
+            and (ticket.window == self._window or self._limit is None)
+        ):
+            # Our windows only approximate the server's (answers arrive late and out of
+            # order), so one refused window that looks nearly empty must not collapse the
+            # limit: take the best of the last few.
+            accepted = self._accepted.get(ticket.window, 0)
+            if ticket.window != self._limit_window:
+                self._refused_counts.append(accepted)
+            self._limit_window = ticket.window
+            best = max(1, accepted, *self._refused_counts)
+            # Without reset hints our windows can be far from the server's: never lower.
+            self._limit = best if retry_after is not None else max(best, self._limit or 1)
+        if retry_after is not None:
+            if retry_after > 0.01:
+                self._reset_at(now + retry_after)
+                return
+            if ticket.window != self._window:
+                return  # a late answer from a window that has ended
+            # The reset is already past by our clock: the hint is stale or the clocks
+            # disagree; treat it as no hint.
+        # No usable hint: back off, then let one probe find when the server accepts again.
+        if ticket.window == self._window:
+            self._win_end = None
+            if self._limit is not None:
+                self._win_sent = max(self._win_sent, self._limit)
+        if ticket.epoch < self._epoch:
+            return  # admitted before the current back-off began: nothing new to learn
+        self._epoch += 1
+        if self._hintless_level == 0:
+            self._hintless_since = now
+            wait = 0.9 * self._hintless_gap if self._hintless_gap else _HINTLESS_FIRST
+        else:
+            step = max(_HINTLESS_FIRST, 0.1 * (self._hintless_gap or 0.0))
+            wait = min(_HINTLESS_MAX, step * 1.5 ** (self._hintless_level - 1))
+        self._hintless_level += 1
+        self._blocked_until = max(self._blocked_until, now + wait)
+
+    def _reset_at(self, reset: float) -> None:
+        """The server said its window ends at ``reset`` (monotonic seconds)."""
+        if self._last_reset is not None and reset < self._last_reset - _SAME_RESET:
+            return  # a late answer about a window that has ended
+        if self._last_reset is None or reset > self._last_reset + _SAME_RESET:
+            if self._last_reset is not None:
+                gap = reset - self._last_reset
+                self._win_len = gap if self._win_len is None else min(self._win_len, gap)
+            self._last_reset = reset
+            self._epoch += 1
+        self._hintless_level = 0
+        self._win_end = reset
+        if self._limit is not None:
+            self._win_sent = max(self._win_sent, self._limit)
+        # Land just after the server's reset, not on it (the hint may be rounded down).
+        margin = 0.01 + 0.002 * (self._win_len or 1.0)
+        self._blocked_until = max(self._blocked_until, reset + margin)
+
+    def _describe(self, now: float) -> str:
+        parts = [f"{len(self._waiters)} waiting"]
+        if self._blocked_until > now:
+            parts.append(f"server reset in {self._blocked_until - now:.1f} s")
+        if self._limit is not None:
+            per = f"{self._win_len:.3g} s" if self._win_len else "window"
+            parts.append(f"admitting {self._limit} per {per}")
+        return ", ".join(parts)
+
+    def _maybe_log_end(self, now: float) -> None:
+        if self._throttled_since is None or self._waiters:
+            return
+        admitted = self._admitted - self._throttled_from[0]
+        refused = self._rate_limited - self._throttled_from[1]
+        logger.info(
+            "segmind_gemini: rate limit on %s: no call waiting any more after %.1f s "
+            "(%d admitted, %d answered 429%s)",
+            self.name or "this key",
+            now - self._throttled_since,
+            admitted,
+            refused,
+            f"; learned {self._limit} per {self._win_len:.3g} s"
+            if self._limit is not None and self._win_len
+            else "",
+        )
+        self._throttled_since = None
+
+
+_registry: dict[tuple[str, str], RateGovernor] = {}
+_registry_lock = threading.Lock()
+
+
+def governor_for(api_key: str, origin: str) -> RateGovernor:
+    """The process-wide governor of ``api_key`` at ``origin`` (created on first use).
+
+    Keyed by a hash of the key, so the registry holds no secret.
+    """
+    digest = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()
+    key = (digest, origin.lower())
+    with _registry_lock:
+        governor = _registry.get(key)
+        if governor is None:
+            governor = _registry[key] = RateGovernor(origin)
+        return governor
+
+
+def forget_rate_limits(origin: str | None = None) -> None:
+    """Make every governor (or those of ``origin``) forget what it learned.
+
+    For tests: a 429 scripted in one test must not hold back the next one.
+    :meth:`SegmindEmulator.reset() <segmind_gemini.testing.SegmindEmulator.reset>` calls it
+    for its own origin.
+    """
+    with _registry_lock:
+        governors = [g for (_, o), g in _registry.items() if origin is None or o == origin.lower()]
+    for governor in governors:
+        governor.forget()
+
+
+def _forget_after_fork() -> None:
+    # A child must not inherit a lock held by a thread that no longer exists.
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    _registry.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)

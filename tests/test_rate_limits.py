@@ -1,0 +1,394 @@
+"""The rate governor: batches larger than one window finish at the server's pace.
+
+Two layers of tests. A discrete-event simulation drives :class:`RateGovernor` on a fake
+clock against a fixed-window server (any limit, window, latency and phase, Hypothesis
+picks), which checks the algorithm itself in milliseconds. Then real calls go through
+the emulator's fixed windows over sockets: async fan-outs, threads, several clients
+and event loops, queue mode, both adapters, cancellation, daily quotas and logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segmind_gemini import InvalidRequestError, RateLimitError, SegmindGeminiClient
+from segmind_gemini.cli import _rate_limit
+from segmind_gemini.governor import RateGovernor
+from segmind_gemini.testing import SegmindEmulator
+
+HELLO = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+SLUG = "gemini-2.5-flash"
+
+
+# ----------------------------------------------------------------- the simulation
+
+
+def simulate(
+    limit: int,
+    window: float,
+    calls: int,
+    *,
+    hints: bool,
+    latency: float,
+    phase: float,
+    rpm: int | None = None,
+) -> tuple[float, dict[int, int]]:
+    """Run ``calls`` callers (all ready at once) against a fixed-window server.
+
+    The server admits ``limit`` arrivals per window ``[k*window, (k+1)*window)`` and
+    refuses the rest with the window's end as the hint (or none). Requests take
+    ``latency`` each way. Returns the wall time and the 429s per server window.
+    """
+    now = [phase]
+    governor = RateGovernor(clock=lambda: now[0])
+    used: dict[int, int] = {}
+    refused: dict[int, int] = {}
+    answers: list[tuple[float, int, Any, int, float | None]] = []
+    order = 0
+    ready, done = calls, 0
+    while done < calls:
+        while ready:
+            ticket = governor._try_now(True, rpm, window)
+            if ticket is None:
+                break
+            ready -= 1
+            arrival = now[0] + latency
+            index = math.floor(arrival / window)
+            if used.get(index, 0) < limit:
+                used[index] = used.get(index, 0) + 1
+                status, hint = 200, None
+            else:
+                status = 429
+                refused[index] = refused.get(index, 0) + 1
+                hint = (index + 1) * window - (arrival + latency) if hints else None
+            order += 1
+            heapq.heappush(answers, (arrival + latency, order, ticket, status, hint))
+        upcoming = answers[0][0] if answers else math.inf
+        if ready:
+            turn = governor.next_turn_in(requests_per_minute=rpm, window=window)
+            upcoming = min(upcoming, now[0] + max(turn, 1e-6))
+        assert upcoming < math.inf, "nothing to wait for: the governor deadlocked"
+        now[0] = upcoming
+        assert now[0] - phase < 100 * window * (calls / limit + 2), "did not finish"
+        while answers and answers[0][0] <= now[0]:
+            _, _, ticket, status, hint = heapq.heappop(answers)
+            governor.record(ticket, status, hint)
+            if status == 429:
+                ready += 1  # waits for its turn again
+            else:
+                done += 1
+    return now[0] - phase, refused
+
+
+SIMULATION = settings(max_examples=60, deadline=None, derandomize=True)
+
+
+@SIMULATION
+@given(
+    limit=st.integers(1, 60),
+    window=st.sampled_from([0.5, 1.0, 60.0]),
+    calls=st.integers(1, 400),
+    latency_share=st.floats(0.0, 0.3),
+    phase_share=st.floats(0.0, 1.0),
+)
+def test_with_reset_hints_every_call_finishes_near_the_floor_without_a_second_storm(
+    limit: int, window: float, calls: int, latency_share: float, phase_share: float
+) -> None:
+    latency = latency_share * window
+    wall, refused = simulate(
+        limit, window, calls, hints=True, latency=latency, phase=phase_share * window
+    )
+    windows_needed = math.ceil(calls / limit)
+    # The floor is whole windows; a partial first window can only help.
+    assert wall <= windows_needed * window + 2 * latency + 0.05 * window
+    first = min(refused) if refused else None
+    later = sum(count for index, count in refused.items() if index != first)
+    # After the first window: at most one probe to learn the window's length.
+    assert later <= 1
+
+
+@SIMULATION
+@given(
+    limit=st.integers(1, 60),
+    window=st.sampled_from([0.5, 1.0, 60.0]),
+    calls=st.integers(1, 300),
+    phase_share=st.floats(0.0, 1.0),
+)
+def test_without_hints_every_call_still_finishes(
+    limit: int, window: float, calls: int, phase_share: float
+) -> None:
+    latency = 0.01 * window
+    wall, refused = simulate(
+        limit, window, calls, hints=False, latency=latency, phase=phase_share * window
+    )
+    windows_needed = math.ceil(calls / limit)
+    assert wall <= 1.6 * windows_needed * window + 2 * window
+    first = min(refused) if refused else None
+    later = sum(count for index, count in refused.items() if index != first)
+    # Probing costs a few refusals per window, never a storm of the whole line.
+    assert later <= max(3, windows_needed) * 3
+
+
+@SIMULATION
+@given(
+    limit=st.integers(1, 60),
+    calls=st.integers(1, 300),
+    latency_share=st.floats(0.0, 0.2),
+    phase_share=st.floats(0.0, 1.0),
+)
+def test_requests_per_minute_set_to_the_limit_sees_no_429(
+    limit: int, calls: int, latency_share: float, phase_share: float
+) -> None:
+    window = 60.0
+    wall, refused = simulate(
+        limit,
+        window,
+        calls,
+        hints=True,
+        latency=latency_share * 0.01,  # jitter-free: the client and server clocks agree
+        phase=phase_share * window,
+        rpm=limit,
+    )
+    assert refused == {}
+    # A burst up to the limit goes at once; each later burst one window on.
+    assert wall <= (math.ceil(calls / limit) - 1) * (window + 0.25) + 1
+
+
+def test_requests_per_minute_allows_a_burst_then_waits_for_the_window() -> None:
+    now = [0.0]
+    governor = RateGovernor(clock=lambda: now[0])
+    tickets = [governor._try_now(True, 50, 60.0) for _ in range(30)]
+    assert all(tickets)  # a 30-call job on a 50-per-minute plan is not spread out
+    more = [governor._try_now(True, 50, 60.0) for _ in range(20)]
+    assert all(more)
+    assert governor._try_now(True, 50, 60.0) is None  # the 51st waits for the window
+    assert 60.0 <= governor.next_turn_in(requests_per_minute=50) <= 60.3
+
+
+# --------------------------------------------------------------- over real sockets
+
+
+@pytest.fixture
+def limited() -> Iterator[SegmindEmulator]:
+    """An emulator that admits 10 calls per key per half-second window."""
+    with SegmindEmulator(rate_limit=(10, 0.5)) as emulator:
+        yield emulator
+
+
+def _client(emu: SegmindEmulator, **kw: Any) -> SegmindGeminiClient:
+    return SegmindGeminiClient(emu.api_key, base_url=emu.base_url, model=SLUG, **kw)
+
+
+def test_async_fan_out_past_one_window_loses_nothing(limited: SegmindEmulator) -> None:
+    async def run() -> list[Any]:
+        async with _client(limited, max_retries=0) as client:
+            return await asyncio.gather(
+                *(client.agenerate_content(HELLO) for _ in range(60)), return_exceptions=True
+            )
+
+    start = time.monotonic()
+    results = asyncio.run(run())
+    wall = time.monotonic() - start
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert errors == []
+    assert all(r.text.startswith("emulated reply") for r in results)
+    # 6 windows of 0.5 s; generous for a loaded CI machine.
+    assert wall < 6.0
+    # The first window refuses the burst; after it, only the probe that learns the window.
+    assert limited.rate_limited <= 50 + 3
+
+
+def test_threads_and_two_clients_with_one_key_share_one_governor(
+    limited: SegmindEmulator,
+) -> None:
+    first, second = _client(limited), _client(limited)
+    assert first._governor is second._governor
+
+    def job(index: int) -> list[str]:
+        client = first if index % 2 else second
+        return [client.generate_content(HELLO).text for _ in range(5)]
+
+    with ThreadPoolExecutor(8) as pool:
+        texts = [t for batch in pool.map(job, range(8)) for t in batch]
+    assert len(texts) == 40
+    first.close()
+    # Closing one client leaves the shared governor (and the other client) working.
+    assert second.generate_content(HELLO).text.startswith("emulated reply")
+    status = second.rate_limit_status()
+    assert status.waiting == 0 and status.admitted >= 41
+    second.close()
+
+
+def test_several_event_loops_share_the_governor(limited: SegmindEmulator) -> None:
+    client = _client(limited)
+    outcomes: list[int] = []
+
+    def loop_in_thread() -> None:
+        async def run() -> int:
+            results = await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(15)))
+            return len(results)
+
+        outcomes.append(asyncio.run(run()))
+
+    threads = [threading.Thread(target=loop_in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes == [15, 15]
+    client.close()
+
+
+def test_requests_per_minute_paces_from_the_first_call(limited: SegmindEmulator) -> None:
+    async def run() -> None:
+        async with _client(limited, requests_per_minute=10, rate_limit_window=0.5) as client:
+            await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(30)))
+            assert client.rate_limit_status().rate_limited == 0
+
+    asyncio.run(run())
+    assert limited.rate_limited == 0
+
+
+def test_requests_per_minute_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, limited: SegmindEmulator
+) -> None:
+    monkeypatch.setenv("SEGMIND_REQUESTS_PER_MINUTE", "50")
+    assert _client(limited).requests_per_minute == 50
+    assert _client(limited, requests_per_minute=5).requests_per_minute == 5
+    monkeypatch.setenv("SEGMIND_REQUESTS_PER_MINUTE", "fifty")
+    with pytest.raises(InvalidRequestError, match="SEGMIND_REQUESTS_PER_MINUTE"):
+        _client(limited)
+    monkeypatch.delenv("SEGMIND_REQUESTS_PER_MINUTE")
+    with pytest.raises(InvalidRequestError, match="requests_per_minute"):
+        _client(limited, requests_per_minute=0)
+    with pytest.raises(InvalidRequestError, match="max_rate_limit_wait"):
+        _client(limited, max_rate_limit_wait=-1)
+
+
+def test_queue_mode_goes_through_the_governor(limited: SegmindEmulator) -> None:
+    limited.queue_polls = 0
+
+    async def run() -> list[str]:
+        async with _client(limited, api_mode="queue", poll_interval=0.01) as client:
+            results = await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(25)))
+            return [r.text for r in results]
+
+    assert len(asyncio.run(run())) == 25
+    assert limited.rate_limited <= 15 + 3
+
+
+def test_a_daily_quota_fails_fast_for_this_call_and_the_next(
+    segmind_emulator: SegmindEmulator,
+) -> None:
+    segmind_emulator.queue_google_error(
+        429, "Quota exceeded for requests per day", "RESOURCE_EXHAUSTED", "7200s"
+    )
+    with _client(segmind_emulator) as client:
+        start = time.monotonic()
+        with pytest.raises(RateLimitError) as first:
+            client.generate_content(HELLO)
+        with pytest.raises(RateLimitError) as second:
+            client.generate_content(HELLO)  # nothing is sent: the key is blocked
+        assert time.monotonic() - start < 1.0
+    assert first.value.retry_after == pytest.approx(7200, abs=1)
+    assert second.value.retry_after is not None and second.value.retry_after > 7000
+    assert "max_rate_limit_wait" in str(second.value)
+    assert len(segmind_emulator.requests) == 1
+
+
+async def test_cancelling_a_waiting_call_frees_its_place(
+    segmind_emulator: SegmindEmulator,
+) -> None:
+    segmind_emulator.queue_fault("rate_limit", reset_after=0.6)
+    async with _client(segmind_emulator) as client:
+        first = asyncio.create_task(client.agenerate_content(HELLO))
+        await asyncio.sleep(0.2)  # refused; now waiting for the reset
+        assert client.rate_limit_status().waiting == 1
+        waiting = [asyncio.create_task(client.agenerate_content(HELLO)) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert client.rate_limit_status().waiting == 4
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        assert client.rate_limit_status().waiting == 1
+        assert (await first).text.startswith("emulated reply")
+        assert client.rate_limit_status().waiting == 0
+    assert len(segmind_emulator.requests) == 2  # the cancelled calls sent nothing
+
+
+def test_waiting_uses_no_part_of_the_http_timeout(segmind_emulator: SegmindEmulator) -> None:
+    segmind_emulator.queue_fault("rate_limit", reset_after=1.0).queue_text("ok")
+    with _client(segmind_emulator, timeout=0.5, max_retries=0) as client:
+        assert client.generate_content(HELLO).text == "ok"
+
+
+def test_throttling_is_logged_once_each_way_without_the_key(
+    limited: SegmindEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="segmind_gemini")
+
+    async def run() -> None:
+        async with _client(limited) as client:
+            await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(25)))
+
+    asyncio.run(run())
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(lines) == 2
+    assert "wait their turn" in lines[0] and "server reset in" in lines[0]
+    assert "no call waiting" in lines[1] and "learned 10 per 0.5 s" in lines[1]
+    assert all(limited.api_key not in line for line in lines)
+
+
+def test_hintless_429s_still_end_in_answers() -> None:
+    with SegmindEmulator(rate_limit=(10, 0.5), rate_limit_headers=False) as emu:
+
+        async def run() -> list[Any]:
+            async with _client(emu) as client:
+                return await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(40)))
+
+        assert len(asyncio.run(run())) == 40
+
+
+def test_langchain_abatch_and_llama_index_fan_out_lose_nothing(
+    limited: SegmindEmulator,
+) -> None:
+    from langchain_segmind_gemini import ChatSegmindGemini
+    from llama_index_segmind_gemini import SegmindGemini
+
+    chat = ChatSegmindGemini(
+        model=SLUG, api_key=limited.api_key, base_url=limited.base_url, max_retries=0
+    )
+    llm = SegmindGemini(model=SLUG, api_key=limited.api_key, base_url=limited.base_url)
+
+    async def run() -> tuple[list[Any], list[Any]]:
+        messages = await chat.abatch([f"q{i}" for i in range(30)])
+        answers = await asyncio.gather(*(llm.acomplete(f"q{i}") for i in range(30)))
+        await llm.aclose()
+        return messages, list(answers)
+
+    messages, answers = asyncio.run(run())
+    assert len(messages) == 30 and all(m.content for m in messages)
+    assert len(answers) == 30 and all(a.text for a in answers)
+    chat.close()
+
+
+def test_emulator_windows_and_the_cli_option() -> None:
+    assert _rate_limit("50/60") == (50, 60.0)
+    assert _rate_limit("20/1.5") == (20, 1.5)
+    for bad in ("0/60", "x/60", "50/", "50/0"):
+        with pytest.raises(Exception, match="N/SECONDS"):
+            _rate_limit(bad)
+    with pytest.raises(ValueError, match="rate_limit"):
+        SegmindEmulator(rate_limit=(0, 1.0))
