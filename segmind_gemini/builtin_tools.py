@@ -50,6 +50,8 @@ def builtin_tool(tool: Any) -> dict[str, Any] | None:
     Accepts ``{"google_search": {}}`` (either spelling) and objects with
     ``model_dump`` (the google-genai SDK's ``types.Tool``) holding only built-ins.
     """
+    if isinstance(tool, type):  # a pydantic model class is a function tool's schema
+        return None
     if not isinstance(tool, Mapping):
         dump = getattr(tool, "model_dump", None)
         if not callable(dump):

@@ -52,6 +52,7 @@ _CONFIG_KEYS: dict[str, str] = {
     "response_logprobs": "responseLogprobs",
     "logprobs": "logprobs",
     "media_resolution": "mediaResolution",
+    "response_modalities": "responseModalities",
 }
 # name -> key inside generationConfig.thinkingConfig
 _THINKING_KEYS: dict[str, str] = {
@@ -114,9 +115,7 @@ def safety_settings_list(value: Any) -> list[dict[str, Any]]:
     [{'category': 'HARM_CATEGORY_HARASSMENT', 'threshold': 'BLOCK_ONLY_HIGH'}]
     """
     if isinstance(value, Mapping):
-        return [
-            {"category": _enum_text(k), "threshold": _enum_text(v)} for k, v in value.items()
-        ]
+        return [{"category": _enum_text(k), "threshold": _enum_text(v)} for k, v in value.items()]
     if isinstance(value, Sequence) and not isinstance(value, str):
         out: list[dict[str, Any]] = []
         for i, item in enumerate(value):
@@ -169,6 +168,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "thinking_level": _thinking_level,
     "safety_settings": safety_settings_list,
     "labels": dict,
+    "response_modalities": lambda v: [v] if isinstance(v, str) else [str(m) for m in v],
 }
 
 
