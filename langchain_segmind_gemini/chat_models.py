@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -378,8 +379,7 @@ class ChatSegmindGemini(BaseChatModel):
         """langchain-openai's convention: an unknown argument is sent, with a warning."""
         if not isinstance(values, dict):
             return values
-        known = set(cls.model_fields)
-        known.update(f.alias for f in cls.model_fields.values() if f.alias)
+        known = _known_arguments(cls)
         unknown = [k for k in values if k not in known]
         if not unknown:
             return values
@@ -786,6 +786,13 @@ class ChatSegmindGemini(BaseChatModel):
         return structured_output_runnable(
             self, schema, method=method, include_raw=include_raw, strict=strict
         )
+
+
+@functools.cache
+def _known_arguments(cls: type[BaseModel]) -> frozenset[str]:
+    """Field names and aliases a model class accepts (fields are fixed per class)."""
+    fields = cls.model_fields
+    return frozenset({*fields, *(f.alias for f in fields.values() if f.alias)})
 
 
 def _call_arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
