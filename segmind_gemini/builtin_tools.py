@@ -108,6 +108,12 @@ def apply_builtin_tools(
     new = dict(request)
     if not builtins:
         return new
-    check_builtin_mode(builtins, mode)
-    new["tools"] = [*new.get("tools", []), *(dict(b) for b in builtins)]
+    entries = []
+    for tool in builtins:
+        entry = builtin_tool(tool)
+        if entry is None:
+            raise InvalidRequestError(f"{tool!r} is not a Gemini built-in tool")
+        entries.append(entry)
+    check_builtin_mode(entries, mode)
+    new["tools"] = [*new.get("tools", []), *entries]
     return new
