@@ -18,7 +18,7 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -45,6 +45,7 @@ from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT
 from segmind_gemini.structured import gemini_response_schema, schema_instruction
+from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import (
     ToolCallingMode,
     apply_tools,
@@ -702,6 +703,44 @@ class ChatSegmindGemini(BaseChatModel):
             message=to_ai_message_chunk(result, self._reply(call, result), model=call.model)
         )
 
+    # ------------------------------------------------------------------- token counting
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated Gemini tokens in ``text``, offline (see :mod:`segmind_gemini.tokens`)."""
+        return estimate_text_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Estimated prompt tokens for ``messages`` (and ``tools``), offline.
+
+        Counts what would be sent: text, media by Gemini's per-model rules, and the
+        tools as this model's ``tool_calling`` mode sends them. Media given by an
+        http(s) URL is not fetched: an image counts as one small image, other media 0.
+        Works as ``trim_messages(..., token_counter=model)``.
+        """
+        mode = check_mode(self.tool_calling)
+        try:
+            prompt = convert_messages(messages, mode=mode)
+        except InvalidRequestError:
+            if any(not isinstance(m, SystemMessage) for m in messages):
+                raise
+            # Only system messages (a trimming step may ask): count their text.
+            return sum(estimate_text_tokens(m.text) for m in messages)
+        contents = [{**c, "parts": [_counted_part(p) for p in c["parts"]]} for c in prompt.contents]
+        request = build_request(
+            contents,
+            system=prompt.system,
+            settings=layered_settings(self._constructor_settings()),
+        )
+        if tools:
+            functions, _ = split_builtin_tools(tools)
+            specs = [ToolSpec.from_openai(convert_to_openai_tool(t)) for t in functions]
+            request = apply_tools(request, specs, mode=mode)
+        return count_request_tokens(request, model=self.model)
+
     # ----------------------------------------------------------------- tools and schemas
 
     def bind_tools(
@@ -793,6 +832,14 @@ def _known_arguments(cls: type[BaseModel]) -> frozenset[str]:
     """Field names and aliases a model class accepts (fields are fixed per class)."""
     fields = cls.model_fields
     return frozenset({*fields, *(f.alias for f in fields.values() if f.alias)})
+
+
+def _counted_part(part: Any) -> Any:
+    """A part to count: an unfetched URL stands in as an image reference (or nothing)."""
+    if isinstance(part, MediaRef):
+        mime = part.mime_type or "image/*"
+        return {"fileData": {"fileUri": part.url, "mimeType": mime}}
+    return part
 
 
 def _call_arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
