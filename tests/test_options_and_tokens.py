@@ -58,7 +58,11 @@ def test_logprobs_true_is_langchain_openais_spelling_of_response_logprobs() -> N
 def test_per_call_beats_constructor_and_dicts_beat_named_fields_within_a_level() -> None:
     body = layered_settings(
         {"temperature": 0.1, "top_k": 4, "generation_config": {"temperature": 0.2, "topP": 0.5}},
-        {"temperature": 0.9, "generation_config": {"topK": 9}, "model_kwargs": {"cachedContent": "c1"}},
+        {
+            "temperature": 0.9,
+            "generation_config": {"topK": 9},
+            "model_kwargs": {"cachedContent": "c1"},
+        },
     )
     assert body["generationConfig"] == {"temperature": 0.9, "topK": 9, "topP": 0.5}
     assert body["cachedContent"] == "c1"
@@ -202,7 +206,9 @@ def test_images_by_size_and_model() -> None:
 
 def test_jpeg_and_webp_headers() -> None:
     # SOI, an APP0 segment, then SOF0 with height 480 and width 640.
-    jpeg = b"\xff\xd8" + b"\xff\xe0\x00\x04ab" + b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 480, 640)
+    jpeg = (
+        b"\xff\xd8" + b"\xff\xe0\x00\x04ab" + b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 480, 640)
+    )
     assert image_size(jpeg + b"\x00" * 20) == (640, 480)
     vp8x = b"RIFF\x00\x00\x00\x00WEBPVP8X" + b"\x00" * 8 + (799).to_bytes(3, "little")
     assert image_size(vp8x + (599).to_bytes(3, "little")) == (800, 600)

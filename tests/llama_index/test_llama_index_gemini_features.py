@@ -65,7 +65,9 @@ def test_candidate_count_keeps_the_other_answers(make_llm: Make, emu: SegmindEmu
     assert response.additional_kwargs["other_candidates"] == ["second"]
 
 
-def test_generation_config_is_merged_and_per_call_wins(make_llm: Make, emu: SegmindEmulator) -> None:
+def test_generation_config_is_merged_and_per_call_wins(
+    make_llm: Make, emu: SegmindEmulator
+) -> None:
     llm = make_llm(temperature=0.1, generation_config={"temperature": 0.2, "topK": 3})
     llm.chat(HI)
     assert emu.requests[-1].messages["generationConfig"] == {"temperature": 0.2, "topK": 3}
@@ -74,12 +76,12 @@ def test_generation_config_is_merged_and_per_call_wins(make_llm: Make, emu: Segm
 
 
 def test_unknown_constructor_argument_is_an_error(emu: SegmindEmulator) -> None:
-    with pytest.raises(ValueError, match="unknown argument.*'temprature'"):
+    with pytest.raises(ValueError, match=r"unknown argument.*'temprature'"):
         SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, temprature=0.5)
 
 
 def test_unknown_call_argument_is_warned_about(make_llm: Make, emu: SegmindEmulator) -> None:
-    with pytest.warns(UserWarning, match="ignored unknown call argument.*'temprature'"):
+    with pytest.warns(UserWarning, match=r"ignored unknown call argument.*'temprature'"):
         make_llm().chat(HI, temprature=0.5)
     assert "generationConfig" not in emu.requests[-1].messages
 
