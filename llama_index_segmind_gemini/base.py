@@ -128,13 +128,15 @@ class SegmindGemini(FunctionCallingLLM):
     >>> llm.chat(msgs).additional_kwargs["cost"]          # Segmind's x-cost, USD
     >>> llm.chat(msgs).raw["usage_metadata"]              # real token counts
 
-    Generation settings (``temperature``, ``max_tokens``, ``top_p``, ``top_k``,
-    ``stop``, ``thinking_budget``, ``include_thoughts``, ``seed``) are sent only
-    when set, and each may be overridden per call: ``llm.chat(msgs, temperature=0)``.
-    Other per-call keywords: ``timeout``, ``safety_settings``, ``response_mime_type``,
-    ``response_schema``, ``generation_config`` (a raw dict merged last), and
-    ``tools`` / ``tool_choice`` / ``allow_parallel_tool_calls`` (set for you by
-    ``chat_with_tools`` and the agents). Unknown keywords are ignored.
+    Every Gemini setting (``temperature``, ``max_tokens``, ``thinking_level``,
+    ``seed``, ``response_schema``, ``media_resolution``, ``cached_content``,
+    ``safety_settings``... see :mod:`segmind_gemini.options`) is sent only when set,
+    and each may be overridden per call: ``llm.chat(msgs, temperature=0)``.
+    ``generation_config`` (a raw dict) is merged over the named settings; per call
+    beats the constructor. Other per-call keywords: ``timeout``, ``built_in_tool``,
+    and ``tools`` / ``tool_choice`` / ``allow_parallel_tool_calls`` (set for you by
+    ``chat_with_tools`` and the agents). An unknown constructor argument is an
+    error; an unknown call keyword is ignored with a warning.
 
     Streaming: Segmind does not stream, so ``stream_*`` yield the whole answer as
     one chunk with ``delta`` set.
