@@ -35,6 +35,7 @@ from langchain_core.messages import (
 )
 
 from segmind_gemini.errors import InvalidRequestError, MediaError
+from segmind_gemini.file_refs import file_data_part
 from segmind_gemini.media import inline_part_from_base64, inline_part_from_data_url
 from segmind_gemini.mime import normalize_mime_type
 from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
@@ -60,7 +61,8 @@ TEXT_SIGNATURE_KEY = "text_thought_signature"
 SYSTEM_NOTE_PREFIX = "[System note] "
 
 ACCEPTED_BLOCKS = (
-    "accepted content blocks: text; image_url (a data: URL or an http(s) URL, string or "
+    "accepted content blocks: text; image_url (a data: URL, an http(s) URL, a gs:// URI or "
+    "a YouTube URL, string or "
     "{'url': ...}); image, file, audio, video with base64 + mime_type or an http(s)/data "
     "url (v1 'base64'/'url' keys, or v0 'source_type' base64/url); OpenAI file with "
     "file_data; input_audio; text-plain"
@@ -131,6 +133,9 @@ def _url_part(url: Any, mime_type: str | None, where: str) -> Part:
     if not isinstance(url, str) or not url.strip():
         raise _Refusal("the URL is missing or not a string")
     url = url.strip()
+    reference = file_data_part(url, mime_type)
+    if reference is not None:  # gs:// and YouTube: Gemini reads these itself
+        return reference
     lowered = url[:8].lower()
     if lowered.startswith("data:"):
         part = inline_part_from_data_url(url)
@@ -142,7 +147,7 @@ def _url_part(url: Any, mime_type: str | None, where: str) -> Part:
     # Never read local paths or file: URLs named in message content.
     scheme = url.split(":", 1)[0] + ":" if ":" in url[:12] else "a local path"
     raise _Refusal(
-        f"{scheme} is not accepted as a media source (only data: and http(s) URLs; "
+        f"{scheme} is not accepted as a media source (only data:, http(s) and gs:// URLs; "
         "local files are never read: load them yourself and pass base64)"
     )
 

@@ -32,6 +32,7 @@ from langchain_core.messages.tool import (
     tool_call_chunk,
 )
 
+from segmind_gemini.answer import answer_blocks, has_rich_parts, openai_logprobs
 from segmind_gemini.response import GenerateContentResult, Usage
 from segmind_gemini.tools import ParsedReply
 
@@ -70,7 +71,46 @@ def _response_metadata(result: GenerateContentResult, model: str) -> dict[str, A
     meta = result.metadata()
     meta["model_name"] = model
     meta["model_provider"] = MODEL_PROVIDER
+    logprobs = openai_logprobs(result.logprobs_result)
+    if logprobs is not None:
+        meta["logprobs"] = logprobs  # langchain-openai's shape
     return meta
+
+
+def _content_block(block: dict[str, Any]) -> dict[str, Any]:
+    kind = block["kind"]
+    if kind == "text":
+        return {"type": "text", "text": block["text"]}
+    if kind in ("image", "file"):
+        mime = block["mime_type"]
+        media = mime.split("/", 1)[0] if mime.startswith(("image/", "audio/", "video/")) else "file"
+        return {"type": media, "base64": block["data"], "mime_type": mime}
+    if kind == "code":
+        return {
+            "type": "server_tool_call",
+            "id": block["id"],
+            "name": "code_interpreter",
+            "args": {"code": block["code"], "language": block["language"]},
+        }
+    return {
+        "type": "server_tool_result",
+        "tool_call_id": block["call_id"],
+        "status": "success" if block["outcome"] == "OUTCOME_OK" else "error",
+        "output": block["output"],
+        "extras": {"outcome": block["outcome"]},
+    }
+
+
+def _content(result: GenerateContentResult, reply: ParsedReply) -> str | list[str | dict[str, Any]]:
+    """The answer text, or standard content blocks when it holds images or executed code.
+
+    Images become ``image`` blocks (base64 + mime_type); code the model ran becomes a
+    ``server_tool_call`` (name ``code_interpreter``) followed by its
+    ``server_tool_result``, in the order Gemini sent them.
+    """
+    if not has_rich_parts(result):
+        return reply.text
+    return [_content_block(b) for b in answer_blocks(result)]
 
 
 def _additional_kwargs(result: GenerateContentResult, reply: ParsedReply) -> dict[str, Any]:
@@ -112,7 +152,7 @@ def to_ai_message(result: GenerateContentResult, reply: ParsedReply, *, model: s
     if reply.invalid_tool_calls:
         fields["invalid_tool_calls"] = _invalid_tool_calls(reply)
     return AIMessage(
-        content=reply.text,
+        content=_content(result, reply),
         response_metadata=_response_metadata(result, model),
         usage_metadata=to_usage_metadata(result.usage),
         id=result.response_id,
@@ -141,7 +181,7 @@ def to_ai_message_chunk(
         for i, c in enumerate(reply.invalid_tool_calls)
     )
     chunk = AIMessageChunk(
-        content=reply.text,
+        content=_content(result, reply),
         additional_kwargs=_additional_kwargs(result, reply),
         response_metadata=_response_metadata(result, model),
         tool_call_chunks=chunks,

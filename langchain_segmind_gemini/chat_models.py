@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -16,22 +18,34 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
+from segmind_gemini.builtin_tools import (
+    apply_builtin_tools,
+    check_builtin_mode,
+    split_builtin_tools,
+)
 from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.media import apart_from_url, part_from_url
+from segmind_gemini.options import (
+    ESCAPE_HATCHES,
+    SETTING_ALIASES,
+    SETTING_NAMES,
+    layered_settings,
+)
 from segmind_gemini.registry import get_model_info
-from segmind_gemini.request import build_request, generation_config
+from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT
 from segmind_gemini.structured import gemini_response_schema, schema_instruction
+from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import (
     ToolCallingMode,
     apply_tools,
@@ -68,8 +82,12 @@ _CALL_KEYS = frozenset(
         "tools",
         "tool_choice",
         "structured_output",
+        "builtin_tools",
         # Passed by LangChain's own streaming helpers; there is nothing to switch.
         "stream",
+        *SETTING_NAMES,
+        *SETTING_ALIASES,
+        *ESCAPE_HATCHES,
     }
 )
 
@@ -294,15 +312,65 @@ class ChatSegmindGemini(BaseChatModel):
     """``"prompt"``: tools described in the system instruction (Segmind drops ``tools``);
     ``"native"``: Gemini ``functionDeclarations``."""
 
-    safety_settings: list[dict[str, str]] | None = None
-    """Gemini ``safetySettings``, e.g. ``[{"category": "HARM_CATEGORY_HARASSMENT",
-    "threshold": "BLOCK_ONLY_HIGH"}]``."""
+    safety_settings: list[dict[str, Any]] | dict[str, Any] | None = None
+    """Gemini ``safetySettings``: ``[{"category": "HARM_CATEGORY_HARASSMENT",
+    "threshold": "BLOCK_ONLY_HIGH"}]`` or ``{"HARM_CATEGORY_HARASSMENT": "BLOCK_ONLY_HIGH"}``."""
 
     thinking_budget: int | None = None
     """``thinkingConfig.thinkingBudget`` for thinking models (0 turns thinking off)."""
 
     include_thoughts: bool | None = None
     """``thinkingConfig.includeThoughts``: return the model's thoughts as reasoning."""
+
+    thinking_level: str | None = None
+    """``thinkingConfig.thinkingLevel`` (Gemini 3): ``"low"`` or ``"high"``."""
+
+    n: int | None = Field(default=None, alias="candidate_count")
+    """``candidateCount``: answers per call; ``generate`` returns ``n`` generations."""
+
+    seed: int | None = None
+    """``seed`` for sampling."""
+
+    presence_penalty: float | None = None
+    """``presencePenalty``."""
+
+    frequency_penalty: float | None = None
+    """``frequencyPenalty``."""
+
+    response_mime_type: str | None = None
+    """``responseMimeType``, e.g. ``"application/json"``."""
+
+    response_schema: dict[str, Any] | None = None
+    """``responseSchema`` (Gemini's OpenAPI subset)."""
+
+    response_json_schema: dict[str, Any] | None = None
+    """``responseJsonSchema`` (plain JSON Schema, newer models)."""
+
+    response_modalities: list[str] | None = None
+    """``responseModalities``, e.g. ``["TEXT", "IMAGE"]`` for image output."""
+
+    response_logprobs: bool | None = None
+    """``responseLogprobs``: return the chosen tokens' log probabilities."""
+
+    logprobs: int | bool | None = None
+    """``logprobs``: how many top candidates per token (turns ``response_logprobs`` on);
+    ``True`` means ``response_logprobs`` only."""
+
+    media_resolution: str | None = None
+    """``mediaResolution``: ``"low"``, ``"medium"`` or ``"high"``."""
+
+    cached_content: str | None = None
+    """``cachedContent``: a context cache name, ``"cachedContents/..."``."""
+
+    labels: dict[str, str] | None = None
+    """``labels`` (Vertex AI billing labels)."""
+
+    generation_config: dict[str, Any] | None = None
+    """Raw ``generationConfig`` entries, merged over the named settings."""
+
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Raw top-level request fields, merged into the body last. Unknown constructor
+    arguments land here, with a warning."""
 
     streaming: bool = False
     """Accepted for compatibility: the gateway has no SSE, so streams are one chunk."""
@@ -316,6 +384,36 @@ class ChatSegmindGemini(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True)
 
     _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_unknown_to_model_kwargs(cls, values: Any) -> Any:
+        """langchain-openai's convention: an unknown argument is sent, with a warning."""
+        if not isinstance(values, dict):
+            return values
+        known = _known_arguments(cls)
+        unknown = [k for k in values if k not in known]
+        if not unknown:
+            return values
+        extra = dict(values.get("model_kwargs") or {})
+        for key in unknown:
+            if key in extra:
+                raise ValueError(f"{key!r} is given both as an argument and in model_kwargs")
+            warnings.warn(
+                f"{key!r} is not a ChatSegmindGemini parameter: it was moved to model_kwargs "
+                "and is sent as a top-level field of the Gemini request. Check that this is "
+                "what you meant.",
+                UserWarning,
+                stacklevel=2,
+            )
+            extra[key] = values[key]
+        return {**{k: v for k, v in values.items() if k not in unknown}, "model_kwargs": extra}
+
+    @model_validator(mode="after")
+    def _check_settings(self) -> ChatSegmindGemini:
+        # A bad value fails here, at construction, rather than on the first call.
+        layered_settings(self._constructor_settings())
+        return self
 
     # ------------------------------------------------------------------ LangChain plumbing
 
@@ -346,18 +444,26 @@ class ChatSegmindGemini(BaseChatModel):
         params.update(self._settings())
         return params
 
+    def _named_settings(self) -> dict[str, Any]:
+        """The named settings by their canonical names (``None`` = not set)."""
+        values = {name: getattr(self, name, None) for name in SETTING_NAMES}
+        values["max_output_tokens"] = self.max_tokens
+        values["stop_sequences"] = self.stop or None
+        values["candidate_count"] = self.n
+        return values
+
+    def _constructor_settings(self) -> dict[str, Any]:
+        return {
+            **self._named_settings(),
+            "generation_config": self.generation_config,
+            "model_kwargs": self.model_kwargs,
+        }
+
     def _settings(self) -> dict[str, Any]:
         """Generation settings that are set (the rest are not sent)."""
-        values = {
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "top_p": self.top_p,
-            "top_k": self.top_k,
-            "stop": self.stop or None,
-            "thinking_budget": self.thinking_budget,
-            "include_thoughts": self.include_thoughts,
-            "safety_settings": self.safety_settings,
-        }
+        values = self._named_settings()
+        values["generation_config"] = self.generation_config
+        values["model_kwargs"] = self.model_kwargs or None
         return {k: v for k, v in values.items() if v is not None}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
@@ -471,48 +577,31 @@ class ChatSegmindGemini(BaseChatModel):
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> _Call:
-        if kwargs:
-            unknown = set(kwargs) - _CALL_KEYS
-            if unknown:
-                raise InvalidRequestError(
-                    f"unsupported call arguments {sorted(unknown)}; a call accepts "
-                    f"{', '.join(sorted(_CALL_KEYS - {'stream', 'structured_output'}))}"
-                )
-        get = kwargs.get
+        args = _call_arguments(kwargs)
+        get = args.get
         mode = check_mode(get("tool_calling") or self.tool_calling)
         prompt = convert_messages(messages, mode=mode)
         system = prompt.system
-        response_mime_type = get("response_mime_type")
-        response_schema = get("response_schema")
         structured = get("structured_output")
         if structured:
-            system, response_mime_type, response_schema = _structured_settings(
-                structured, system, mode, response_mime_type, response_schema
+            system, args["response_mime_type"], args["response_schema"] = _structured_settings(
+                structured, system, mode, get("response_mime_type"), get("response_schema")
             )
-        max_tokens = get("max_tokens", get("max_output_tokens", self.max_tokens))
-        config = generation_config(
-            temperature=get("temperature", self.temperature),
-            max_output_tokens=max_tokens,
-            top_p=get("top_p", self.top_p),
-            top_k=get("top_k", self.top_k),
-            stop_sequences=stop if stop is not None else self.stop,
-            thinking_budget=get("thinking_budget", self.thinking_budget),
-            include_thoughts=get("include_thoughts", self.include_thoughts),
-            response_mime_type=response_mime_type,
-            response_schema=response_schema,
-            seed=get("seed"),
-        )
+        if stop is not None:
+            args["stop_sequences"] = stop
         request = build_request(
             prompt.contents,
             system=system,
-            generation_config=config,
-            safety_settings=get("safety_settings", self.safety_settings),
+            settings=layered_settings(self._constructor_settings(), args),
         )
         specs: list[ToolSpec] = []
         tools = get("tools")
         if tools:
             specs = [ToolSpec.from_openai(t) for t in tools]
             request = apply_tools(request, specs, tool_choice=get("tool_choice"), mode=mode)
+        builtins = get("builtin_tools")
+        if builtins:
+            request = apply_builtin_tools(request, builtins, mode=mode)
         return _Call(
             request,
             prompt,
@@ -563,6 +652,15 @@ class ChatSegmindGemini(BaseChatModel):
             return read_tool_reply(result, call.specs, mode=call.mode)
         return ParsedReply(text=result.text)
 
+    def _chat_result(self, call: _Call, result: GenerateContentResult) -> ChatResult:
+        # One generation per candidate (candidate_count / n > 1 gives several).
+        return ChatResult(
+            generations=[
+                ChatGeneration(message=to_ai_message(r, self._reply(call, r), model=call.model))
+                for r in (result, *result.other_candidates)
+            ]
+        )
+
     # ------------------------------------------------------------------------- the calls
 
     def _generate(
@@ -577,8 +675,7 @@ class ChatSegmindGemini(BaseChatModel):
             result = self._send(call)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
-        message = to_ai_message(result, self._reply(call, result), model=call.model)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return self._chat_result(call, result)
 
     async def _agenerate(
         self,
@@ -592,8 +689,7 @@ class ChatSegmindGemini(BaseChatModel):
             result = await self._asend(call)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
-        message = to_ai_message(result, self._reply(call, result), model=call.model)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return self._chat_result(call, result)
 
     def _stream(
         self,
@@ -628,6 +724,44 @@ class ChatSegmindGemini(BaseChatModel):
             message=to_ai_message_chunk(result, self._reply(call, result), model=call.model)
         )
 
+    # ------------------------------------------------------------------- token counting
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated Gemini tokens in ``text``, offline (see :mod:`segmind_gemini.tokens`)."""
+        return estimate_text_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Estimated prompt tokens for ``messages`` (and ``tools``), offline.
+
+        Counts what would be sent: text, media by Gemini's per-model rules, and the
+        tools as this model's ``tool_calling`` mode sends them. Media given by an
+        http(s) URL is not fetched: an image counts as one small image, other media 0.
+        Works as ``trim_messages(..., token_counter=model)``.
+        """
+        mode = check_mode(self.tool_calling)
+        try:
+            prompt = convert_messages(messages, mode=mode)
+        except InvalidRequestError:
+            if any(not isinstance(m, SystemMessage) for m in messages):
+                raise
+            # Only system messages (a trimming step may ask): count their text.
+            return sum(estimate_text_tokens(m.text) for m in messages)
+        contents = [{**c, "parts": [_counted_part(p) for p in c["parts"]]} for c in prompt.contents]
+        request = build_request(
+            contents,
+            system=prompt.system,
+            settings=layered_settings(self._constructor_settings()),
+        )
+        if tools:
+            functions, _ = split_builtin_tools(tools)
+            specs = [ToolSpec.from_openai(convert_to_openai_tool(t)) for t in functions]
+            request = apply_tools(request, specs, mode=mode)
+        return count_request_tokens(request, model=self.model)
+
     # ----------------------------------------------------------------- tools and schemas
 
     def bind_tools(
@@ -644,7 +778,9 @@ class ChatSegmindGemini(BaseChatModel):
 
         Args:
             tools: LangChain tools, functions, pydantic models, TypedDicts or
-                OpenAI-style tool dicts.
+                OpenAI-style tool dicts; and Gemini's built-in tools
+                (``{"google_search": {}}``, ``{"code_execution": {}}``,
+                ``{"url_context": {}}``), which need ``tool_calling="native"``.
             tool_choice: ``"auto"`` (default), ``"any"``/``"required"``/``True``
                 (must call one), ``"none"``/``False``, or a tool name.
             tool_calling: override the model's ``tool_calling`` mode for this binding.
@@ -656,14 +792,18 @@ class ChatSegmindGemini(BaseChatModel):
         >>> model.bind_tools([get_weather], tool_choice="get_weather").invoke("Oslo?")
         AIMessage(content='', tool_calls=[{'name': 'get_weather', 'args': {'city': 'Oslo'}, ...}])
         """
-        formatted = [convert_to_openai_tool(t) for t in tools]
         try:
+            functions, builtins = split_builtin_tools(tools)
+            formatted = [convert_to_openai_tool(t) for t in functions]
             # Check each definition now; a name defined twice is refused when called.
             names = list(dict.fromkeys(ToolSpec.from_openai(t).name for t in formatted))
-            if tool_choice is not None:
+            if tool_choice is not None and names:
                 kwargs["tool_choice"] = resolve_tool_choice(tool_choice, names)
             if tool_calling is not None:
                 kwargs["tool_calling"] = check_mode(tool_calling)
+            if builtins:
+                check_builtin_mode(builtins, kwargs.get("tool_calling") or self.tool_calling)
+                kwargs["builtin_tools"] = builtins
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         return super().bind(tools=formatted, **kwargs)
@@ -706,6 +846,39 @@ class ChatSegmindGemini(BaseChatModel):
         return structured_output_runnable(
             self, schema, method=method, include_raw=include_raw, strict=strict
         )
+
+
+@functools.cache
+def _known_arguments(cls: type[BaseModel]) -> frozenset[str]:
+    """Field names and aliases a model class accepts (fields are fixed per class)."""
+    fields = cls.model_fields
+    return frozenset({*fields, *(f.alias for f in fields.values() if f.alias)})
+
+
+def _counted_part(part: Any) -> Any:
+    """A part to count: an unfetched URL stands in as an image reference (or nothing)."""
+    if isinstance(part, MediaRef):
+        mime = part.mime_type or "image/*"
+        return {"fileData": {"fileUri": part.url, "mimeType": mime}}
+    return part
+
+
+def _call_arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """A call's arguments, unknown ones moved into ``model_kwargs`` with a warning."""
+    args = dict(kwargs)
+    unknown = [k for k in args if k not in _CALL_KEYS]
+    if unknown:
+        extra = dict(args.get("model_kwargs") or {})
+        for key in unknown:
+            warnings.warn(
+                f"{key!r} is not a ChatSegmindGemini call argument: it was moved to "
+                "model_kwargs and is sent as a top-level field of the Gemini request.",
+                UserWarning,
+                stacklevel=4,
+            )
+            extra[key] = args.pop(key)
+        args["model_kwargs"] = extra
+    return args
 
 
 def _structured_settings(

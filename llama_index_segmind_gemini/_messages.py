@@ -46,6 +46,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from segmind_gemini.errors import InvalidRequestError, MediaError
+from segmind_gemini.file_refs import file_data_part, is_file_reference
 from segmind_gemini.media import (
     inline_part_from_base64,
     inline_part_from_bytes,
@@ -203,7 +204,10 @@ def _media_part(block: _MediaBlock, load_url: UrlLoader | None) -> dict[str, Any
         url = _url_of(block)
         if not url:
             raise MediaError("the block has no data, path or url")
-        if _is_data_url(url):
+        reference = file_data_part(url, mime)
+        if reference is not None:  # gs:// and YouTube: Gemini reads these itself
+            part = reference
+        elif _is_data_url(url):
             part = inline_part_from_data_url(url)
             if mime and not is_generic_mime_type(mime):
                 blob = {**part["inlineData"], "mimeType": normalize_mime_type(mime)}
@@ -234,6 +238,7 @@ def media_urls(messages: Sequence[ChatMessage]) -> list[MediaRef]:
                     and item.path is None
                     and item.url is not None
                     and not _is_data_url(str(item.url))
+                    and not is_file_reference(str(item.url))
                 ):
                     where = _where(index, j, item)
                     refs.append(MediaRef(str(item.url), _declared_mime(item), where))

@@ -26,12 +26,16 @@ from llama_index.core.base.llms.types import (
     ChatResponse,
     CompletionResponse,
     ContentBlock,
+    DocumentBlock,
+    ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
 )
 
+from segmind_gemini.answer import answer_blocks, has_rich_parts, token_logprobs
 from segmind_gemini.response import GenerateContentResult, Usage
 from segmind_gemini.tools import InvalidToolCall, ParsedReply, ToolCall
 
@@ -96,6 +100,8 @@ def response_kwargs(result: GenerateContentResult) -> dict[str, Any]:
     kwargs["total_tokens"] = usage.total_tokens
     if usage.thoughts_tokens:
         kwargs["thoughts_tokens"] = usage.thoughts_tokens
+    if result.other_candidates:
+        kwargs["other_candidates"] = [c.text for c in result.other_candidates]
     return kwargs
 
 
@@ -170,8 +176,13 @@ def chat_response(
                 additional_information=info,
             )
         )
-    if text or not calls:
-        blocks.append(TextBlock(text=text))
+    if has_rich_parts(result) and not invalid:
+        blocks.extend(_rich_blocks(result))
+        code = _code_runs(result)
+    else:
+        code = []
+        if text or not calls:
+            blocks.append(TextBlock(text=text))
     blocks.extend(
         ToolCallBlock(tool_call_id=c.id, tool_name=c.name, tool_kwargs=c.args) for c in calls
     )
@@ -184,11 +195,13 @@ def chat_response(
             message_kwargs["thought_signatures"] = sigs
     if invalid:
         message_kwargs["invalid_tool_calls"] = [_invalid(c) for c in invalid]
+    if code:
+        message_kwargs["code_execution"] = code
 
     kwargs = response_kwargs(result)
     if delta and result.thoughts:
         kwargs["thinking_delta"] = result.thoughts
-    return ChatResponse(
+    response = ChatResponse(
         message=ChatMessage(
             role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
         ),
@@ -196,6 +209,64 @@ def chat_response(
         delta=text if delta else None,
         additional_kwargs=kwargs,
     )
+    logprobs = _logprobs(result)
+    if logprobs:
+        response.logprobs = logprobs
+    return response
+
+
+def _rich_blocks(result: GenerateContentResult) -> list[ContentBlock]:
+    """Text, images and executed code in the order Gemini sent them.
+
+    Code the model ran (code execution tool) and its output are shown as fenced text,
+    and listed in ``message.additional_kwargs["code_execution"]``.
+    """
+    blocks: list[ContentBlock] = []
+    for block in answer_blocks(result):
+        kind = block["kind"]
+        if kind == "text":
+            blocks.append(TextBlock(text=block["text"]))
+        elif kind == "image":
+            blocks.append(
+                ImageBlock(image=block["data"].encode("ascii"), image_mimetype=block["mime_type"])
+            )
+        elif kind == "file":
+            blocks.append(
+                DocumentBlock(
+                    data=block["data"].encode("ascii"), document_mimetype=block["mime_type"]
+                )
+            )
+        elif kind == "code":
+            language = block["language"].lower()
+            blocks.append(TextBlock(text=f"\n```{language}\n{block['code']}\n```\n"))
+        else:
+            blocks.append(TextBlock(text=f"\n```\n{block['output']}\n```\n"))
+    return blocks
+
+
+def _code_runs(result: GenerateContentResult) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = []
+    for block in answer_blocks(result):
+        if block["kind"] == "code":
+            runs.append({"language": block["language"], "code": block["code"]})
+        elif block["kind"] == "code_result":
+            entry = {"outcome": block["outcome"], "output": block["output"]}
+            if runs and "outcome" not in runs[-1]:
+                runs[-1].update(entry)
+            else:
+                runs.append(entry)
+    return runs
+
+
+def _logprobs(result: GenerateContentResult) -> list[list[LogProb]]:
+    """Per token, the top candidates (or just the chosen token), as LlamaIndex's LogProbs."""
+    out: list[list[LogProb]] = []
+    for token in token_logprobs(result.logprobs_result):
+        options = token["top_logprobs"] or [token]
+        out.append(
+            [LogProb(token=o["token"], logprob=o["logprob"], bytes=o["bytes"]) for o in options]
+        )
+    return out
 
 
 def _thought_signature(parts: Sequence[dict[str, Any]]) -> str | None:

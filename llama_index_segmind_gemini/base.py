@@ -18,6 +18,7 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -40,6 +41,7 @@ from llama_index.core.bridge.pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    model_validator,
 )
 
 # Re-exported by llama_index.core.instrumentation without an __all__, hence the ignore.
@@ -54,16 +56,18 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
 from typing_extensions import Self
 
+from segmind_gemini.builtin_tools import (
+    apply_builtin_tools,
+    builtin_tool,
+    check_builtin_mode,
+    split_builtin_tools,
+)
 from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.media import apart_from_url, part_from_url
+from segmind_gemini.options import SETTING_ALIASES, SETTING_NAMES, layered_settings
 from segmind_gemini.registry import get_model_info
-from segmind_gemini.request import (
-    append_system_text,
-    build_request,
-    generation_config,
-    system_instruction,
-)
+from segmind_gemini.request import append_system_text, build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
     DEFAULT_MAX_CONNECTIONS,
@@ -125,13 +129,15 @@ class SegmindGemini(FunctionCallingLLM):
     >>> llm.chat(msgs).additional_kwargs["cost"]          # Segmind's x-cost, USD
     >>> llm.chat(msgs).raw["usage_metadata"]              # real token counts
 
-    Generation settings (``temperature``, ``max_tokens``, ``top_p``, ``top_k``,
-    ``stop``, ``thinking_budget``, ``include_thoughts``, ``seed``) are sent only
-    when set, and each may be overridden per call: ``llm.chat(msgs, temperature=0)``.
-    Other per-call keywords: ``timeout``, ``safety_settings``, ``response_mime_type``,
-    ``response_schema``, ``generation_config`` (a raw dict merged last), and
-    ``tools`` / ``tool_choice`` / ``allow_parallel_tool_calls`` (set for you by
-    ``chat_with_tools`` and the agents). Unknown keywords are ignored.
+    Every Gemini setting (``temperature``, ``max_tokens``, ``thinking_level``,
+    ``seed``, ``response_schema``, ``media_resolution``, ``cached_content``,
+    ``safety_settings``... see :mod:`segmind_gemini.options`) is sent only when set,
+    and each may be overridden per call: ``llm.chat(msgs, temperature=0)``.
+    ``generation_config`` (a raw dict) is merged over the named settings; per call
+    beats the constructor. Other per-call keywords: ``timeout``, ``built_in_tool``,
+    and ``tools`` / ``tool_choice`` / ``allow_parallel_tool_calls`` (set for you by
+    ``chat_with_tools`` and the agents). An unknown constructor argument is an
+    error; an unknown call keyword is ignored with a warning.
 
     Streaming: Segmind does not stream, so ``stream_*`` yield the whole answer as
     one chunk with ``delta`` set.
@@ -164,9 +170,47 @@ class SegmindGemini(FunctionCallingLLM):
         default=None, description="Return the model's thoughts as ThinkingBlocks."
     )
     seed: int | None = Field(default=None)
-    safety_settings: list[dict[str, str]] | None = Field(
+    thinking_level: str | None = Field(
+        default=None, description="thinkingConfig.thinkingLevel (Gemini 3): 'low' or 'high'."
+    )
+    candidate_count: int | None = Field(
         default=None,
-        description="Gemini safetySettings: [{'category': ..., 'threshold': ...}].",
+        gt=0,
+        description="candidateCount; answers past the first are in "
+        "additional_kwargs['other_candidates'].",
+    )
+    presence_penalty: float | None = Field(default=None)
+    frequency_penalty: float | None = Field(default=None)
+    response_mime_type: str | None = Field(default=None, description="responseMimeType.")
+    response_schema: dict[str, Any] | None = Field(default=None, description="responseSchema.")
+    response_json_schema: dict[str, Any] | None = Field(
+        default=None, description="responseJsonSchema (plain JSON Schema)."
+    )
+    response_modalities: list[str] | None = Field(
+        default=None, description="responseModalities, e.g. ['TEXT', 'IMAGE']."
+    )
+    response_logprobs: bool | None = Field(default=None, description="responseLogprobs.")
+    logprobs: int | None = Field(
+        default=None, ge=0, description="Top candidates per token (turns responseLogprobs on)."
+    )
+    media_resolution: str | None = Field(
+        default=None, description="mediaResolution: 'low', 'medium' or 'high'."
+    )
+    cached_content: str | None = Field(
+        default=None, description="cachedContent: a context cache name."
+    )
+    labels: dict[str, str] | None = Field(default=None, description="labels (Vertex AI).")
+    safety_settings: list[dict[str, Any]] | dict[str, Any] | None = Field(
+        default=None,
+        description="Gemini safetySettings: [{'category': ..., 'threshold': ...}] or "
+        "{category: threshold}.",
+    )
+    generation_config: dict[str, Any] | None = Field(
+        default=None, description="Raw generationConfig entries, merged over the named ones."
+    )
+    built_in_tool: Any = Field(
+        default=None,
+        description="Gemini built-in tool(s) such as {'google_search': {}} (native mode only).",
     )
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per call.")
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, frozen=True)
@@ -201,9 +245,26 @@ class SegmindGemini(FunctionCallingLLM):
 
     _client: SegmindGeminiClient | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_arguments(cls, values: Any) -> Any:
+        """An argument this LLM does not know is an error, never silently ignored."""
+        if isinstance(values, dict):
+            known = set(cls.model_fields) | {"class_name"}
+            unknown = sorted(k for k in values if k not in known)
+            if unknown:
+                raise ValueError(
+                    f"SegmindGemini got unknown argument(s) {', '.join(map(repr, unknown))}; "
+                    "pass raw Gemini generationConfig entries in generation_config={...}. "
+                    f"Known settings: {', '.join(sorted(SETTING_NAMES))}"
+                )
+        return values
+
     def model_post_init(self, context: Any, /) -> None:
-        """Create the one core client this LLM reuses for every call."""
+        """Check the settings and create the one core client this LLM reuses for every call."""
         check_mode(self.tool_calling)
+        layered_settings(self._constructor_settings())  # a bad value fails here
+        check_builtin_mode(self._builtin_tools(self.built_in_tool), self.tool_calling)
         self._client = self._new_client()
 
     def _new_client(self) -> SegmindGeminiClient:
@@ -302,38 +363,43 @@ class SegmindGemini(FunctionCallingLLM):
 
     # ------------------------------------------------------------------ requests
 
-    def _generation_config(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    def _constructor_settings(self) -> dict[str, Any]:
+        values = {name: getattr(self, name, None) for name in SETTING_NAMES}
+        values["max_output_tokens"] = self.max_tokens
+        values["stop_sequences"] = self.stop
+        values["generation_config"] = self.generation_config
+        return values
+
+    def _settings(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Body fields for the constructor's settings overlaid by this call's."""
         if not kwargs:
-            return generation_config(
-                temperature=self.temperature,
-                max_output_tokens=self.max_tokens,
-                top_p=self.top_p,
-                top_k=self.top_k,
-                stop_sequences=self.stop,
-                thinking_budget=self.thinking_budget,
-                include_thoughts=self.include_thoughts,
-                seed=self.seed,
+            return layered_settings(self._constructor_settings())
+        unknown = sorted(k for k in kwargs if k not in _CALL_KEYS)
+        if unknown:
+            warnings.warn(
+                f"SegmindGemini ignored unknown call argument(s) {', '.join(map(repr, unknown))}; "
+                "raw Gemini settings go in generation_config={...}",
+                UserWarning,
+                stacklevel=4,
             )
+        return layered_settings(self._constructor_settings(), kwargs)
 
-        def pick(name: str) -> Any:
-            return kwargs[name] if name in kwargs else getattr(self, name)
-
-        config = generation_config(
-            temperature=pick("temperature"),
-            max_output_tokens=pick("max_tokens"),
-            top_p=pick("top_p"),
-            top_k=pick("top_k"),
-            stop_sequences=pick("stop"),
-            thinking_budget=pick("thinking_budget"),
-            include_thoughts=pick("include_thoughts"),
-            seed=pick("seed"),
-            response_mime_type=kwargs.get("response_mime_type"),
-            response_schema=kwargs.get("response_schema"),
-        )
-        extra = kwargs.get("generation_config")
-        if extra:
-            config.update(extra)
-        return config
+    @staticmethod
+    def _builtin_tools(value: Any) -> list[dict[str, Any]]:
+        if value is None:
+            return []
+        items = value if isinstance(value, list | tuple) else [value]
+        out: list[dict[str, Any]] = []
+        for item in items:
+            entry = builtin_tool(item)
+            if entry is None:
+                raise InvalidRequestError(
+                    f"built_in_tool must name Gemini built-in tools such as "
+                    f"{{'google_search': {{}}}}, {{'code_execution': {{}}}} or "
+                    f"{{'url_context': {{}}}}; got {item!r}"
+                )
+            out.append(entry)
+        return out
 
     def _system(self, texts: list[str]) -> list[str]:
         # system_prompt is sent once: LLM.predict already puts it first as a system
@@ -347,17 +413,20 @@ class SegmindGemini(FunctionCallingLLM):
         self, contents: list[dict[str, Any]], system: list[str], kwargs: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[ToolSpec]]:
         request = build_request(
-            contents,
-            system=self._system(system) or None,
-            generation_config=self._generation_config(kwargs),
-            safety_settings=kwargs.get("safety_settings", self.safety_settings),
+            contents, system=self._system(system) or None, settings=self._settings(kwargs)
         )
         if not request["contents"]:
             raise InvalidRequestError(
                 "nothing to send: the messages hold no user or assistant content "
                 "(only system messages, or only empty text)"
             )
-        specs = _tool_specs(kwargs.get("tools"))
+        functions, builtins = split_builtin_tools(kwargs.get("tools") or [])
+        builtins = [
+            *self._builtin_tools(self.built_in_tool),
+            *self._builtin_tools(kwargs.get("built_in_tool")),
+            *builtins,
+        ]
+        specs = _tool_specs(functions)
         if specs:
             request = apply_tools(
                 request, specs, tool_choice=kwargs.get("tool_choice"), mode=self._mode
@@ -367,6 +436,8 @@ class SegmindGemini(FunctionCallingLLM):
                 request["system_instruction"] = append_system_text(
                     request.get("system_instruction"), _SINGLE_CALL
                 )
+        if builtins:
+            request = apply_builtin_tools(request, builtins, mode=self._mode)
         return request, specs
 
     @property
@@ -422,18 +493,7 @@ class SegmindGemini(FunctionCallingLLM):
 
     def _completion_request(self, prompt: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         contents = [{"role": "user", "parts": [{"text": prompt}]}]
-        if kwargs:
-            return self._request(contents, [], kwargs)[0]
-        # The common case, kept lean: build_request's merging has nothing to do here.
-        request: dict[str, Any] = {"contents": contents}
-        if self.system_prompt and self.system_prompt.strip():
-            request["system_instruction"] = system_instruction(self.system_prompt)
-        config = self._generation_config(kwargs)
-        if config:
-            request["generationConfig"] = config
-        if self.safety_settings:
-            request["safetySettings"] = [dict(s) for s in self.safety_settings]
-        return request
+        return self._request(contents, [], kwargs)[0]
 
     def _complete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
         client = self.client
@@ -735,6 +795,25 @@ class SegmindGemini(FunctionCallingLLM):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+# Call keywords the LLM reads (besides the named settings); anything else is warned about.
+_CALL_KEYS = frozenset(
+    {
+        *SETTING_NAMES,
+        *SETTING_ALIASES,
+        "generation_config",
+        "built_in_tool",
+        "timeout",
+        "tools",
+        "tool_choice",
+        "allow_parallel_tool_calls",
+        # Passed along by LlamaIndex's own helpers; nothing to do with them here.
+        "formatted",
+        "tool_required",
+        "verbose",
+    }
+)
 
 
 def _tool_specs(tools: Any) -> list[ToolSpec]:

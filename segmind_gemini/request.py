@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import InvalidRequestError
+from .options import deep_merge
 
 __all__ = [
     "PART_KEYS",
@@ -150,8 +151,13 @@ def build_request(
     safety_settings: Sequence[Mapping[str, str]] | None = None,
     tools: Sequence[Mapping[str, Any]] | None = None,
     tool_config: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble a Gemini request, leaving out everything that was not given."""
+    """Assemble a Gemini request, leaving out everything that was not given.
+
+    ``settings`` are body fields from :func:`segmind_gemini.options.layered_settings`,
+    merged in last (nested dicts key by key).
+    """
     request: dict[str, Any] = {"contents": merge_consecutive_turns(contents)}
     instruction = system if isinstance(system, Mapping) else system_instruction(system)
     if instruction:
@@ -164,6 +170,8 @@ def build_request(
         request["tools"] = [dict(t) for t in tools]
     if tool_config:
         request["toolConfig"] = dict(tool_config)
+    if settings:
+        request = deep_merge(request, settings)
     return request
 
 

@@ -157,6 +157,10 @@ class GenerateContentResult:
         parts: the candidate's raw parts (to echo ``thoughtSignature`` in later turns).
         images: ``inlineData`` blobs the model produced.
         citation_metadata, avg_logprobs: passed through when present.
+        grounding_metadata: ``groundingMetadata`` (Google Search grounding), when present.
+        url_context_metadata: ``urlContextMetadata`` (the URL context tool), when present.
+        logprobs_result: ``logprobsResult`` (with ``response_logprobs``), when present.
+        other_candidates: candidates 2..n (with ``candidate_count`` > 1), each parsed alike.
         raw: the parsed JSON body, unchanged.
     """
 
@@ -175,6 +179,10 @@ class GenerateContentResult:
     citation_metadata: dict[str, Any] | None = None
     avg_logprobs: float | None = None
     raw: Any = None
+    grounding_metadata: dict[str, Any] | None = None
+    url_context_metadata: dict[str, Any] | None = None
+    logprobs_result: dict[str, Any] | None = None
+    other_candidates: list[GenerateContentResult] = field(default_factory=list)
 
     @property
     def request_id(self) -> str | None:
@@ -204,6 +212,10 @@ class GenerateContentResult:
             "model_version": self.model_version,
             "response_id": self.response_id,
             **self.headers.as_dict(),
+            "grounding_metadata": self.grounding_metadata,
+            "citation_metadata": self.citation_metadata,
+            "url_context_metadata": self.url_context_metadata,
+            "avg_logprobs": self.avg_logprobs,
         }
         return {k: v for k, v in meta.items() if v is not None}
 
@@ -283,6 +295,11 @@ def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
                 }
             )
     logprobs = cand.get("avgLogprobs")
+    others = [
+        _parse_gemini({**body, "candidates": [c]}, seg)
+        for c in candidates[1:]
+        if isinstance(c, Mapping)
+    ]
     return GenerateContentResult(
         text="".join(texts),
         thoughts="".join(thoughts),
@@ -299,7 +316,16 @@ def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
         citation_metadata=cand.get("citationMetadata"),
         avg_logprobs=float(logprobs) if isinstance(logprobs, (int, float)) else None,
         raw=body,
+        grounding_metadata=_mapping(cand, "groundingMetadata", "grounding_metadata"),
+        url_context_metadata=_mapping(cand, "urlContextMetadata", "url_context_metadata"),
+        logprobs_result=_mapping(cand, "logprobsResult", "logprobs_result"),
+        other_candidates=others,
     )
+
+
+def _mapping(data: Mapping[str, Any], camel: str, snake: str) -> dict[str, Any] | None:
+    value = data.get(camel, data.get(snake))
+    return dict(value) if isinstance(value, Mapping) else None
 
 
 _OPENAI_FINISH = {

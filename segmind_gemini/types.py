@@ -73,6 +73,11 @@ class GenerationConfig(TypedDict, total=False):
     seed: int
     presencePenalty: float
     frequencyPenalty: float
+    responseJsonSchema: dict[str, Any]
+    responseModalities: list[str]
+    responseLogprobs: bool
+    logprobs: int
+    mediaResolution: str
 
 
 class GenerateContentRequest(TypedDict, total=False):
@@ -82,3 +87,5 @@ class GenerateContentRequest(TypedDict, total=False):
     safetySettings: list[dict[str, str]]
     tools: list[dict[str, Any]]
     toolConfig: dict[str, Any]
+    cachedContent: str
+    labels: dict[str, str]

@@ -11,7 +11,18 @@ import importlib
 
 import pytest
 
-PURE = ["request", "tools", "structured", "native_tools", "registry", "mime"]
+PURE = [
+    "request",
+    "tools",
+    "structured",
+    "native_tools",
+    "registry",
+    "mime",
+    "options",
+    "tokens",
+    "builtin_tools",
+    "file_refs",
+]
 
 
 @pytest.mark.parametrize("name", PURE)

@@ -927,11 +927,13 @@ class TestLCRequest:
         assert core_server.requests[0].headers["x-api-key"] == KEY
         assert llm.model == "gemini-3-flash"
 
-    def test_unknown_call_argument_is_refused(self, core_server):
+    def test_unknown_call_argument_is_sent_with_a_warning(self, core_server):
+        # Issue 11: langchain-openai's convention, never a silent drop.
+        core_server.reply(200, text_body())
         llm = make_llm(core_server)
-        with pytest.raises(ModelInvalidRequestError, match="unsupported call arguments"):
+        with pytest.warns(UserWarning, match="'frequency_penaltyy' is not a ChatSegmindGemini"):
             llm.invoke("Hi", frequency_penaltyy=1)
-        assert core_server.requests == []
+        assert core_server.requests[0].messages["frequency_penaltyy"] == 1
 
 
 class TestLCRoles:

@@ -116,12 +116,13 @@ def test_aliases_and_per_call_overrides(make_model: Make, emu: SegmindEmulator) 
     assert emu.requests[1].messages["generationConfig"]["topK"] == 3
 
 
-def test_unknown_call_argument_is_refused(model: ChatSegmindGemini, emu: SegmindEmulator) -> None:
-    from langchain_core.exceptions import ModelInvalidRequestError
-
-    with pytest.raises(ModelInvalidRequestError, match="unsupported call arguments"):
+def test_unknown_call_argument_is_sent_with_a_warning(
+    model: ChatSegmindGemini, emu: SegmindEmulator
+) -> None:
+    # langchain-openai's convention: never dropped, never silent.
+    with pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini call argument"):
         model.invoke("Hi", temprature=0.1)
-    assert emu.requests == []
+    assert emu.requests[0].messages["temprature"] == 0.1
 
 
 def test_default_answer_is_the_emulators_description(model: ChatSegmindGemini) -> None:

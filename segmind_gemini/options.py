@@ -1,0 +1,286 @@
+"""Every Gemini request setting by name, built into the request body in one place.
+
+Both adapters accept the same named settings (in the constructor and per call)
+and hand them here; each one that is set lands in the body under Gemini's own
+name, and nothing that is not set is sent::
+
+    >>> settings_fields({"temperature": 0.2, "thinking_level": "low", "labels": {"team": "a"}})
+    {'generationConfig': {'temperature': 0.2, 'thinkingConfig': {'thinkingLevel': 'LOW'}},
+     'labels': {'team': 'a'}}
+
+Two escape hatches reach everything else: ``generation_config`` (a dict merged
+into ``generationConfig``) and ``model_kwargs`` (a dict merged into the request
+body). :func:`layered_settings` applies the layers in a fixed order, so a conflict
+always resolves the same way: **per call beats the constructor, and within one
+level a raw dict entry beats the named field** (``generation_config`` after the
+named settings, ``model_kwargs`` last). Dicts are merged key by key, recursively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .errors import InvalidRequestError
+
+__all__ = [
+    "BODY_SETTINGS",
+    "ESCAPE_HATCHES",
+    "SETTING_ALIASES",
+    "SETTING_NAMES",
+    "deep_merge",
+    "layered_settings",
+    "normalize_media_resolution",
+    "safety_settings_list",
+    "settings_fields",
+]
+
+# name -> key inside generationConfig
+_CONFIG_KEYS: dict[str, str] = {
+    "temperature": "temperature",
+    "max_output_tokens": "maxOutputTokens",
+    "top_p": "topP",
+    "top_k": "topK",
+    "stop_sequences": "stopSequences",
+    "seed": "seed",
+    "candidate_count": "candidateCount",
+    "presence_penalty": "presencePenalty",
+    "frequency_penalty": "frequencyPenalty",
+    "response_mime_type": "responseMimeType",
+    "response_schema": "responseSchema",
+    "response_json_schema": "responseJsonSchema",
+    "response_logprobs": "responseLogprobs",
+    "logprobs": "logprobs",
+    "media_resolution": "mediaResolution",
+    "response_modalities": "responseModalities",
+}
+# name -> key inside generationConfig.thinkingConfig
+_THINKING_KEYS: dict[str, str] = {
+    "thinking_budget": "thinkingBudget",
+    "include_thoughts": "includeThoughts",
+    "thinking_level": "thinkingLevel",
+}
+#: Settings that are top-level fields of the request body, with their Gemini names.
+BODY_SETTINGS: dict[str, str] = {
+    "safety_settings": "safetySettings",
+    "cached_content": "cachedContent",
+    "labels": "labels",
+}
+#: Every named setting, by its canonical (Gemini SDK) name.
+SETTING_NAMES: tuple[str, ...] = (*_CONFIG_KEYS, *_THINKING_KEYS, *BODY_SETTINGS)
+#: Other names the frameworks use for the same settings.
+SETTING_ALIASES: dict[str, str] = {
+    "max_tokens": "max_output_tokens",
+    "stop": "stop_sequences",
+    "n": "candidate_count",
+}
+_KNOWN = frozenset(SETTING_NAMES)
+#: The raw-dict settings: merged into ``generationConfig`` / the request body.
+ESCAPE_HATCHES: tuple[str, ...] = ("generation_config", "model_kwargs")
+
+_MEDIA_RESOLUTIONS = ("LOW", "MEDIUM", "HIGH", "ULTRA_HIGH", "UNSPECIFIED")
+_THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
+# Parts of the request that the named settings and adapters own; a raw dict may not replace them.
+_RESERVED_BODY_KEYS = frozenset({"contents"})
+
+
+def _fail(name: str, expected: str, value: Any) -> InvalidRequestError:
+    return InvalidRequestError(f"{name} must be {expected}, got {value!r}")
+
+
+def normalize_media_resolution(value: Any) -> str:
+    """``"low"`` / ``"MEDIA_RESOLUTION_LOW"`` -> ``"MEDIA_RESOLUTION_LOW"`` (and so on).
+
+    >>> normalize_media_resolution("high")
+    'MEDIA_RESOLUTION_HIGH'
+    """
+    text = str(getattr(value, "value", value)).strip().upper().replace("-", "_")
+    short = text.removeprefix("MEDIA_RESOLUTION_")
+    if short not in _MEDIA_RESOLUTIONS:
+        raise _fail("media_resolution", "one of low, medium, high, ultra_high", value)
+    return f"MEDIA_RESOLUTION_{short}"
+
+
+def _thinking_level(value: Any) -> str:
+    text = str(getattr(value, "value", value)).strip().upper()
+    if text not in _THINKING_LEVELS:
+        raise _fail("thinking_level", "one of minimal, low, medium, high", value)
+    return text
+
+
+def safety_settings_list(value: Any) -> list[dict[str, Any]]:
+    """Gemini's ``safetySettings`` list from the list form or the ``{category: threshold}`` form.
+
+    >>> safety_settings_list({"HARM_CATEGORY_HARASSMENT": "BLOCK_ONLY_HIGH"})
+    [{'category': 'HARM_CATEGORY_HARASSMENT', 'threshold': 'BLOCK_ONLY_HIGH'}]
+    """
+    if isinstance(value, Mapping):
+        return [{"category": _enum_text(k), "threshold": _enum_text(v)} for k, v in value.items()]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        out: list[dict[str, Any]] = []
+        for i, item in enumerate(value):
+            if not isinstance(item, Mapping) or "category" not in item or "threshold" not in item:
+                raise InvalidRequestError(
+                    f"safety_settings[{i}] must be a dict with 'category' and 'threshold', "
+                    f"got {item!r}"
+                )
+            out.append({k: _enum_text(v) for k, v in item.items()})
+        return out
+    raise _fail(
+        "safety_settings",
+        "a list of {'category', 'threshold'} dicts or a {category: threshold} dict",
+        value,
+    )
+
+
+def _enum_text(value: Any) -> Any:
+    # Enum members (the google-genai SDK's HarmCategory...) travel as their value.
+    inner = getattr(value, "value", value)
+    return inner if isinstance(inner, str) else value
+
+
+def _schema(name: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    dump = getattr(value, "model_json_schema", None)
+    if callable(dump):  # a pydantic model class
+        schema = dump()
+        if isinstance(schema, dict):
+            return schema
+    raise _fail(name, "a JSON Schema dict (or a pydantic model class)", value)
+
+
+def _int(name: str, minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise _fail(name, f"an integer >= {minimum}", value)
+        return value
+
+    return check
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "stop_sequences": lambda v: [v] if isinstance(v, str) else list(v),
+    "candidate_count": _int("candidate_count", 1),
+    "response_schema": lambda v: _schema("response_schema", v),
+    "response_json_schema": lambda v: _schema("response_json_schema", v),
+    "media_resolution": normalize_media_resolution,
+    "thinking_level": _thinking_level,
+    "safety_settings": safety_settings_list,
+    "labels": dict,
+    "response_modalities": lambda v: [v] if isinstance(v, str) else [str(m) for m in v],
+}
+
+
+def _canonical(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = SETTING_ALIASES.get(key, key)
+        if value is not None and name in _KNOWN:
+            out[name] = value
+    return out
+
+
+def settings_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Request-body fields for the named settings in ``values`` that are set (not ``None``).
+
+    Keys that are not setting names are ignored (adapters pass their whole call
+    arguments). ``logprobs=True`` (langchain-openai's spelling) means
+    ``responseLogprobs``; an integer ``logprobs`` also turns ``responseLogprobs`` on,
+    since Gemini needs both. Empty ``stop_sequences`` and ``safety_settings`` are not sent.
+
+    Raises:
+        InvalidRequestError: a value Gemini cannot take (an unknown media resolution...).
+    """
+    named = _canonical(values)
+    config: dict[str, Any] = {}
+    thinking: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for name, value in named.items():
+        convert = _CONVERT.get(name)
+        converted = convert(value) if convert else value
+        if name in _THINKING_KEYS:
+            thinking[_THINKING_KEYS[name]] = converted
+        elif name in BODY_SETTINGS:
+            if converted or converted == 0:
+                body[BODY_SETTINGS[name]] = converted
+        elif name == "logprobs" and isinstance(converted, bool):
+            if converted:
+                config.setdefault("responseLogprobs", True)
+        elif name == "stop_sequences" and not converted:
+            continue
+        else:
+            config[_CONFIG_KEYS[name]] = converted
+    if "logprobs" in config:
+        if isinstance(config["logprobs"], bool) or not isinstance(config["logprobs"], int):
+            raise _fail("logprobs", "True or the number of top candidates to return", values)
+        config.setdefault("responseLogprobs", True)
+    if thinking:
+        config["thinkingConfig"] = thinking
+    fields: dict[str, Any] = {}
+    if config:
+        fields["generationConfig"] = config
+    fields.update(body)
+    return fields
+
+
+def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``extra``; nested dicts are merged, everything else replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        current = out.get(key)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            out[key] = deep_merge(current, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _raw(name: str, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(name, "a dict", value)
+    return value
+
+
+def _check_model_kwargs(extra: Mapping[str, Any]) -> None:
+    for key in extra:
+        if key in _RESERVED_BODY_KEYS:
+            raise InvalidRequestError(
+                f"model_kwargs may not set {key!r}: the messages are the contents"
+            )
+        name = SETTING_ALIASES.get(key, key)
+        if name in _KNOWN or key in ESCAPE_HATCHES:
+            raise InvalidRequestError(
+                f"{key!r} is a named setting: pass {key}=... itself, not inside model_kwargs "
+                "(model_kwargs are merged into the request body as top-level Gemini fields)"
+            )
+
+
+def layered_settings(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """The request-body fields for settings given in ``layers`` (constructor first, then call).
+
+    Each layer holds named settings plus, optionally, ``generation_config`` and
+    ``model_kwargs``. Within a layer the named settings go first, then
+    ``generation_config`` is merged into ``generationConfig``, then ``model_kwargs``
+    into the body; a later layer is merged over an earlier one the same way.
+
+    >>> layered_settings({"temperature": 0.1, "generation_config": {"topK": 3}},
+    ...                  {"temperature": 0.9})
+    {'generationConfig': {'temperature': 0.9, 'topK': 3}}
+
+    Raises:
+        InvalidRequestError: a bad value, or a raw dict that would replace ``contents``.
+    """
+    body: dict[str, Any] = {}
+    for layer in layers:
+        body = deep_merge(body, settings_fields(layer))
+        config = _raw("generation_config", layer.get("generation_config"))
+        if config:
+            body = deep_merge(body, {"generationConfig": config})
+        extra = _raw("model_kwargs", layer.get("model_kwargs"))
+        _check_model_kwargs(extra)
+        if extra:
+            body = deep_merge(body, extra)
+    return body
