@@ -101,6 +101,7 @@ def read_tool_reply(
     names = set(tool_names(tools)) if tools else set()
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
+    forms = ["functionCall"] if result.tool_calls else []
     available = ", ".join(sorted(names)) or "none"
     for call in result.tool_calls:
         if call.name in names:
@@ -120,7 +121,8 @@ def read_tool_reply(
         text = parsed.text
         calls.extend(parsed.tool_calls)
         invalid.extend(parsed.invalid_tool_calls)
-    return ParsedReply(text=text, tool_calls=calls, invalid_tool_calls=invalid)
+        forms.extend(parsed.forms)
+    return ParsedReply(text=text, tool_calls=calls, invalid_tool_calls=invalid, forms=forms)
 
 
 def tool_call_turn(
