@@ -35,8 +35,9 @@ from segmind_gemini.structured import gemini_response_schema, schema_instruction
 from segmind_gemini.tool_calling import (
     ToolCallingMode,
     apply_tools,
-    check_mode,
+    check_setting,
     read_tool_reply,
+    resolve_mode,
 )
 from segmind_gemini.tools import ParsedReply, ToolSpec, resolve_tool_choice
 
@@ -279,9 +280,10 @@ class ChatSegmindGemini(BaseChatModel):
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
 
-    tool_calling: Literal["prompt", "native"] = "prompt"
+    tool_calling: Literal["prompt", "native", "auto"] = "prompt"
     """``"prompt"``: tools described in the system instruction (Segmind drops ``tools``);
-    ``"native"``: Gemini ``functionDeclarations``."""
+    ``"native"``: Gemini ``functionDeclarations``; ``"auto"``: native when the latest
+    ``segmind-gemini check`` report for the slug says ``native_tools: supported``."""
 
     safety_settings: list[dict[str, str]] | None = None
     """Gemini ``safetySettings``, e.g. ``[{"category": "HARM_CATEGORY_HARASSMENT",
@@ -458,7 +460,11 @@ class ChatSegmindGemini(BaseChatModel):
                     f"{', '.join(sorted(_CALL_KEYS - {'stream', 'structured_output'}))}"
                 )
         get = kwargs.get
-        mode = check_mode(get("tool_calling") or self.tool_calling)
+        mode = resolve_mode(
+            get("tool_calling") or self.tool_calling,
+            get("model") or self.model,
+            self.client.base_url,
+        )
         prompt = convert_messages(messages, mode=mode)
         system = prompt.system
         response_mime_type = get("response_mime_type")
@@ -614,7 +620,7 @@ class ChatSegmindGemini(BaseChatModel):
         tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: str | bool | Mapping[str, Any] | None = None,
-        tool_calling: Literal["prompt", "native"] | None = None,
+        tool_calling: Literal["prompt", "native", "auto"] | None = None,
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
         **kwargs: Any,
@@ -642,7 +648,7 @@ class ChatSegmindGemini(BaseChatModel):
             if tool_choice is not None:
                 kwargs["tool_choice"] = resolve_tool_choice(tool_choice, names)
             if tool_calling is not None:
-                kwargs["tool_calling"] = check_mode(tool_calling)
+                kwargs["tool_calling"] = check_setting(tool_calling)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         return super().bind(tools=formatted, **kwargs)

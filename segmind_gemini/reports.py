@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ def save_report(report: Mapping[str, Any]) -> Path:
     directory = reports_dir()
     directory.mkdir(parents=True, exist_ok=True)
     stamp = str(report.get("checked_at", "")).replace(":", "").replace("-", "")
-    path = directory / f"check-{stamp or 'undated'}.json"
+    # The nanoseconds keep two runs in one second apart (and in order).
+    path = directory / f"check-{stamp or 'undated'}-{time.time_ns()}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)  # atomic: a reader never sees half a report
