@@ -281,7 +281,11 @@ class _Prober:
 
     def raw(self, messages: Mapping[str, Any], *, bearer: bool = False) -> _Raw:
         """POST a body the client would refuse to send, or with other auth headers."""
-        headers = {"content-type": "application/json", "accept": "application/json"}
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/json",
+            "user-agent": f"segmind-gemini/{__version__} (check)",
+        }
         if bearer:
             headers["authorization"] = f"Bearer {self._key}"
         else:
