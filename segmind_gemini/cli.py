@@ -192,8 +192,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     plan = (
         f"segmind-gemini check will make {calls} calls to {base_url} "
         f"({len(models)} model{'s' if len(models) > 1 else ''}: {', '.join(models)}), "
-        "plus a few status polls for the queue probe. Estimated cost: a few tenths of a "
-        "cent per model at Google's list prices (an estimate; you pay what x-cost says)."
+        "plus a few status polls for the queue probe. Estimated cost: under $0.001 per model "
+        "for flash-lite, under $0.02 for pro, at Google's list prices (an estimate; what you "
+        "pay is the x-cost total printed at the end)."
     )
     if not args.yes:
         if not sys.stdin.isatty():

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from segmind_gemini.tools import ToolSpec, parse_tool_reply
 
-FAST = settings(derandomize=True, max_examples=60, deadline=None)
+FAST = settings(derandomize=True, max_examples=40, deadline=None)
 
 WEATHER = ToolSpec(
     "get_weather",
