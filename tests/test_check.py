@@ -32,6 +32,11 @@ from segmind_gemini.testing import SegmindEmulator
 
 KEY = "check-test-secret-key-0123456789"
 SLUG = DEFAULT_MODEL
+# The emulator's gateway policies and the verdict each must give.
+EACH_POLICY = pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("apply", "supported"), ("ignore", "ignored"), ("reject", "rejected")],
+)
 
 
 @pytest.fixture
@@ -89,10 +94,7 @@ def test_system_instruction(make_emulator: Any) -> None:
     assert isinstance(sent[0], dict) and isinstance(sent[1], list)
 
 
-@pytest.mark.parametrize(
-    ("policy", "expected"),
-    [("apply", "supported"), ("ignore", "ignored"), ("reject", "rejected")],
-)
+@EACH_POLICY
 def test_generation_config(make_emulator: Any, policy: str, expected: str) -> None:
     status, evidence = _status(make_emulator(generation_config=policy), "generation_config")
     assert status == expected
@@ -110,10 +112,7 @@ def test_generation_config_stop_sequence_read_from_the_answer(make_emulator: Any
     assert "stopSequences=['7']: applied" in evidence
 
 
-@pytest.mark.parametrize(
-    ("policy", "expected"),
-    [("apply", "supported"), ("ignore", "ignored"), ("reject", "rejected")],
-)
+@EACH_POLICY
 def test_native_tools(make_emulator: Any, policy: str, expected: str) -> None:
     emu = make_emulator(tools=policy)
     status, evidence = _status(emu, "native_tools")
@@ -141,18 +140,12 @@ def test_prompted_tools_reports_the_written_form(make_emulator: Any) -> None:
     assert "free choice: no call" in evidence
 
 
-@pytest.mark.parametrize(
-    ("policy", "expected"),
-    [("apply", "supported"), ("ignore", "ignored"), ("reject", "rejected")],
-)
+@EACH_POLICY
 def test_thinking(make_emulator: Any, policy: str, expected: str) -> None:
     assert _status(make_emulator(thinking=policy), "thinking")[0] == expected
 
 
-@pytest.mark.parametrize(
-    ("policy", "expected"),
-    [("apply", "supported"), ("ignore", "ignored"), ("reject", "rejected")],
-)
+@EACH_POLICY
 def test_safety_settings(make_emulator: Any, policy: str, expected: str) -> None:
     status, evidence = _status(make_emulator(safety_settings=policy), "safety_settings")
     assert status == expected
