@@ -95,12 +95,25 @@ def test_system_instruction(make_emulator: Any) -> None:
 
 
 @EACH_POLICY
-def test_generation_config(make_emulator: Any, policy: str, expected: str) -> None:
-    status, evidence = _status(make_emulator(generation_config=policy), "generation_config")
+@pytest.mark.parametrize(
+    ("switch", "probe", "shown_when_applied"),
+    [
+        ("generation_config", "generation_config", "maxOutputTokens=1: applied, 200 MAX_TOKENS"),
+        ("tools", "native_tools", "functionCall get_weather"),
+        ("thinking", "thinking", "thought parts came back"),
+        ("safety_settings", "safety_settings", "forwarded and checked"),
+    ],
+)
+def test_gateway_policies(
+    make_emulator: Any, policy: str, expected: str, switch: str, probe: str, shown_when_applied: str
+) -> None:
+    emu = make_emulator(**{switch: policy})
+    status, evidence = _status(emu, probe)
     assert status == expected
-    if policy == "apply":
-        assert "maxOutputTokens=1: applied, 200 MAX_TOKENS" in evidence
-        assert "responseMimeType=application/json: applied" in evidence
+    assert (shown_when_applied in evidence) == (policy == "apply")
+    if probe == "native_tools":
+        sent = emu.requests[-1].messages
+        assert sent["toolConfig"]["functionCallingConfig"]["mode"] == "ANY"
 
 
 def test_generation_config_stop_sequence_read_from_the_answer(make_emulator: Any) -> None:
@@ -110,17 +123,6 @@ def test_generation_config_stop_sequence_read_from_the_answer(make_emulator: Any
     assert status == "supported"  # the stop sequence took effect: the field got through
     assert "maxOutputTokens=1: not applied" in evidence
     assert "stopSequences=['7']: applied" in evidence
-
-
-@EACH_POLICY
-def test_native_tools(make_emulator: Any, policy: str, expected: str) -> None:
-    emu = make_emulator(tools=policy)
-    status, evidence = _status(emu, "native_tools")
-    assert status == expected
-    sent = emu.requests[-1].messages
-    assert sent["toolConfig"]["functionCallingConfig"]["mode"] == "ANY"
-    if policy == "apply":
-        assert "functionCall get_weather" in evidence
 
 
 def test_prompted_tools_reports_the_written_form(make_emulator: Any) -> None:
@@ -138,19 +140,6 @@ def test_prompted_tools_reports_the_written_form(make_emulator: Any) -> None:
     status, evidence = _status(emu, "prompted_tools")
     assert status == "error" and "unknown tool 'send_email'" in evidence
     assert "free choice: no call" in evidence
-
-
-@EACH_POLICY
-def test_thinking(make_emulator: Any, policy: str, expected: str) -> None:
-    assert _status(make_emulator(thinking=policy), "thinking")[0] == expected
-
-
-@EACH_POLICY
-def test_safety_settings(make_emulator: Any, policy: str, expected: str) -> None:
-    status, evidence = _status(make_emulator(safety_settings=policy), "safety_settings")
-    assert status == expected
-    if policy == "apply":
-        assert "forwarded and checked" in evidence
 
 
 @pytest.mark.parametrize(
