@@ -43,14 +43,15 @@ from segmind_gemini.options import (
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
-from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT
+from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT, resolve_base_url
 from segmind_gemini.structured import gemini_response_schema, schema_instruction
 from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import (
     ToolCallingMode,
     apply_tools,
-    check_mode,
+    check_setting,
     read_tool_reply,
+    resolve_mode,
 )
 from segmind_gemini.tools import ParsedReply, ToolSpec, resolve_tool_choice
 
@@ -308,9 +309,10 @@ class ChatSegmindGemini(BaseChatModel):
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
 
-    tool_calling: Literal["prompt", "native"] = "prompt"
+    tool_calling: Literal["prompt", "native", "auto"] = "prompt"
     """``"prompt"``: tools described in the system instruction (Segmind drops ``tools``);
-    ``"native"``: Gemini ``functionDeclarations``."""
+    ``"native"``: Gemini ``functionDeclarations``; ``"auto"``: native when the latest
+    ``segmind-gemini check`` report for the slug says ``native_tools: supported``."""
 
     safety_settings: list[dict[str, Any]] | dict[str, Any] | None = None
     """Gemini ``safetySettings``: ``[{"category": "HARM_CATEGORY_HARASSMENT",
@@ -579,7 +581,11 @@ class ChatSegmindGemini(BaseChatModel):
     ) -> _Call:
         args = _call_arguments(kwargs)
         get = args.get
-        mode = check_mode(get("tool_calling") or self.tool_calling)
+        mode = resolve_mode(
+            get("tool_calling") or self.tool_calling,
+            get("model") or self.model,
+            self.client.base_url,
+        )
         prompt = convert_messages(messages, mode=mode)
         system = prompt.system
         structured = get("structured_output")
@@ -742,7 +748,7 @@ class ChatSegmindGemini(BaseChatModel):
         http(s) URL is not fetched: an image counts as one small image, other media 0.
         Works as ``trim_messages(..., token_counter=model)``.
         """
-        mode = check_mode(self.tool_calling)
+        mode = resolve_mode(self.tool_calling, self.model, resolve_base_url(self.base_url))
         try:
             prompt = convert_messages(messages, mode=mode)
         except InvalidRequestError:
@@ -769,7 +775,7 @@ class ChatSegmindGemini(BaseChatModel):
         tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: str | bool | Mapping[str, Any] | None = None,
-        tool_calling: Literal["prompt", "native"] | None = None,
+        tool_calling: Literal["prompt", "native", "auto"] | None = None,
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
         **kwargs: Any,
@@ -800,7 +806,7 @@ class ChatSegmindGemini(BaseChatModel):
             if tool_choice is not None and names:
                 kwargs["tool_choice"] = resolve_tool_choice(tool_choice, names)
             if tool_calling is not None:
-                kwargs["tool_calling"] = check_mode(tool_calling)
+                kwargs["tool_calling"] = check_setting(tool_calling)
             if builtins:
                 check_builtin_mode(builtins, kwargs.get("tool_calling") or self.tool_calling)
                 kwargs["builtin_tools"] = builtins

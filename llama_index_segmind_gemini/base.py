@@ -82,7 +82,13 @@ from segmind_gemini.structured import (
     repair_prompt,
     schema_instruction,
 )
-from segmind_gemini.tool_calling import ToolCallingMode, apply_tools, check_mode, read_tool_reply
+from segmind_gemini.tool_calling import (
+    ToolCallingMode,
+    apply_tools,
+    check_setting,
+    read_tool_reply,
+    resolve_mode,
+)
 from segmind_gemini.tools import ToolSpec, new_call_id
 
 from ._messages import MediaRef, UrlLoader, convert_messages, media_urls, tool_calls_of
@@ -232,8 +238,10 @@ class SegmindGemini(FunctionCallingLLM):
     api_mode: Literal["sync", "queue"] = Field(
         default="sync", description="'sync' (/v1) or 'queue' (Segmind's /v2 async queue)."
     )
-    tool_calling: Literal["prompt", "native"] = Field(
-        default="prompt", description="'prompt' (works on every slug) or 'native'."
+    tool_calling: Literal["prompt", "native", "auto"] = Field(
+        default="prompt",
+        description="'prompt' (works on every slug), 'native', or 'auto' (native when the "
+        "latest `segmind-gemini check` report for the slug says native_tools: supported).",
     )
     context_window: int | None = Field(
         default=None, gt=0, description="Overrides the registry's context window."
@@ -262,7 +270,7 @@ class SegmindGemini(FunctionCallingLLM):
 
     def model_post_init(self, context: Any, /) -> None:
         """Check the settings and create the one core client this LLM reuses for every call."""
-        check_mode(self.tool_calling)
+        check_setting(self.tool_calling)
         layered_settings(self._constructor_settings())  # a bad value fails here
         check_builtin_mode(self._builtin_tools(self.built_in_tool), self.tool_calling)
         self._client = self._new_client()
@@ -442,7 +450,7 @@ class SegmindGemini(FunctionCallingLLM):
 
     @property
     def _mode(self) -> ToolCallingMode:
-        return check_mode(self.tool_calling)
+        return resolve_mode(self.tool_calling, self.model, self.client.base_url)
 
     def _call_args(self, client: SegmindGeminiClient, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = {}

@@ -86,8 +86,11 @@ def split_builtin_tools(tools: Sequence[Any]) -> tuple[list[Any], list[dict[str,
 
 
 def check_builtin_mode(builtins: Sequence[Mapping[str, Any]], mode: str) -> None:
-    """Raise unless ``mode`` is ``"native"`` when built-in tools are asked for."""
-    if builtins and mode != "native":
+    """Raise unless ``mode`` is ``"native"`` when built-in tools are asked for.
+
+    ``"auto"`` passes here: it is checked again once resolved, when the call is built.
+    """
+    if builtins and mode not in ("native", "auto"):
         names = ", ".join(sorted({k for b in builtins for k in b}))
         raise InvalidRequestError(
             f"built-in tool(s) {names} run on Google's servers and can only be sent as "

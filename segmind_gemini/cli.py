@@ -1,7 +1,8 @@
-"""The ``segmind-gemini`` command: ``chat``, ``demo`` and ``emulator``.
+"""The ``segmind-gemini`` command: ``chat``, ``demo``, ``check`` and ``emulator``.
 
     segmind-gemini chat "Describe this" --image photo.jpg --model gemini-2.5-flash
     segmind-gemini demo            # live with SEGMIND_API_KEY, else against the local emulator
+    segmind-gemini check --json    # measure what the live gateway does (asks first)
     segmind-gemini emulator --port 8765
 
 Answers go to stdout; tokens, finish reason and cost to stderr, so the answer
@@ -139,7 +140,100 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .testing import run_forever
 
-    run_forever(args.port, host=args.host, api_key=args.api_key, rate_limit=args.rate_limit)
+    run_forever(
+        args.port,
+        host=args.host,
+        api_key=args.api_key,
+        rate_limit=args.rate_limit,
+        **_behaviour(args),
+    )
+    return 0
+
+
+def _add_behaviour_options(emu: argparse.ArgumentParser) -> None:
+    """The emulator's gateway switches (see SegmindEmulator)."""
+    policies = ("apply", "ignore", "reject")
+    for name in ("tools", "generation-config", "safety-settings", "thinking"):
+        emu.add_argument(
+            f"--{name}",
+            choices=policies,
+            default="apply",
+            help=f"what the gateway does with {name}",
+        )
+    emu.add_argument("--no-bearer", action="store_true", help="refuse Authorization: Bearer")
+    emu.add_argument("--no-queue", action="store_true", help="no /v2 queue routes")
+    emu.add_argument(
+        "--any-model", action="store_true", help="answer for any slug, not only known ones"
+    )
+
+
+def _behaviour(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "tools": args.tools,
+        "generation_config": args.generation_config,
+        "safety_settings": args.safety_settings,
+        "thinking": args.thinking,
+        "bearer_auth": not args.no_bearer,
+        "queue_mode": not args.no_queue,
+        "allow_any_model": args.any_model,
+    }
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .check import DEFAULT_MODEL, format_table, planned_calls, run_checks
+    from .reports import save_report
+    from .settings import resolve_base_url
+
+    if not (os.environ.get(API_KEY_ENV) or "").strip():
+        print(
+            f"segmind-gemini check needs a Segmind API key: set {API_KEY_ENV} "
+            "(keys are at https://cloud.segmind.com/console/api-keys), then run it again. "
+            "Nothing was sent.",
+            file=err,
+        )
+        return 2
+    models = list(dict.fromkeys(args.model or [DEFAULT_MODEL]))
+    base_url = resolve_base_url(args.base_url)
+    calls = planned_calls(models)
+    plan = (
+        f"segmind-gemini check will make {calls} calls to {base_url} "
+        f"({len(models)} model{'s' if len(models) > 1 else ''}: {', '.join(models)}), "
+        "plus a few status polls for the queue probe. Estimated cost: under $0.001 per model "
+        "for flash-lite, under $0.02 for pro, at Google's list prices (an estimate; what you "
+        "pay is the x-cost total printed at the end)."
+    )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                f"{plan}\nNot asking without a terminal: pass --yes to run. Nothing was sent.",
+                file=err,
+            )
+            return 2
+        print(f"{plan}\nContinue? [y/N] ", end="", file=err, flush=True)
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            print("Cancelled. Nothing was sent.", file=err)
+            return 1
+    else:
+        print(plan, file=err)
+
+    def progress(slug: str, probe: str, result: Any) -> None:
+        print(f"  {slug} {probe}: {result.status}", file=err, flush=True)
+
+    with SegmindGeminiClient(base_url=base_url, timeout=args.timeout, max_retries=4) as client:
+        report = run_checks(client, models, record_dir=args.record, progress=progress)
+    data = report.as_json()
+    saved = save_report(data)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
+    else:
+        print(format_table(report), file=out)
+    print(f"Total cost from x-cost: ${report.cost:.6f}", file=err)
+    print(f"Report saved to {saved}", file=err)
+    if args.record:
+        print(f"Cassettes written under {Path(args.record) / 'check'}", file=err)
+    if report.stopped:
+        print(f"Stopped early: {report.stopped}", file=err)
+        return 1
     return 0
 
 
@@ -197,7 +291,21 @@ def _parser() -> argparse.ArgumentParser:
         help="answer 429 past N calls per key in each SECONDS window, as Segmind does "
         "(50/60 is the Pro plan)",
     )
+    _add_behaviour_options(emu)
     emu.set_defaults(run=_emulator)
+
+    check = sub.add_parser(
+        "check", help="measure what the live gateway does with each Gemini feature (billed)"
+    )
+    check.add_argument(
+        "--model", action="append", metavar="SLUG", help="a slug to check (repeatable)"
+    )
+    check.add_argument("--record", metavar="DIR", help="write vcrpy cassettes under DIR/check/")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--yes", action="store_true", help="do not ask before sending")
+    check.add_argument("--base-url", default=None)
+    check.add_argument("--timeout", type=float, default=120.0)
+    check.set_defaults(run=_check)
     return parser
 
 

@@ -4,7 +4,8 @@
 renders the tools into the system instruction and parses the JSON reply;
 ``mode="native"`` sends Gemini ``functionDeclarations`` and reads
 ``functionCall`` parts. Adapters call these four functions and never branch on
-the mode themselves.
+the mode themselves. The adapters' ``tool_calling="auto"`` setting becomes one
+of the two through :func:`resolve_mode`.
 
 >>> request = apply_tools(request, [weather_spec], tool_choice="auto", mode="prompt")
 >>> reply = read_tool_reply(client.generate_content(request), [weather_spec], mode="prompt")
@@ -42,14 +43,19 @@ from .tools import (
 
 __all__ = [
     "ToolCallingMode",
+    "ToolCallingSetting",
     "apply_tools",
     "check_mode",
+    "check_setting",
     "read_tool_reply",
+    "resolve_mode",
     "tool_call_turn",
     "tool_result_turn",
 ]
 
 ToolCallingMode = Literal["prompt", "native"]
+#: What the adapters' ``tool_calling`` field takes: a mode, or ``"auto"``.
+ToolCallingSetting = Literal["prompt", "native", "auto"]
 
 
 def check_mode(mode: str) -> ToolCallingMode:
@@ -58,7 +64,35 @@ def check_mode(mode: str) -> ToolCallingMode:
         return "prompt"
     if mode == "native":
         return "native"
-    raise InvalidRequestError(f"tool_calling must be 'prompt' or 'native', got {mode!r}")
+    hint = " (resolve 'auto' with resolve_mode first)" if mode == "auto" else ""
+    raise InvalidRequestError(f"tool_calling must be 'prompt' or 'native', got {mode!r}{hint}")
+
+
+def check_setting(setting: str) -> ToolCallingSetting:
+    """Return ``setting`` if it is ``"prompt"``, ``"native"`` or ``"auto"``, else raise."""
+    if setting == "auto":
+        return "auto"
+    if setting in ("prompt", "native"):
+        return check_mode(setting)
+    raise InvalidRequestError(f"tool_calling must be 'prompt', 'native' or 'auto', got {setting!r}")
+
+
+def resolve_mode(setting: str, model: str, base_url: str) -> ToolCallingMode:
+    """The mode to use for ``model`` on ``base_url``.
+
+    ``"auto"`` is ``"native"`` when the newest report ``segmind-gemini check`` saved
+    for that slug and base URL says ``native_tools: supported``, else ``"prompt"``
+    (no report, or tools were dropped or refused).
+
+    >>> resolve_mode("prompt", "gemini-2.5-flash", "https://api.segmind.com/v1")
+    'prompt'
+    """
+    if check_setting(setting) != "auto":
+        return check_mode(setting)
+    from .reports import latest_probe_status
+
+    status = latest_probe_status(model, "native_tools", base_url)
+    return "native" if status == "supported" else "prompt"
 
 
 def apply_tools(
@@ -101,6 +135,7 @@ def read_tool_reply(
     names = set(tool_names(tools)) if tools else set()
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
+    forms = ["functionCall"] if result.tool_calls else []
     available = ", ".join(sorted(names)) or "none"
     for call in result.tool_calls:
         if call.name in names:
@@ -120,7 +155,8 @@ def read_tool_reply(
         text = parsed.text
         calls.extend(parsed.tool_calls)
         invalid.extend(parsed.invalid_tool_calls)
-    return ParsedReply(text=text, tool_calls=calls, invalid_tool_calls=invalid)
+        forms.extend(parsed.forms)
+    return ParsedReply(text=text, tool_calls=calls, invalid_tool_calls=invalid, forms=forms)
 
 
 def tool_call_turn(

@@ -25,8 +25,10 @@ Wire format the model is asked to produce (several entries are parallel calls)::
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
+import math
 import re
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -175,7 +177,8 @@ class ToolCall:
 class InvalidToolCall:
     """A tool call the model attempted but that cannot be run; ``error`` says why.
 
-    ``args`` is the raw JSON text of the arguments, when there were any.
+    ``args`` is the raw text of the arguments (JSON, or the tool_code call), when there
+    were any.
     """
 
     name: str | None
@@ -205,6 +208,10 @@ class ParsedReply:
     text: str
     tool_calls: list[ToolCall] = field(default_factory=list)
     invalid_tool_calls: list[InvalidToolCall] = field(default_factory=list)
+    #: The written forms the calls came in, in order, once each: ``tool_calls``
+    #: (the instructed form), ``call_list``, ``name_args``, ``openai`` or
+    #: ``tool_code``, with `` in ```json`` (the fence's opening) when fenced.
+    forms: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -499,21 +506,29 @@ def _is_call_entry(value: Any) -> bool:
     return isinstance(entry.get("name"), str) and any(k in entry for k in _ARG_KEYS)
 
 
-def _call_entries(value: Any, known: set[str]) -> list[Any] | None:
-    """The call entries of a decoded JSON value, or None if it is not a tool-call reply."""
+def _call_entries(value: Any, known: set[str]) -> tuple[list[Any], str] | None:
+    """The call entries of a decoded JSON value and the form they came in, or None.
+
+    Forms: ``tool_calls`` (ours), ``call_list`` (a top-level list of calls),
+    ``openai`` (``{"type": "function", "function": {...}}``) and ``name_args``
+    (a bare ``{"name", "args"|"arguments"|"parameters"}``).
+    """
     if isinstance(value, dict):
         calls = value.get("tool_calls")
         if isinstance(calls, list):
-            return calls
+            return calls, "tool_calls"
         if isinstance(calls, dict):
-            return [calls]
+            return [calls], "tool_calls"
         # A bare single call is tolerated only for a known tool, so a structured
         # answer that happens to have "name" and "arguments" keys stays text.
-        if "tool_calls" not in value and _is_call_entry(value) and value.get("name") in known:
-            return [value]
-        return None
+        if "tool_calls" in value or not _is_call_entry(value):
+            return None
+        fn = value.get("function")
+        if isinstance(fn, Mapping) and "name" not in value:
+            return ([value], "openai") if fn.get("name") in known else None
+        return ([value], "name_args") if value.get("name") in known else None
     if isinstance(value, list) and value and all(_is_call_entry(v) for v in value):
-        return value
+        return value, "call_list"
     return None
 
 
@@ -558,47 +573,195 @@ def parse_tool_reply(text: str, tools: Sequence[ToolSpec] | Collection[str]) -> 
     """Split a model reply into prose, tool calls and invalid tool calls. Never raises.
 
     The ``{"tool_calls": [...]}`` object is found bare, in a fenced block, or with
-    prose around it; a top-level list of calls, ``"args"``/``"parameters"`` for
-    ``"arguments"`` and arguments given as a JSON string are tolerated. A reply
-    without such an object (including other JSON) comes back as plain text.
+    prose around it; a top-level list of calls, a bare ``{"name", "args"}`` or
+    OpenAI's ``{"type": "function", "function": {"name", "arguments"}}`` for a
+    known tool, ``"args"``/``"parameters"`` for ``"arguments"`` and arguments given
+    as a JSON string are tolerated. Python-call syntax inside a ```` ```tool_code ````
+    fence (``get_weather(city="Paris")``, the form Gemma's guide uses) is read with
+    :mod:`ast`, literal values only: nothing in it is ever evaluated. Several
+    blocks in one reply are parallel calls, in order. A reply without any of
+    these (including other JSON) comes back as plain text. ``forms`` says which
+    written forms were found (see :attr:`ParsedReply.forms`).
 
     >>> r = parse_tool_reply('Checking.\\n```json\\n{"tool_calls": [{"name": "now", '
     ...                      '"arguments": {}}]}\\n```', ["now"])
-    >>> r.text, r.tool_calls[0].name
-    ('Checking.', 'now')
+    >>> r.text, r.tool_calls[0].name, r.forms
+    ('Checking.', 'now', ['tool_calls in ```json'])
+    >>> parse_tool_reply('```tool_code\\nnow()\\n```', ["now"]).forms
+    ['tool_code']
     """
+    if isinstance(tools, str):
+        tools = [tools]
     known = set(tool_names(tools))
-    spans: list[tuple[int, int]] = []
-    entries: list[Any] = []
+    specs = {t.name: t for t in tools if isinstance(t, ToolSpec)}
+    # (start, end, parsed calls, form) for every block that holds calls.
+    blocks: list[tuple[int, int, list[ToolCall | InvalidToolCall], str]] = []
+    code_spans: list[tuple[int, int]] = []
+    for match in _TOOL_CODE.finditer(text):
+        code = match.group(1).strip()
+        if code.startswith(("{", "[")):
+            continue  # JSON in a tool_code fence: the JSON scan below reads it
+        code_spans.append(match.span())
+        blocks.append((*match.span(), _python_calls(code, known, specs), "tool_code"))
     for start, end, value in scan_json(text):
+        if any(s <= start < e for s, e in code_spans):
+            continue
         found = _call_entries(value, known)
         nested = _is_nested(text, start)
         if found is not None and (
             not nested or (isinstance(value, dict) and "tool_calls" in value)
         ):
-            spans.append(_with_fence(text, start, end))
-            entries.extend(found)
-    if not spans:
+            entries, form = found
+            s, e, fence = _with_fence(text, start, end)
+            where = f" in {fence}" if fence else ""
+            blocks.append((s, e, [_parse_entry(x, known) for x in entries], form + where))
+    if not blocks:
         return ParsedReply(text=text)
+    blocks.sort(key=lambda block: block[0])
     pieces, last = [], 0
-    for s, e in spans:
-        pieces.append(text[last:s].strip())
-        last = e
-    pieces.append(text[last:].strip())
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
     seen_ids: set[str] = set()
-    for entry in entries:
-        parsed = _parse_entry(entry, known)
-        if parsed.id in seen_ids:
-            # A model that writes ids may repeat one; each call's result must be told apart.
-            parsed = replace(parsed, id=new_call_id())
-        seen_ids.add(parsed.id)
-        if isinstance(parsed, ToolCall):
-            calls.append(parsed)
+    for s, e, parsed_calls, _ in blocks:
+        pieces.append(text[last:s].strip())
+        last = e
+        for parsed in parsed_calls:
+            if parsed.id in seen_ids:
+                # A model that writes ids may repeat one; each call's result must be told apart.
+                parsed = replace(parsed, id=new_call_id())
+            seen_ids.add(parsed.id)
+            if isinstance(parsed, ToolCall):
+                calls.append(parsed)
+            else:
+                invalid.append(parsed)
+    pieces.append(text[last:].strip())
+    forms = list(dict.fromkeys(form for *_, form in blocks))
+    return ParsedReply("\n".join(p for p in pieces if p), calls, invalid, forms)
+
+
+# ```tool_code fences: the language tag is what marks Python-call syntax as a call.
+_TOOL_CODE = re.compile(r"```[ \t]*tool_code[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
+_BARE_NAMES: dict[str, Any] = {"true": True, "false": False, "null": None, "none": None}
+
+
+class _NotLiteral(Exception):
+    """A tool_code argument that is not a plain literal; ``str()`` says why."""
+
+
+def _literal(node: ast.AST) -> Any:
+    """The JSON value a literal expression spells; anything else raises ``_NotLiteral``."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if value is None or isinstance(value, (str, bool, int)):
+            return value
+        if isinstance(value, float) and math.isfinite(value):
+            return value
+        raise _NotLiteral(f"{value!r} is not a JSON value")
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, (ast.USub, ast.UAdd))
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in (int, float)
+    ):
+        number = _literal(node.operand)
+        return -number if isinstance(node.op, ast.USub) else number
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(item) for item in node.elts]
+    if isinstance(node, ast.Dict):
+        out: dict[str, Any] = {}
+        for key, item in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                raise _NotLiteral("dictionary keys must be strings")
+            out[key.value] = _literal(item)
+        return out
+    if isinstance(node, ast.Name) and node.id.lower() in _BARE_NAMES:
+        return _BARE_NAMES[node.id.lower()]
+    raise _NotLiteral(f"{type(node).__name__} is not a literal value (only literals are read)")
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return None if head is None else f"{head}.{node.attr}"
+    return None
+
+
+def _python_calls(
+    code: str, known: set[str], specs: Mapping[str, ToolSpec]
+) -> list[ToolCall | InvalidToolCall]:
+    """The calls in a tool_code block: one per expression statement, never evaluated."""
+    try:
+        tree = ast.parse(code, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        why = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+        error = f"tool_code is not Python call syntax: {why}"
+        return [InvalidToolCall(None, code, new_call_id(), error)]
+    out: list[ToolCall | InvalidToolCall] = []
+    for stmt in tree.body:
+        node = stmt.value if isinstance(stmt, ast.Expr) else None
+        # Gemini's code-execution habit: print(default_api.get_weather(...)).
+        if (
+            isinstance(node, ast.Call)
+            and _dotted(node.func) == "print"
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Call)
+        ):
+            node = node.args[0]
+        if isinstance(node, ast.Call):
+            out.append(_python_call(node, known, specs))
         else:
-            invalid.append(parsed)
-    return ParsedReply("\n".join(p for p in pieces if p), calls, invalid)
+            source = ast.get_source_segment(code, stmt) or type(stmt).__name__
+            out.append(
+                InvalidToolCall(
+                    None, source, new_call_id(), "tool_code holds something that is not a call"
+                )
+            )
+    if not out:
+        out.append(InvalidToolCall(None, None, new_call_id(), "tool_code block is empty"))
+    return out
+
+
+def _python_call(
+    node: ast.Call, known: set[str], specs: Mapping[str, ToolSpec]
+) -> ToolCall | InvalidToolCall:
+    call_id = new_call_id()
+    dotted = _dotted(node.func)
+    source = ast.unparse(node)
+    if dotted is None:
+        return InvalidToolCall(None, source, call_id, "the called object is not a tool name")
+    # default_api.get_weather(...) names the tool get_weather (a dotted tool name wins).
+    last = dotted.rsplit(".", 1)[-1]
+    name = dotted if dotted in known or last not in known else last
+    if name not in known:
+        available = ", ".join(sorted(known)) or "none"
+        return InvalidToolCall(
+            name, source, call_id, f"unknown tool {name!r} (available tools: {available})"
+        )
+    try:
+        args: dict[str, Any] = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise _NotLiteral("**kwargs is not read; name each argument")
+            args[keyword.arg] = _literal(keyword.value)
+        if node.args:
+            spec = specs.get(name)
+            order = list(spec.parameters.get("properties", {})) if spec else []
+            if len(node.args) > len(order):
+                raise _NotLiteral(
+                    f"{len(node.args)} positional arguments, but the schema orders "
+                    f"{len(order)}; name the arguments"
+                )
+            for param, arg in zip(order, node.args, strict=False):
+                if param in args or isinstance(arg, ast.Starred):
+                    raise _NotLiteral(f"argument {param!r} is given twice or unpacked")
+                args[param] = _literal(arg)
+    except (_NotLiteral, RecursionError) as exc:
+        why = str(exc) if isinstance(exc, _NotLiteral) else "nested too deeply"
+        return InvalidToolCall(name, source, call_id, f"arguments are not literals: {why}")
+    return ToolCall(name=name, args=args, id=call_id)
 
 
 def scan_json(text: str) -> Iterator[tuple[int, int, Any]]:
@@ -641,10 +804,13 @@ def _is_nested(text: str, start: int) -> bool:
     return before.endswith(":") and before[:-1].rstrip().endswith('"')
 
 
-def _with_fence(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a JSON span to the Markdown fence around it, if there is one."""
+def _with_fence(text: str, start: int, end: int) -> tuple[int, int, str]:
+    """Widen a JSON span to the Markdown fence around it, if there is one.
+
+    Returns the span and the fence's opening (```` ```json ````, or ``""`` unfenced).
+    """
     opening = _FENCE_OPEN.search(text, max(0, start - 256), start)
     closing = _FENCE_CLOSE.match(text, end)
     if opening and closing:
-        return opening.start(), closing.end()
-    return start, end
+        return opening.start(), closing.end(), opening.group(0).strip()
+    return start, end, ""

@@ -28,3 +28,11 @@ def emu(_shared_emulator: SegmindEmulator) -> Iterator[SegmindEmulator]:
     _shared_emulator.reset()
     yield _shared_emulator
     _shared_emulator.reset()
+
+
+@pytest.fixture(autouse=True)
+def _private_report_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the user's real `segmind-gemini check` reports."""
+    monkeypatch.setenv("SEGMIND_GEMINI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

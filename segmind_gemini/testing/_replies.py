@@ -25,6 +25,8 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "SUPPORTED_MIME_TYPES",
     "Fault",
+    "FieldPolicy",
+    "GatewayBehaviour",
     "Outcome",
     "ReplyContext",
     "RequestInvalid",
@@ -94,6 +96,18 @@ class RequestSummary:
     other_chars: int = 0
     system_chars: int | None = None
     tool_names: list[str] = field(default_factory=list)
+    tool_schemas: dict[str, Any] = field(default_factory=dict)
+    tool_mode: str | None = None
+    allowed_tools: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def forced_tool(self) -> str | None:
+        """The tool a ``toolConfig`` in mode ANY forces (the first allowed one), if any."""
+        if (self.tool_mode or "").upper() != "ANY" or not self.tool_names:
+            return None
+        allowed = [name for name in self.allowed_tools if name in self.tool_names]
+        return allowed[0] if allowed else self.tool_names[0]
 
     @property
     def prompt_tokens(self) -> int:
@@ -227,6 +241,19 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
     config = _get(messages, "generationConfig", "generation_config")
     if config is not None and not isinstance(config, dict):
         raise RequestInvalid("messages.generationConfig must be an object")
+    summary.config = dict(config or {})
+    tool_config = _get(messages, "toolConfig", "tool_config")
+    calling = (
+        _get(tool_config, "functionCallingConfig", "function_calling_config")
+        if isinstance(tool_config, dict)
+        else None
+    )
+    if isinstance(calling, dict):
+        mode = calling.get("mode")
+        summary.tool_mode = mode if isinstance(mode, str) else None
+        allowed = _get(calling, "allowedFunctionNames", "allowed_function_names")
+        if isinstance(allowed, list):
+            summary.allowed_tools = [name for name in allowed if isinstance(name, str)]
     tools = messages.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
@@ -243,6 +270,7 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
                         f"messages.tools[{index}].functionDeclarations needs a name on each entry"
                     )
                 summary.tool_names.append(decl["name"])
+                summary.tool_schemas[decl["name"]] = decl.get("parameters") or {}
     return data, summary
 
 
@@ -390,9 +418,157 @@ def gemini_body(
     }
 
 
+def _placeholder(schema: Any) -> Any:
+    """A value of the schema's type, so a forced call's arguments are well-formed."""
+    if not isinstance(schema, dict):
+        return "emulated"
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    kind = str(schema.get("type", "string")).lower()
+    return {"integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}.get(
+        kind, "emulated"
+    )
+
+
+def _forced_call(summary: RequestSummary, name: str) -> dict[str, Any]:
+    schema = summary.tool_schemas.get(name) or {}
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    props = props if isinstance(props, dict) else {}
+    required = schema.get("required") if isinstance(schema, dict) else None
+    names = [n for n in required if n in props] if isinstance(required, list) else []
+    return {"functionCall": {"name": name, "args": {n: _placeholder(props[n]) for n in names}}}
+
+
 def default_outcome(ctx: ReplyContext) -> Outcome:
-    """The deterministic answer sent when nothing is queued."""
-    return json_outcome(gemini_body(ctx, [{"text": describe(ctx.summary)}]))
+    """The deterministic answer sent when nothing is queued.
+
+    It describes the request (:func:`describe`), with the generation settings that
+    reached it applied the way Gemini documents them, so a gateway setting can be seen
+    to work: ``responseMimeType: application/json`` wraps the text as
+    ``{"emulated_reply": ...}``, ``stopSequences`` cut it before the first match,
+    ``maxOutputTokens`` cuts it (4 characters a token) with finish reason
+    ``MAX_TOKENS``, ``thinkingConfig.includeThoughts`` adds one thought part saying the
+    emulator does not think, and a ``toolConfig`` in mode ANY gets a ``functionCall``
+    to the forced tool with placeholder arguments of the right types.
+    """
+    summary, config = ctx.summary, ctx.summary.config
+    parts: list[dict[str, Any]] = []
+    thinking = _get(config, "thinkingConfig", "thinking_config")
+    if isinstance(thinking, dict) and _get(thinking, "includeThoughts", "include_thoughts"):
+        parts.append({"text": "emulated thought: the emulator does not think", "thought": True})
+    forced = summary.forced_tool
+    if forced is not None:
+        return json_outcome(gemini_body(ctx, [*parts, _forced_call(summary, forced)]))
+    text = describe(summary)
+    if _get(config, "responseMimeType", "response_mime_type") == "application/json":
+        text = json.dumps({"emulated_reply": text})
+    stops = _get(config, "stopSequences", "stop_sequences")
+    for stop in stops if isinstance(stops, list) else []:
+        if isinstance(stop, str) and stop and stop in text:
+            text = text[: text.index(stop)]
+    finish = "STOP"
+    limit = _get(config, "maxOutputTokens", "max_output_tokens")
+    if isinstance(limit, int) and limit >= 0 and _tokens(text) > limit:
+        text, finish = text[: limit * 4], "MAX_TOKENS"
+    if text:
+        parts.append({"text": text})
+    return json_outcome(gemini_body(ctx, parts, finish_reason=finish))
+
+
+FieldPolicy = Literal["apply", "ignore", "reject"]
+_POLICIES = ("apply", "ignore", "reject")
+# Where each optional Gemini field sits in ``messages`` (camelCase and snake_case).
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "tools": ("tools", "toolConfig", "tool_config"),
+    "generation_config": ("generationConfig", "generation_config"),
+    "safety_settings": ("safetySettings", "safety_settings"),
+}
+_THINKING = ("thinkingConfig", "thinking_config")
+_HARM_CATEGORIES = frozenset(
+    {
+        "HARM_CATEGORY_HATE_SPEECH",
+        "HARM_CATEGORY_DANGEROUS_CONTENT",
+        "HARM_CATEGORY_HARASSMENT",
+        "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+        "HARM_CATEGORY_CIVIC_INTEGRITY",
+    }
+)
+_THRESHOLDS = frozenset(
+    {
+        "HARM_BLOCK_THRESHOLD_UNSPECIFIED",
+        "BLOCK_LOW_AND_ABOVE",
+        "BLOCK_MEDIUM_AND_ABOVE",
+        "BLOCK_ONLY_HIGH",
+        "BLOCK_NONE",
+        "OFF",
+    }
+)
+
+
+def _google_400(message: str) -> Outcome:
+    return json_outcome(
+        {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}, status=400
+    )
+
+
+@dataclass(frozen=True)
+class GatewayBehaviour:
+    """What the emulated gateway does with each optional Gemini field of ``messages``.
+
+    ``"apply"`` forwards it (the default answer then honours it, see
+    :func:`default_outcome`; safety settings are checked against Gemini's enums as
+    Gemini would), ``"ignore"`` drops it silently before the model sees it, and
+    ``"reject"`` answers 400 naming the field. ``thinking`` is ``thinkingConfig``
+    inside ``generationConfig``.
+    """
+
+    tools: FieldPolicy = "apply"
+    generation_config: FieldPolicy = "apply"
+    safety_settings: FieldPolicy = "apply"
+    thinking: FieldPolicy = "apply"
+
+    def __post_init__(self) -> None:
+        for name in ("tools", "generation_config", "safety_settings", "thinking"):
+            value = getattr(self, name)
+            if value not in _POLICIES:
+                raise ValueError(f"{name} must be one of {', '.join(_POLICIES)}; got {value!r}")
+
+    def screen(self, messages: Mapping[str, Any]) -> dict[str, Any] | Outcome:
+        """``messages`` as the model would receive them, or the gateway's refusal."""
+        out = dict(messages)
+        for name, keys in _FIELDS.items():
+            policy = getattr(self, name)
+            present = [key for key in keys if key in out]
+            if present and policy == "reject":
+                return json_outcome(
+                    {"error": f"Unsupported field {present[0]!r} in messages"}, status=400
+                )
+            if policy == "ignore":
+                for key in present:
+                    del out[key]
+        config_key = next((k for k in _FIELDS["generation_config"] if k in out), None)
+        config = out.get(config_key) if config_key else None
+        if isinstance(config, dict) and any(key in config for key in _THINKING):
+            if self.thinking == "reject":
+                return _google_400(
+                    'Invalid JSON payload received. Unknown name "thinkingConfig" at '
+                    "'generation_config': Cannot find field."
+                )
+            if self.thinking == "ignore" and config_key is not None:
+                out[config_key] = {k: v for k, v in config.items() if k not in _THINKING}
+        safety = _get(out, "safetySettings", "safety_settings")
+        for index, setting in enumerate(safety if isinstance(safety, list) else []):
+            category = setting.get("category") if isinstance(setting, dict) else None
+            threshold = setting.get("threshold") if isinstance(setting, dict) else None
+            if category not in _HARM_CATEGORIES:
+                return _google_400(
+                    f"Invalid value at 'safety_settings[{index}].category': {category!r}"
+                )
+            if threshold not in _THRESHOLDS:
+                return _google_400(
+                    f"Invalid value at 'safety_settings[{index}].threshold': {threshold!r}"
+                )
+        return out
 
 
 def blocked_outcome(ctx: ReplyContext, reason: str) -> Outcome:

@@ -37,11 +37,14 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from segmind_gemini.governor import forget_rate_limits
+from segmind_gemini.registry import MODELS
 from segmind_gemini.testing._replies import (
     HTML_405,
     MAX_REQUEST_BYTES,
     RANDOM_FAULTS,
     Fault,
+    FieldPolicy,
+    GatewayBehaviour,
     Outcome,
     ReplyContext,
     RequestInvalid,
@@ -151,6 +154,20 @@ class SegmindEmulator:
             Segmind does. Refused calls do not count. ``None``: no limit.
         rate_limit_headers: ``False`` leaves the reset header out of those 429s (a server
             that gives no hint).
+
+    Gateway behaviour, to emulate what a gateway does with each optional Gemini field
+    (``"apply"`` forwards it, ``"ignore"`` drops it silently, ``"reject"`` answers 400;
+    see :class:`~segmind_gemini.testing._replies.GatewayBehaviour`). Each is also an
+    attribute that may be changed while running.
+
+        tools: ``tools`` and ``toolConfig``.
+        generation_config: ``generationConfig``.
+        safety_settings: ``safetySettings``.
+        thinking: ``generationConfig.thinkingConfig``.
+        bearer_auth: accept ``Authorization: Bearer <key>`` besides ``x-api-key``.
+        queue_mode: serve the ``/v2`` queue routes (else they answer 404).
+        allow_any_model: answer for any slug; by default a slug that is not in
+            :data:`segmind_gemini.registry.MODELS` gets 404 ``{"error": ...}``.
     """
 
     def __init__(
@@ -166,7 +183,18 @@ class SegmindEmulator:
         credits: float = 10.0,
         rate_limit: tuple[int, float] | None = None,
         rate_limit_headers: bool = True,
+        tools: FieldPolicy = "apply",
+        generation_config: FieldPolicy = "apply",
+        safety_settings: FieldPolicy = "apply",
+        thinking: FieldPolicy = "apply",
+        bearer_auth: bool = True,
+        queue_mode: bool = True,
+        allow_any_model: bool = False,
     ) -> None:
+        self.behaviour = GatewayBehaviour(tools, generation_config, safety_settings, thinking)
+        self.bearer_auth = bearer_auth
+        self.queue_mode = queue_mode
+        self.allow_any_model = allow_any_model
         if not 0.0 <= fault_rate <= 1.0:
             raise ValueError(f"fault_rate must be between 0 and 1, got {fault_rate}")
         if queue_polls < 0:
@@ -626,7 +654,7 @@ class SegmindEmulator:
 
     def _unauthorized(self, request: web.Request) -> web.Response | None:
         key = request.headers.get("x-api-key")
-        if key is None:
+        if key is None and self.bearer_auth:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             key = token.strip() if scheme.lower() == "bearer" else None
         if key is not None and secrets.compare_digest(key.encode(), self._api_key.encode()):
@@ -640,6 +668,9 @@ class SegmindEmulator:
         denied = self._unauthorized(request)
         if denied is not None:
             return denied
+        slug = request.match_info.get("slug")
+        if slug is not None and not self.allow_any_model and slug not in MODELS:
+            return self._error(404, f"Model not found: {slug}")
         if method == "POST":
             ctype = request.content_type
             if ctype != "application/json" and not ctype.endswith("+json"):
@@ -684,7 +715,13 @@ class SegmindEmulator:
                 "per request (upload larger files instead of sending them inline)",
             )
         try:
-            _, summary = parse_request(body)
+            data, summary = parse_request(body)
+            screened = self.behaviour.screen(data["messages"])
+            if isinstance(screened, Outcome):
+                return self._respond(screened, 0.0, time.perf_counter())
+            if screened != data["messages"]:
+                # What the model sees once the gateway dropped what it ignores.
+                _, summary = parse_request(json.dumps({"messages": screened}).encode())
         except RequestInvalid as exc:
             return self._error(400, str(exc))
         with self._lock:
@@ -752,6 +789,9 @@ class SegmindEmulator:
     async def _handle_submit(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         refused = self._gate(request, "POST") or self._over_limit(request)
+        if not self.queue_mode:
+            raise web.HTTPNotFound
+        refused = self._gate(request, "POST")
         if refused is not None:
             return refused
         taken = await self._take(request)
@@ -773,6 +813,8 @@ class SegmindEmulator:
 
     def _poll(self, request: web.Request) -> tuple[_Job, str] | web.Response:
         """Count a poll of a job and return it with its state."""
+        if not self.queue_mode:
+            raise web.HTTPNotFound
         refused = self._gate(request, "GET")
         if refused is not None:
             return refused
@@ -833,8 +875,13 @@ def run_forever(
     fault_rate: float = 0.0,
     queue_polls: int = 2,
     rate_limit: tuple[int, float] | None = None,
+    **behaviour: Any,
 ) -> None:
-    """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first."""
+    """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first.
+
+    ``behaviour``: the gateway switches of :class:`SegmindEmulator` (``tools=``,
+    ``allow_any_model=``, ...).
+    """
     emulator = SegmindEmulator(
         api_key=api_key,
         host=host,
@@ -843,6 +890,7 @@ def run_forever(
         fault_rate=fault_rate,
         queue_polls=queue_polls,
         rate_limit=rate_limit,
+        **behaviour,
     )
 
     def _interrupt(signum: int, frame: FrameType | None) -> None:

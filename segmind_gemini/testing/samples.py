@@ -4,14 +4,19 @@
 b'\\x89PNG\\r\\n\\x1a\\n'
 >>> tiny_pdf("Hello").startswith(b"%PDF-1.4")
 True
+>>> tiny_wav()[:4], len(tiny_wav()) < 10_000
+(b'RIFF', True)
 """
 
 from __future__ import annotations
 
+import io
+import math
 import struct
+import wave
 import zlib
 
-__all__ = ["tiny_pdf", "tiny_png"]
+__all__ = ["tiny_pdf", "tiny_png", "tiny_wav"]
 
 
 def tiny_png(width: int = 32, height: int = 32, rgb: tuple[int, int, int] = (220, 40, 40)) -> bytes:
@@ -61,3 +66,18 @@ def tiny_pdf(text: str = "Invoice 7: the total is 42 euros.") -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def tiny_wav(seconds: float = 0.5, frequency: float = 440.0, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV holding a sine tone (440 Hz, half a second: 8 KB)."""
+    frames = bytearray()
+    for n in range(int(seconds * rate)):
+        sample = int(12_000 * math.sin(2 * math.pi * frequency * n / rate))
+        frames += struct.pack("<h", sample)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(bytes(frames))
+    return out.getvalue()

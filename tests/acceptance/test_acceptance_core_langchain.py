@@ -569,7 +569,7 @@ class TestCoreRetries:
 
     def test_429_past_max_rate_limit_wait_keeps_retry_after(self, core_server):
         body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="0.05s")
-        core_server.reply(429, body, times=3)
+        core_server.reply(429, body)
         with (
             make_client(core_server, max_rate_limit_wait=0) as client,
             pytest.raises(sg.RateLimitError) as info,
