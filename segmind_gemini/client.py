@@ -36,7 +36,13 @@ from .errors import (
     UnprocessableEntityError,
 )
 from .request import validate_request
-from .response import GenerateContentResult, body_excerpt, parse_response
+from .response import (
+    GenerateContentResult,
+    SegmindHeaders,
+    body_excerpt,
+    parse_response,
+    unreadable,
+)
 from .retries import RETRY_STATUSES, RetryPolicy, server_retry_hint
 from .settings import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -484,12 +490,9 @@ def _parse(body: Any, headers: Mapping[str, str], status: int) -> GenerateConten
     except Exception as exc:
         # parse_response reads only checked fields, so this is a bug in it; the
         # caller still gets the library's error, with the body to report it.
-        raise ResponseParseError(
-            f"Could not read the answer ({type(exc).__name__}: {exc}); "
-            f"the body begins {body_excerpt(body)}",
-            status_code=status,
-            body=body,
-            request_id=headers.get("x-request-id"),
+        seg = SegmindHeaders.from_headers(headers)
+        raise unreadable(
+            f"Could not read the answer ({type(exc).__name__}: {exc})", body, status, seg
         ) from None
 
 
@@ -500,13 +503,9 @@ def _unusable_body(
     where = f"{send.method} {send.url}"
     if isinstance(decoded, TooDeep):
         # Sending again would be billed again and get the same answer.
-        return ResponseParseError(
-            f"{where}: the JSON body is nested deeper than {MAX_JSON_DEPTH} levels; "
-            f"the body begins {body_excerpt(decoded[:200])}",
-            status_code=outcome.status,
-            body=decoded[:_BODY_KEPT],
-            request_id=request_id,
-        ), False
+        reason = f"{where}: the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+        seg = SegmindHeaders(request_id=request_id)
+        return unreadable(reason, decoded[:_BODY_KEPT], outcome.status, seg), False
     # A 200 whose body is not JSON was cut short or mangled on the way.
     shown = "empty" if decoded is None else f"not JSON (cut short?): {body_excerpt(decoded)}"
     return APIConnectionError(

@@ -26,6 +26,7 @@ __all__ = [
     "Usage",
     "body_excerpt",
     "parse_response",
+    "unreadable",
 ]
 
 logger = logging.getLogger("segmind_gemini")
@@ -234,12 +235,8 @@ def parse_response(
     """
     seg = SegmindHeaders.from_headers(headers or {})
     if not isinstance(body, Mapping):
-        raise ResponseParseError(
-            f"Expected a JSON object from Segmind, got {type(body).__name__}; "
-            f"the body begins {body_excerpt(body)}",
-            status_code=status,
-            body=body,
-            request_id=seg.request_id,
+        raise unreadable(
+            f"Expected a JSON object from Segmind, got {type(body).__name__}", body, status, seg
         )
     if "candidates" in body or "promptFeedback" in body or "usageMetadata" in body:
         schema: Any = GenerateContentResponse
@@ -247,29 +244,34 @@ def parse_response(
         schema = ChatCompletionResponse
     else:
         keys = ", ".join(sorted(str(k) for k in body)) or "none"
-        raise ResponseParseError(
-            "The response has neither 'candidates' (Gemini) nor 'choices' (OpenAI); "
-            f"keys: {keys}; the body begins {body_excerpt(body)}",
-            status_code=status,
-            body=dict(body),
-            request_id=seg.request_id,
+        raise unreadable(
+            f"The response has neither 'candidates' (Gemini) nor 'choices' (OpenAI); keys: {keys}",
+            body,
+            status,
+            seg,
         )
     checked = conform(body, schema)
     if checked.errors:
         shown = "; ".join(checked.errors[:3])
         more = f" (and {len(checked.errors) - 3} more)" if len(checked.errors) > 3 else ""
-        raise ResponseParseError(
-            f"The response is not a readable answer: {shown}{more}; "
-            f"the body begins {body_excerpt(body)}",
-            status_code=status,
-            body=dict(body),
-            request_id=seg.request_id,
-        )
+        raise unreadable(f"The response is not a readable answer: {shown}{more}", body, status, seg)
     if checked.ignored and logger.isEnabledFor(logging.DEBUG):
         logger.debug("ignored fields of the wrong type: %s", "; ".join(checked.ignored))
     if schema is ChatCompletionResponse:
         return _parse_openai(checked.value, body, seg, status)
     return _parse_gemini(checked.value, body, seg, status)
+
+
+def unreadable(
+    reason: str, body: Any, status: int | None, seg: SegmindHeaders | None = None
+) -> ResponseParseError:
+    """The error for an answer that cannot be read: the reason, and the start of the body."""
+    return ResponseParseError(
+        f"{reason}; the body begins {body_excerpt(body)}",
+        status_code=status,
+        body=dict(body) if isinstance(body, Mapping) else body,
+        request_id=seg.request_id if seg is not None else None,
+    )
 
 
 def body_excerpt(body: Any, limit: int = 200) -> str:
@@ -365,12 +367,7 @@ def _parse_openai(
     # ``body`` has passed conform(): every field read here has its schema type.
     choices = body.get("choices") or []
     if not choices:
-        raise ResponseParseError(
-            "OpenAI-shaped response with no choices",
-            status_code=status,
-            body=dict(raw),
-            request_id=seg.request_id,
-        )
+        raise unreadable("OpenAI-shaped response with no choices", raw, status, seg)
     choice = choices[0]
     message = choice.get("message") or {}
     content = message.get("content")
