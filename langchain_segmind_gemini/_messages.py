@@ -303,10 +303,13 @@ def _content_parts(
 
 
 def check_block_types(messages: Sequence[BaseMessage]) -> None:
-    """Refuse content blocks whose ``type`` is not a string.
+    """Refuse content blocks that LangChain's own pre-processing cannot read.
 
-    LangChain reads every block's ``type`` before a chat model sees the messages (and
-    fails with ``TypeError`` on an unhashable one), so this runs first.
+    ``BaseChatModel`` formats every message for tracing and normalises its blocks
+    before a chat model sees them, and fails with a bare ``TypeError``/``ValueError``
+    on some blocks (a ``type`` that is not a string, base64 image data without
+    ``mime_type``). This runs the same steps first, one block at a time, and names
+    the block instead.
     """
     for i, msg in enumerate(messages):
         if not isinstance(msg.content, list):
@@ -318,6 +321,35 @@ def check_block_types(messages: Sequence[BaseMessage]) -> None:
                     _block_where(i, msg.type, j, block),
                     f"'type' must be a string, got {type(kind).__name__}",
                 )
+            if kind in _MEDIA_TYPES and _langchain_refuses(msg, block):
+                raise _fail(
+                    _block_where(i, msg.type, j, block),
+                    "LangChain cannot read this block (base64 data needs 'mime_type')",
+                )
+
+
+def _langchain_refuses(msg: BaseMessage, block: Any) -> bool:
+    if _LC_PREPROCESS is None:  # pragma: no cover - a LangChain without these helpers
+        return False
+    one = msg.model_copy(update={"content": [block]})
+    try:
+        for step in _LC_PREPROCESS:
+            step([one])
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return True
+    return False
+
+
+def _preprocessing() -> tuple[Callable[[list[BaseMessage]], Any], ...] | None:
+    try:
+        from langchain_core.language_models._utils import _normalize_messages
+        from langchain_core.language_models.chat_models import _format_for_tracing
+    except ImportError:  # pragma: no cover - private helpers moved
+        return None
+    return (_format_for_tracing, _normalize_messages)
+
+
+_LC_PREPROCESS = _preprocessing()
 
 
 def _block_where(index: int, role: str, j: int, block: Any) -> str:
