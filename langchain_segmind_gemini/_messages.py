@@ -321,23 +321,23 @@ def check_block_types(messages: Sequence[BaseMessage]) -> None:
                     _block_where(i, msg.type, j, block),
                     f"'type' must be a string, got {type(kind).__name__}",
                 )
-            if kind in _MEDIA_TYPES and _langchain_refuses(msg, block):
+            problem = _langchain_problem(msg, block) if kind in _TOOL_MEDIA else None
+            if problem is not None:
                 raise _fail(
-                    _block_where(i, msg.type, j, block),
-                    "LangChain cannot read this block (base64 data needs 'mime_type')",
+                    _block_where(i, msg.type, j, block), f"LangChain cannot read it ({problem})"
                 )
 
 
-def _langchain_refuses(msg: BaseMessage, block: Any) -> bool:
+def _langchain_problem(msg: BaseMessage, block: Any) -> str | None:
     if _LC_PREPROCESS is None:  # pragma: no cover - a LangChain without these helpers
-        return False
+        return None
     one = msg.model_copy(update={"content": [block]})
     try:
         for step in _LC_PREPROCESS:
             step([one])
-    except (TypeError, ValueError, KeyError, AttributeError):
-        return True
-    return False
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _preprocessing() -> tuple[Callable[[list[BaseMessage]], Any], ...] | None:
