@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from segmind_gemini.encoding import refuse_lone_surrogates
 from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.file_refs import file_data_part
 from segmind_gemini.media import inline_part_from_base64, inline_part_from_data_url
@@ -49,6 +51,7 @@ __all__ = [
     "GeminiPrompt",
     "MediaRef",
     "aresolve_media",
+    "check_block_types",
     "convert_messages",
     "resolve_media",
 ]
@@ -86,6 +89,7 @@ _AI_SKIPPED = frozenset(
     }
 )
 _MEDIA_TYPES = frozenset({"image", "file", "audio", "video", "document"})
+_TOOL_MEDIA = _MEDIA_TYPES | {"image_url", "input_audio", "text-plain"}
 _UNREADABLE_KEYS = ("file_id", "id", "path")
 
 
@@ -124,6 +128,46 @@ class _Refusal(Exception):
 
 def _fail(where: str, reason: str) -> InvalidRequestError:
     return InvalidRequestError(f"{where}: {reason}; {ACCEPTED_BLOCKS}")
+
+
+@contextmanager
+def _blamed_on(where: str) -> Iterator[None]:
+    """Every refusal inside names ``where`` (message index and block) and what is accepted."""
+    try:
+        yield
+    except _Refusal as exc:
+        raise _fail(where, str(exc)) from None
+    except MediaError as exc:
+        raise MediaError(f"{where}: {exc.message}") from exc
+    except InvalidRequestError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
+        # A value of a type no check above foresaw: still the caller's block at fault.
+        raise _fail(where, f"the block is malformed ({type(exc).__name__}: {exc})") from None
+
+
+# Block keys whose values must be strings when present (None counts as absent).
+_STRING_KEYS = (
+    "type",
+    "text",
+    "url",
+    "base64",
+    "data",
+    "mime_type",
+    "media_type",
+    "source_type",
+    "format",
+    "file_data",
+)
+_NESTED_KEYS = ("image_url", "source", "file", "input_audio")
+
+
+def _check_value_types(block: Mapping[str, Any]) -> None:
+    for mapping in (block, *(block[k] for k in _NESTED_KEYS if isinstance(block.get(k), Mapping))):
+        for key in _STRING_KEYS:
+            value = mapping.get(key)
+            if value is not None and not isinstance(value, str):
+                raise _Refusal(f"{key!r} must be a string, got {type(value).__name__}")
 
 
 # --------------------------------------------------------------------------- blocks
@@ -209,6 +253,7 @@ def _block_part(block: Any, where: str, *, ai: bool) -> Part | None:
         return {"text": block} if block else None
     if not isinstance(block, Mapping):
         raise _Refusal(f"a content block must be a string or a dict, got {type(block).__name__}")
+    _check_value_types(block)
     kind = block.get("type")
     if kind == "text":
         text = block.get("text")
@@ -245,18 +290,15 @@ def _content_parts(
 ) -> tuple[list[Part], int]:
     """Parts for a message's content, and how many of them are URL placeholders."""
     if isinstance(content, str):
+        refuse_lone_surrogates(content, f"message {index} ({role}), content")
         return ([{"text": content}] if content else []), 0
     parts: list[Part] = []
     refs = 0
     for j, block in enumerate(content):
-        kind = block.get("type") if isinstance(block, Mapping) else type(block).__name__
-        where = f"message {index} ({role}), content block {j} (type {kind!r})"
-        try:
+        where = _block_where(index, role, j, block)
+        with _blamed_on(where):
             part = _block_part(block, where, ai=ai)
-        except _Refusal as exc:
-            raise _fail(where, str(exc)) from None
-        except MediaError as exc:
-            raise MediaError(f"{where}: {exc.message}") from exc
+            refuse_lone_surrogates(part.url if isinstance(part, MediaRef) else part, where)
         if part is None:
             continue
         if isinstance(part, MediaRef):
@@ -265,7 +307,63 @@ def _content_parts(
     return parts, refs
 
 
+def check_block_types(messages: Sequence[BaseMessage]) -> None:
+    """Refuse content blocks that LangChain's own pre-processing cannot read.
+
+    ``BaseChatModel`` formats every message for tracing and normalises its blocks
+    before a chat model sees them, and fails with a bare ``TypeError``/``ValueError``
+    on some blocks (a ``type`` that is not a string, base64 image data without
+    ``mime_type``). This runs the same steps first, one block at a time, and names
+    the block instead.
+    """
+    for i, msg in enumerate(messages):
+        if not isinstance(msg.content, list):
+            continue
+        for j, block in enumerate(msg.content):
+            kind = block.get("type") if isinstance(block, Mapping) else None
+            if kind is not None and not isinstance(kind, str):
+                raise _fail(
+                    _block_where(i, msg.type, j, block),
+                    f"'type' must be a string, got {type(kind).__name__}",
+                )
+            problem = _langchain_problem(msg, block) if kind in _TOOL_MEDIA else None
+            if problem is not None:
+                raise _fail(
+                    _block_where(i, msg.type, j, block), f"LangChain cannot read it ({problem})"
+                )
+
+
+def _langchain_problem(msg: BaseMessage, block: Any) -> str | None:
+    if _LC_PREPROCESS is None:  # pragma: no cover - a LangChain without these helpers
+        return None
+    one = msg.model_copy(update={"content": [block]})
+    try:
+        for step in _LC_PREPROCESS:
+            step([one])
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _preprocessing() -> tuple[Callable[[list[BaseMessage]], Any], ...] | None:
+    try:
+        from langchain_core.language_models._utils import _normalize_messages
+        from langchain_core.language_models.chat_models import _format_for_tracing
+    except ImportError:  # pragma: no cover - private helpers moved
+        return None
+    return (_format_for_tracing, _normalize_messages)
+
+
+_LC_PREPROCESS = _preprocessing()
+
+
+def _block_where(index: int, role: str, j: int, block: Any) -> str:
+    kind = block.get("type") if isinstance(block, Mapping) else type(block).__name__
+    return f"message {index} ({role}), content block {j} (type {kind!r})"
+
+
 def _text_only(content: str | list[Any], index: int, role: str) -> str:
+    refuse_lone_surrogates(content, f"message {index} ({role}), content")
     if isinstance(content, str):
         return content
     texts: list[str] = []
@@ -289,31 +387,37 @@ def _text_only(content: str | list[Any], index: int, role: str) -> str:
 def _tool_output(content: str | list[Any], index: int) -> tuple[Any, list[Part], int]:
     """A tool message's output for the result, plus media parts to send after it."""
     if isinstance(content, str):
+        refuse_lone_surrogates(content, f"message {index} (tool), content")
         return content, [], 0
     texts: list[str] = []
     data: list[Any] = []
     media: list[Part] = []
     refs = 0
     for j, block in enumerate(content):
+        where = _block_where(index, "tool", j, block)
+        refuse_lone_surrogates(block, where)
         if isinstance(block, str):
             texts.append(block)
             continue
         kind = block.get("type") if isinstance(block, Mapping) else None
         if kind == "text":
             texts.append(str(block.get("text", "")))
-        elif kind in _MEDIA_TYPES or kind in ("image_url", "input_audio", "text-plain"):
-            where = f"message {index} (tool), content block {j} (type {kind!r})"
-            try:
+        elif isinstance(kind, str) and kind in _TOOL_MEDIA:
+            with _blamed_on(where):
                 part = _block_part(block, where, ai=False)
-            except _Refusal as exc:
-                raise _fail(where, str(exc)) from None
-            except MediaError as exc:
-                raise MediaError(f"{where}: {exc.message}") from exc
             if part is not None:
                 refs += isinstance(part, MediaRef)
                 media.append(part)
         else:
             # A tool's output is data, not instructions: anything else is sent as JSON.
+            try:
+                json.dumps(block, default=str)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise InvalidRequestError(
+                    f"{where}: tool output that is not a text or media block is sent as JSON, "
+                    f"and this block cannot be ({type(exc).__name__}: {exc}); use string keys "
+                    "and JSON values, or convert the output to text"
+                ) from None
             data.append(block)
     if data:
         texts.append(json.dumps(data, ensure_ascii=False, default=str))
@@ -328,6 +432,7 @@ def _ai_turn(
 ) -> tuple[dict[str, Any] | None, int]:
     parts, refs = _content_parts(msg.content, index, "ai", ai=True)
     calls = msg.tool_calls
+    refuse_lone_surrogates(calls, f"message {index} (ai), tool_calls")
     extra = msg.additional_kwargs
     text_signature = extra.get(TEXT_SIGNATURE_KEY)
     if not calls:
@@ -412,6 +517,7 @@ def convert_messages(
                 is_error = msg.status == "error"
             else:
                 call_id, name, is_error = msg.name, msg.name, False
+            refuse_lone_surrogates({"tool_call_id": call_id, "name": name}, f"message {i} (tool)")
             pending.append(
                 ToolResult(call_id=call_id, name=name, content=output, is_error=is_error)
             )

@@ -20,6 +20,7 @@ from langchain_core.language_models import (
 )
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
@@ -56,7 +57,14 @@ from segmind_gemini.tool_calling import (
 from segmind_gemini.tools import ParsedReply, ToolSpec, resolve_tool_choice
 
 from ._errors import to_langchain_error
-from ._messages import GeminiPrompt, MediaRef, aresolve_media, convert_messages, resolve_media
+from ._messages import (
+    GeminiPrompt,
+    MediaRef,
+    aresolve_media,
+    check_block_types,
+    convert_messages,
+    resolve_media,
+)
 from ._output import to_ai_message, to_ai_message_chunk
 from ._structured import JSON_ONLY_INSTRUCTION, structured_output_runnable
 
@@ -268,8 +276,11 @@ class ChatSegmindGemini(BaseChatModel):
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env("SEGMIND_API_KEY", default=None),
         alias="segmind_api_key",
+        exclude=True,
     )
-    """Segmind API key; defaults to ``$SEGMIND_API_KEY``. Never shown or serialized."""
+    """Segmind API key; defaults to ``$SEGMIND_API_KEY``. Never shown or serialized: not in
+    ``model_dump``, LangChain's ``dumpd`` (a secret reference) or pickles; an unpickled
+    model reads ``$SEGMIND_API_KEY`` again."""
 
     base_url: str | None = Field(default_factory=from_env("SEGMIND_BASE_URL", default=None))
     """API base, default ``$SEGMIND_BASE_URL`` or ``https://api.segmind.com/v1``."""
@@ -416,6 +427,16 @@ class ChatSegmindGemini(BaseChatModel):
         # A bad value fails here, at construction, rather than on the first call.
         layered_settings(self._constructor_settings())
         return self
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["__dict__"] = {**state["__dict__"], "api_key": None}
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        # The key never travels in a pickle: it comes back from the environment.
+        self.__dict__["api_key"] = secret_from_env("SEGMIND_API_KEY", default=None)()
 
     # ------------------------------------------------------------------ LangChain plumbing
 
@@ -575,6 +596,16 @@ class ChatSegmindGemini(BaseChatModel):
             await client.aclose()
 
     # -------------------------------------------------------------------------- requests
+
+    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
+        # Every entry point (invoke, stream, batch and their async forms) converts its
+        # input here, before LangChain's own handling of content blocks could fail on one.
+        value = super()._convert_input(model_input)
+        try:
+            check_block_types(value.to_messages())
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+        return value
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]

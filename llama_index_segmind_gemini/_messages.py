@@ -45,6 +45,7 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
+from segmind_gemini.encoding import refuse_lone_surrogates
 from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.file_refs import file_data_part, is_file_reference
 from segmind_gemini.media import (
@@ -380,6 +381,7 @@ class _Converter:
     def system_message(self, index: int, message: ChatMessage) -> None:
         for j, block in enumerate(message.blocks):
             if isinstance(block, TextBlock):
+                refuse_lone_surrogates(block.text, _where(index, j, block))
                 if block.text.strip():
                     self.out.system.append(block.text)
             elif not isinstance(block, CachePoint):
@@ -390,6 +392,10 @@ class _Converter:
 
     def model_message(self, index: int, message: ChatMessage) -> None:
         calls = tool_calls_of(message)
+        refuse_lone_surrogates(
+            [{"name": c.name, "args": c.args, "id": c.id} for c in calls],
+            f"{_where(index, None, None)} tool calls",
+        )
         self.unanswered = list(calls)
         parts = self.parts(index, message.blocks, allow_model_blocks=True)
         if not calls:
@@ -431,8 +437,10 @@ class _Converter:
             # the result is still worth sending, under a neutral name.
             name = "tool"
         texts: list[str] = []
+        refuse_lone_surrogates({"tool_call_id": call_id, "name": name}, _where(index, None, None))
         for j, block in enumerate(message.blocks):
             if isinstance(block, TextBlock):
+                refuse_lone_surrogates(block.text, _where(index, j, block))
                 texts.append(block.text)
             else:
                 self.pending_parts.extend(self.parts(index, [block], False, offset=j))
@@ -467,12 +475,14 @@ class _Converter:
         parts: list[dict[str, Any]] = []
         for j, block in enumerate(blocks, start=offset):
             try:
-                parts.extend(self.block(block, allow_model_blocks))
+                produced = self.block(block, allow_model_blocks)
+                refuse_lone_surrogates(produced[0] if len(produced) == 1 else produced)
+                parts.extend(produced)
             except MediaError as exc:
                 raise MediaError(f"{_where(index, j, block)}: {exc.message}") from exc
             except InvalidRequestError as exc:
                 raise InvalidRequestError(f"{_where(index, j, block)}: {exc.message}") from exc
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
                 # llama-index's own resolvers raise plain ValueErrors.
                 raise MediaError(f"{_where(index, j, block)}: {exc}") from exc
         return parts

@@ -37,7 +37,13 @@ from .errors import (
 )
 from .governor import RateLimitStatus, Ticket, governor_for
 from .request import validate_request
-from .response import GenerateContentResult, parse_response
+from .response import (
+    GenerateContentResult,
+    SegmindHeaders,
+    body_excerpt,
+    parse_response,
+    unreadable,
+)
 from .retries import RETRY_STATUSES, RetryPolicy, server_retry_hint
 from .settings import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -50,7 +56,7 @@ from .settings import (
     resolve_base_url,
     resolve_requests_per_minute,
 )
-from .status_errors import decode_body, error_for_status
+from .status_errors import MAX_JSON_DEPTH, TooDeep, decode_body, error_for_status
 from .transport import AsyncTransport, RawResponse, SyncTransport, Timeouts
 
 __all__ = ["ApiMode", "SegmindGeminiClient"]
@@ -118,13 +124,18 @@ _Flow = Generator[_Step, _Outcome, T]
 class _Secret:
     """Holds the key so that no repr, str or vars() dump can show it."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_bytes", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        self._bytes = value.encode("utf-8", "surrogatepass")
 
     def get(self) -> str:
         return self._value
+
+    def get_bytes(self) -> bytes:
+        """The key as UTF-8, to look for it in raw bodies."""
+        return self._bytes
 
     def __repr__(self) -> str:
         return "'**********'"
@@ -295,12 +306,15 @@ class SegmindGeminiClient:
     # ------------------------------------------------------------------- lifecycle
 
     def close(self) -> None:
-        """Close the sync pool (and async sessions whose loops have ended)."""
+        """Close the sync pool (and async sessions whose loops have ended).
+
+        Closing releases connections only: a later call opens new ones.
+        """
         self._sync.close()
         self._async.close_sync()
 
     async def aclose(self) -> None:
-        """Close the async session of the running loop and the sync pool."""
+        """Close the async session of the running loop and the sync pool (reopened on use)."""
         await self._async.aclose()
         self._sync.close()
 
@@ -412,7 +426,7 @@ class SegmindGeminiClient:
         reply = yield from self._with_retries(
             _Send("POST", f"{self.base_url}/{slug}", body, timeout), slug, waits
         )
-        return parse_response(reply.json, reply.raw.headers)
+        return _parse(reply.json, reply.raw.headers, reply.raw.status)
 
     def _queue_flow(
         self, slug: str, body: EncodedBody, budget: float
@@ -469,7 +483,19 @@ class SegmindGeminiClient:
             )
         headers = dict(fetched.raw.headers)
         headers.setdefault("x-request-id", str(job_id))
-        return parse_response(output, headers)
+        return _parse(output, headers, fetched.raw.status)
+
+    def _decode(self, content: bytes) -> Any:
+        """The decoded body with the key masked wherever the server echoed it.
+
+        Every body, answer or error, passes here first: whatever an error, a
+        result or a log line later quotes from it cannot hold the key.
+        """
+        decoded = decode_body(content)
+        # JSON may spell the key with escapes (\u0041, \/): then look in the strings.
+        if self._key.get_bytes() in content or b"\\u" in content or b"\\/" in content:
+            decoded = _redact(decoded, self._key.get())
+        return decoded
 
     def _own_url(self, url: Any, name: str, reply: _Reply) -> str:
         """The key goes only to the host it was configured for."""
@@ -512,24 +538,15 @@ class SegmindGeminiClient:
             error: SegmindError
             hint: float | None = None
             if isinstance(outcome, RawResponse):
-                decoded = decode_body(outcome.content)
+                decoded = self._decode(outcome.content)
                 request_id = outcome.headers.get("x-request-id")
                 if outcome.status < 300:
                     self._governor.record(ticket, outcome.status)
                     if isinstance(decoded, (dict, list)):
                         _log(send, outcome, "")
                         return _Reply(outcome, decoded)
-                    # A 200 whose body is not JSON was cut short or mangled on the way.
-                    error = APIConnectionError(
-                        f"{send.method} {send.url}: HTTP {outcome.status} with a body that is "
-                        "not JSON (cut short?)",
-                        body=_redact(decoded, self._key.get()),
-                        request_id=request_id,
-                    )
-                    retryable = True
+                    error, retryable = _unusable_body(send, outcome, decoded, request_id)
                 else:
-                    # A server that echoes the key back must not put it in our errors.
-                    decoded = _redact(decoded, self._key.get())
                     hint = server_retry_hint(outcome.headers, decoded)
                     self._governor.record(ticket, outcome.status, hint)
                     error = error_for_status(
@@ -582,12 +599,51 @@ class SegmindGeminiClient:
 def _redact(value: Any, secret: str) -> Any:
     """``value`` (a decoded body) with every occurrence of ``secret`` masked."""
     if isinstance(value, str):
-        return value.replace(secret, "**********") if secret in value else value
+        # type(value) keeps a TooDeep marker a TooDeep.
+        return type(value)(value.replace(secret, "**********")) if secret in value else value
     if isinstance(value, dict):
-        return {k: _redact(v, secret) for k, v in value.items()}
+        return {_redact(k, secret): _redact(v, secret) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, secret) for v in value]
     return value
+
+
+def _parse(body: Any, headers: Mapping[str, str], status: int) -> GenerateContentResult:
+    try:
+        return parse_response(body, headers, status=status)
+    except SegmindError:
+        raise
+    except Exception as exc:
+        # parse_response reads only checked fields, so this is a bug in it; the
+        # caller still gets the library's error, with the body to report it.
+        seg = SegmindHeaders.from_headers(headers)
+        raise unreadable(
+            f"Could not read the answer ({type(exc).__name__}: {exc})", body, status, seg
+        ) from None
+
+
+def _unusable_body(
+    send: _Send, outcome: RawResponse, decoded: Any, request_id: str | None
+) -> tuple[SegmindError, bool]:
+    """The error for a 2xx whose body is not a JSON object or list, and whether to retry."""
+    where = f"{send.method} {send.url}"
+    if isinstance(decoded, TooDeep):
+        # Sending again would be billed again and get the same answer.
+        reason = f"{where}: the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+        seg = SegmindHeaders(request_id=request_id)
+        return unreadable(reason, decoded[:_BODY_KEPT], outcome.status, seg), False
+    # A 200 whose body is not JSON was cut short or mangled on the way.
+    shown = "empty" if decoded is None else f"not JSON (cut short?): {body_excerpt(decoded)}"
+    return APIConnectionError(
+        f"{where}: the body is {shown}",
+        status_code=outcome.status,
+        body=decoded[:_BODY_KEPT] if isinstance(decoded, str) else decoded,
+        request_id=request_id,
+    ), True
+
+
+# Text bodies kept on errors are cut to this many characters.
+_BODY_KEPT = 4096
 
 
 def _origin_of(url: str) -> tuple[str, str, int | None]:

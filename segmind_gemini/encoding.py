@@ -10,6 +10,7 @@ encoded 1 MiB at a time while the body is sent (base64 needs no JSON escaping).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,13 @@ from typing import Any
 
 from .errors import InvalidRequestError
 
-__all__ = ["MAX_REQUEST_BYTES", "EncodedBody", "encode_json_body"]
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "EncodedBody",
+    "encode_json_body",
+    "find_lone_surrogate",
+    "refuse_lone_surrogates",
+]
 
 # Gemini's limit for a request with inline data.
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
@@ -26,6 +33,47 @@ _SPLICE_THRESHOLD = 256 * 1024
 
 
 _PIECE = 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def find_lone_surrogate(value: Any) -> tuple[str, str, int] | None:
+    """The first string in ``value`` (keys included) that UTF-8 cannot encode.
+
+    Returns ``(path, character, index)``, e.g. ``("contents[0].parts[1].text", "\\ud800", 4)``,
+    or ``None``. Python strings may hold lone surrogates (``"\\ud800"``, from a bad
+    decode or a JSON escape); no JSON body can carry them.
+    """
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            bad = None if node.isascii() else _SURROGATE.search(node)
+            if bad is not None:
+                return path or "the text", bad.group(), bad.start()
+        elif isinstance(node, Mapping):
+            items = list(node.items())
+            for key, item in reversed(items):
+                name = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                    stack.append((key, f"{path or 'the'} key {key!r}"))
+                stack.append((item, name))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(list(enumerate(node))))
+    return None
+
+
+def refuse_lone_surrogates(value: Any, where: str = "") -> None:
+    """Raise :class:`InvalidRequestError` naming ``where`` and the path if ``value`` has one."""
+    found = find_lone_surrogate(value)
+    if found is None:
+        return
+    path, char, index = found
+    place = f"{where}: {path}" if where else path
+    raise InvalidRequestError(
+        f"{place} holds a lone surrogate ({char!r} at index {index}), which is not valid "
+        "Unicode and cannot be sent; text must be encodable as UTF-8 (fix the decoding that "
+        "produced it, or use text.encode('utf-8', 'replace').decode())"
+    )
 
 
 @dataclass(frozen=True)
@@ -107,6 +155,16 @@ def encode_json_body(
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"The request is not JSON-serialisable: {exc}") from exc
+    except RecursionError:
+        raise InvalidRequestError("The request is nested too deeply to serialise") from None
+    try:
+        return _split(text, blobs, limit)
+    except UnicodeEncodeError as exc:
+        refuse_lone_surrogates(request)
+        raise InvalidRequestError(f"The request is not valid Unicode text: {exc}") from None
+
+
+def _split(text: str, blobs: dict[str, str], limit: int) -> EncodedBody:
     if not blobs:
         data = text.encode("utf-8")
         _check_size(len(data), limit)

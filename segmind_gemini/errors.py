@@ -100,10 +100,11 @@ class ContentBlockedError(SegmindError):
         *,
         block_reason: str | None = None,
         safety_ratings: list[dict[str, Any]] | None = None,
+        status_code: int | None = None,
         body: Any = None,
         request_id: str | None = None,
     ) -> None:
-        super().__init__(message, body=body, request_id=request_id)
+        super().__init__(message, status_code=status_code, body=body, request_id=request_id)
         self.block_reason = block_reason
         self.safety_ratings = safety_ratings or []
 

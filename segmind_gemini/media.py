@@ -314,6 +314,21 @@ def _network_error(exc: httpx.HTTPError, url: httpx.URL, timeout: float) -> Medi
     return MediaError(f"could not fetch {redact_url(url)}: {type(exc).__name__}: {exc}")
 
 
+def _pinned(
+    addresses: list[IPAddress], allow_private: bool, client: object | None
+) -> list[IPAddress] | None:
+    """The checked addresses to connect to, or ``None`` to connect by name.
+
+    With ``allow_private=True`` a caller's own client may go through a proxy, which
+    must see the name (an https tunnel to a bare address fails its certificate
+    check); everywhere else the connection goes to an address that was checked,
+    so a second DNS answer cannot swap in another one.
+    """
+    if not addresses or (allow_private and client is not None):
+        return None
+    return addresses
+
+
 def _send(
     http: httpx.Client, url: httpx.URL, addresses: list[IPAddress] | None, timeout: float
 ) -> httpx.Response:
@@ -356,7 +371,8 @@ def _fetch(
     http = client if client is not None else httpx.Client(**_new_client_args())
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            addresses = None if allow_private else resolve_allowed(current)
+            resolved = resolve_allowed(current, allow_private=allow_private)
+            addresses = _pinned(resolved, allow_private, client)
             response = _send(http, current, addresses, _remaining(deadline, current, timeout))
             try:
                 target = _redirect(response, current)
@@ -391,7 +407,8 @@ async def _afetch(
     http = client if client is not None else httpx.AsyncClient(**_new_client_args())
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            addresses = None if allow_private else await aresolve_allowed(current)
+            resolved = await aresolve_allowed(current, allow_private=allow_private)
+            addresses = _pinned(resolved, allow_private, client)
             left = _remaining(deadline, current, timeout)
             response = await _asend(http, current, addresses, left)
             try:
@@ -452,8 +469,9 @@ def load_url(
     ``application/octet-stream`` one means the bytes decide. Web pages, JSON and
     other unsupported types are refused by name, before the body is read.
 
-    ``allow_private=True`` (local development, trusted input) skips the address
-    check and connects by name; metadata hosts named literally stay refused.
+    ``allow_private=True`` (local development, trusted input) skips the private-address
+    check; metadata endpoints stay refused on every hop, by name, by address in any
+    notation, and by what a name resolves to.
     The built-in client ignores ``*_PROXY`` variables; to go through a proxy,
     pass ``client=httpx.Client(proxy=...)`` with ``allow_private=True``, since a
     proxy resolves names itself and must enforce its own egress rules.

@@ -9,19 +9,27 @@ have been seen to return.
 from __future__ import annotations
 
 import json
+import logging
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ContentBlockedError, ResponseParseError
 from .tools import ToolCall, new_call_id
+from .types import ChatCompletionResponse, GenerateContentResponse
+from .validation import conform
 
 __all__ = [
     "GenerateContentResult",
     "SegmindHeaders",
     "Usage",
+    "body_excerpt",
     "parse_response",
+    "unreadable",
 ]
+
+logger = logging.getLogger("segmind_gemini")
 
 
 def _float(value: str | None) -> float | None:
@@ -66,7 +74,9 @@ class SegmindHeaders:
 
 def _int(data: Mapping[str, Any], key: str) -> int:
     value = data.get(key)
-    return int(value) if isinstance(value, (int, float)) else 0
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else 0  # inf and nan are not integers
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,7 @@ class Usage:
         thoughts = _int(meta, "thoughtsTokenCount")
         tool_use = _int(meta, "toolUsePromptTokenCount")
         total = _int(meta, "totalTokenCount") or prompt + candidates + thoughts + tool_use
-        details = {k: v for k, v in meta.items() if k.endswith("Details")}
+        details = {k: v for k, v in meta.items() if isinstance(k, str) and k.endswith("Details")}
         return cls(
             prompt_tokens=prompt,
             candidates_tokens=candidates,
@@ -220,53 +230,95 @@ class GenerateContentResult:
         return {k: v for k, v in meta.items() if v is not None}
 
 
-def parse_response(body: Any, headers: Mapping[str, str] | None = None) -> GenerateContentResult:
+def parse_response(
+    body: Any, headers: Mapping[str, str] | None = None, *, status: int | None = None
+) -> GenerateContentResult:
     """Turn a decoded JSON body into a result.
+
+    The body is first checked against the wire types (:mod:`segmind_gemini.types`,
+    via :func:`~segmind_gemini.validation.conform`): optional fields of the wrong
+    JSON type are ignored (logged at DEBUG), a wrong type on the path to the answer
+    is reported. ``status`` is the HTTP status the body came with, for errors.
 
     Raises:
         ContentBlockedError: the prompt was blocked (no candidates, ``promptFeedback.blockReason``).
-        ResponseParseError: the body is neither Gemini- nor OpenAI-shaped.
+        ResponseParseError: the body is neither Gemini- nor OpenAI-shaped; the message
+            says what was wrong and where, and quotes the start of the body.
     """
     seg = SegmindHeaders.from_headers(headers or {})
     if not isinstance(body, Mapping):
-        raise ResponseParseError(
-            f"Expected a JSON object from Segmind, got {type(body).__name__}",
-            body=body,
-            request_id=seg.request_id,
+        raise unreadable(
+            f"Expected a JSON object from Segmind, got {type(body).__name__}", body, status, seg
         )
     if "candidates" in body or "promptFeedback" in body or "usageMetadata" in body:
-        return _parse_gemini(body, seg)
-    if "choices" in body:
-        return _parse_openai(body, seg)
-    keys = ", ".join(sorted(str(k) for k in body)) or "none"
-    raise ResponseParseError(
-        f"The response has neither 'candidates' (Gemini) nor 'choices' (OpenAI); keys: {keys}",
-        body=dict(body),
-        request_id=seg.request_id,
+        schema: Any = GenerateContentResponse
+    elif "choices" in body:
+        schema = ChatCompletionResponse
+    else:
+        keys = ", ".join(sorted(str(k) for k in body)) or "none"
+        raise unreadable(
+            f"The response has neither 'candidates' (Gemini) nor 'choices' (OpenAI); keys: {keys}",
+            body,
+            status,
+            seg,
+        )
+    checked = conform(body, schema)
+    if checked.errors:
+        shown = "; ".join(checked.errors[:3])
+        more = f" (and {len(checked.errors) - 3} more)" if len(checked.errors) > 3 else ""
+        raise unreadable(f"The response is not a readable answer: {shown}{more}", body, status, seg)
+    if checked.ignored and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("ignored fields of the wrong type: %s", "; ".join(checked.ignored))
+    if schema is ChatCompletionResponse:
+        return _parse_openai(checked.value, body, seg, status)
+    return _parse_gemini(checked.value, body, seg, status)
+
+
+def unreadable(
+    reason: str, body: Any, status: int | None, seg: SegmindHeaders | None = None
+) -> ResponseParseError:
+    """The error for an answer that cannot be read: the reason, and the start of the body."""
+    return ResponseParseError(
+        f"{reason}; the body begins {body_excerpt(body)}",
+        status_code=status,
+        body=dict(body) if isinstance(body, Mapping) else body,
+        request_id=seg.request_id if seg is not None else None,
     )
 
 
-def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateContentResult:
+def body_excerpt(body: Any, limit: int = 200) -> str:
+    """The start of ``body`` as compact JSON (or its repr), quoted, for error messages."""
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=repr)
+    except (ValueError, TypeError, RecursionError):
+        text = reprlib.repr(body)
+    if len(text) > limit:
+        return repr(text[:limit]) + f" (first {limit} of {len(text)} characters)"
+    return repr(text)
+
+
+def _parse_gemini(
+    body: Mapping[str, Any], raw: Mapping[str, Any], seg: SegmindHeaders, status: int | None
+) -> GenerateContentResult:
+    # ``body`` has passed conform(): every field read here has its schema type.
     candidates = body.get("candidates") or []
     if not candidates:
         feedback = body.get("promptFeedback") or {}
-        reason = feedback.get("blockReason") if isinstance(feedback, Mapping) else None
-        detail = feedback.get("blockReasonMessage") if isinstance(feedback, Mapping) else None
+        reason = feedback.get("blockReason")
+        detail = feedback.get("blockReasonMessage")
         message = f"Gemini blocked the prompt (blockReason={reason or 'unspecified'})"
         if detail:
             message += f": {detail}"
-        ratings = feedback.get("safetyRatings") if isinstance(feedback, Mapping) else None
         raise ContentBlockedError(
             message,
             block_reason=reason,
-            safety_ratings=list(ratings or []),
-            body=dict(body),
+            safety_ratings=list(feedback.get("safetyRatings") or []),
+            status_code=status,
+            body=dict(raw),
             request_id=seg.request_id,
         )
-    cand = candidates[0] if isinstance(candidates[0], Mapping) else {}
-    content = cand.get("content") or {}
-    raw_parts = content.get("parts") if isinstance(content, Mapping) else None
-    parts = [p for p in (raw_parts or []) if isinstance(p, Mapping)]
+    cand = candidates[0]
+    parts = (cand.get("content") or {}).get("parts") or []
 
     texts: list[str] = []
     thoughts: list[str] = []
@@ -274,29 +326,28 @@ def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
     images: list[dict[str, str]] = []
     for part in parts:
         if "text" in part:
-            (thoughts if part.get("thought") else texts).append(str(part["text"]))
+            (thoughts if part.get("thought") else texts).append(part["text"])
         call = part.get("functionCall") or part.get("function_call")
-        if isinstance(call, Mapping):
-            args = call.get("args")
+        if call is not None:
             calls.append(
                 ToolCall(
-                    name=str(call.get("name", "")),
-                    args=dict(args) if isinstance(args, Mapping) else {},
-                    id=str(call.get("id") or new_call_id()),
+                    name=call.get("name", ""),
+                    args=dict(call.get("args") or {}),
+                    id=call.get("id") or new_call_id(),
                     thought_signature=part.get("thoughtSignature") or part.get("thought_signature"),
                 )
             )
         blob = part.get("inlineData") or part.get("inline_data")
-        if isinstance(blob, Mapping):
+        if blob is not None:
             images.append(
                 {
-                    "mimeType": str(blob.get("mimeType") or blob.get("mime_type") or ""),
-                    "data": str(blob.get("data", "")),
+                    "mimeType": blob.get("mimeType") or blob.get("mime_type") or "",
+                    "data": blob.get("data", ""),
                 }
             )
     logprobs = cand.get("avgLogprobs")
     others = [
-        _parse_gemini({**body, "candidates": [c]}, seg)
+        _parse_gemini({**body, "candidates": [c]}, raw, seg, status)
         for c in candidates[1:]
         if isinstance(c, Mapping)
     ]
@@ -315,7 +366,7 @@ def _parse_gemini(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
         images=images,
         citation_metadata=cand.get("citationMetadata"),
         avg_logprobs=float(logprobs) if isinstance(logprobs, (int, float)) else None,
-        raw=body,
+        raw=raw,
         grounding_metadata=_mapping(cand, "groundingMetadata", "grounding_metadata"),
         url_context_metadata=_mapping(cand, "urlContextMetadata", "url_context_metadata"),
         logprobs_result=_mapping(cand, "logprobsResult", "logprobs_result"),
@@ -337,32 +388,36 @@ _OPENAI_FINISH = {
 }
 
 
-def _parse_openai(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateContentResult:
+def _parse_openai(
+    body: Mapping[str, Any], raw: Mapping[str, Any], seg: SegmindHeaders, status: int | None
+) -> GenerateContentResult:
+    # ``body`` has passed conform(): every field read here has its schema type.
     choices = body.get("choices") or []
-    if not choices or not isinstance(choices[0], Mapping):
-        raise ResponseParseError(
-            "OpenAI-shaped response with no choices", body=dict(body), request_id=seg.request_id
-        )
+    if not choices:
+        raise unreadable("OpenAI-shaped response with no choices", raw, status, seg)
     choice = choices[0]
     message = choice.get("message") or {}
     content = message.get("content")
     if isinstance(content, list):
-        text = "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
+        text = "".join(c.get("text", "") for c in content)
     else:
-        text = str(content or "")
+        text = content or ""
     calls: list[ToolCall] = []
     for tc in message.get("tool_calls") or []:
         fn = tc.get("function") or {}
-        raw_args = fn.get("arguments") or "{}"
-        try:
-            args = json.loads(raw_args) if isinstance(raw_args, str) else dict(raw_args)
-        except (ValueError, TypeError):
-            args = {}
+        raw_args = fn.get("arguments") or {}
+        if isinstance(raw_args, str):
+            try:
+                args = json.loads(raw_args)
+            except (ValueError, RecursionError):
+                args = {}
+        else:
+            args = dict(raw_args)
         calls.append(
             ToolCall(
-                name=str(fn.get("name", "")),
+                name=fn.get("name", ""),
                 args=args if isinstance(args, dict) else {},
-                id=str(tc.get("id") or new_call_id()),
+                id=tc.get("id") or new_call_id(),
             )
         )
     usage = body.get("usage") or {}
@@ -372,9 +427,9 @@ def _parse_openai(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
     reason = choice.get("finish_reason")
     return GenerateContentResult(
         text=text,
-        thoughts=str(message.get("reasoning_content") or ""),
+        thoughts=message.get("reasoning_content") or "",
         tool_calls=calls,
-        finish_reason=_OPENAI_FINISH.get(str(reason), str(reason).upper()) if reason else None,
+        finish_reason=_OPENAI_FINISH.get(reason, reason.upper()) if reason else None,
         usage=Usage(
             prompt_tokens=prompt,
             candidates_tokens=completion - reasoning,
@@ -385,5 +440,5 @@ def _parse_openai(body: Mapping[str, Any], seg: SegmindHeaders) -> GenerateConte
         response_id=body.get("id"),
         headers=seg,
         parts=[{"text": text}] if text else [],
-        raw=body,
+        raw=raw,
     )

@@ -66,7 +66,8 @@ def server_retry_hint(
     if isinstance(body, Mapping):
         err = body.get("error")
         details = err.get("details") if isinstance(err, Mapping) else None
-        for detail in details or []:
+        # Any JSON may arrive here: only a list of details is read.
+        for detail in details if isinstance(details, list) else ():
             if isinstance(detail, Mapping) and "retryDelay" in detail:
                 match = _DURATION.match(str(detail["retryDelay"]))
                 if match:

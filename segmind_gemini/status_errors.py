@@ -22,21 +22,62 @@ from .errors import (
 )
 from .registry import current_model_slugs
 
-__all__ = ["decode_body", "error_for_status", "extract_message"]
+__all__ = ["MAX_JSON_DEPTH", "TooDeep", "decode_body", "error_for_status", "extract_message"]
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 
 
-def decode_body(content: bytes) -> Any:
-    """JSON-decode a body; return the text (or ``None`` when empty) when it is not JSON."""
+#: JSON nested deeper than this is not read: no answer needs it, and walking it
+#: (redaction, copies in the frameworks) would exhaust the stack.
+MAX_JSON_DEPTH = 100
+
+
+class TooDeep(str):
+    """The text of a body that is valid JSON but nested deeper than :data:`MAX_JSON_DEPTH`."""
+
+
+def decode_body(content: bytes | str) -> Any:
+    """JSON-decode a body; return the text (or ``None`` when empty) when it is not JSON.
+
+    A body nested deeper than :data:`MAX_JSON_DEPTH` comes back as :class:`TooDeep` text.
+    """
     if not content:
         return None
     try:
-        return json.loads(content)
+        value = json.loads(content)
+    except RecursionError:
+        return TooDeep(_text(content))
     except ValueError:
-        return content.decode("utf-8", "replace")
+        return _text(content)
+    if _brackets(content) > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+        return TooDeep(_text(content))
+    return value
+
+
+def _brackets(content: bytes | str) -> int:
+    # Only a body with enough brackets can be too deep; most answers have a few dozen.
+    if isinstance(content, bytes):
+        return content.count(b"[") + content.count(b"{")
+    return content.count("[") + content.count("{")
+
+
+def _text(content: bytes | str) -> str:
+    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    if not isinstance(value, (dict, list)):
+        return False
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 def extract_message(body: Any, limit: int = 300) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import threading
 import time
 import urllib.request
 import weakref
@@ -72,18 +73,35 @@ class _NoCookies(CookieJar):
 
 
 class SyncTransport:
-    """Blocking HTTP over one pooled, thread-safe ``httpx.Client``."""
+    """Blocking HTTP over one pooled, thread-safe ``httpx.Client``.
+
+    :meth:`close` releases the pool; the next :meth:`send` opens a new one, so a
+    closed client reconnects instead of failing (the rule for every class here).
+    """
 
     def __init__(self, timeouts: Timeouts, max_connections: int) -> None:
         self._timeouts = timeouts
-        self._client = httpx.Client(
-            timeout=self._httpx_timeout(timeouts.total),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+        self._max_connections = max_connections
+        self._lock = threading.Lock()
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        limit = self._max_connections
+        return httpx.Client(
+            timeout=self._httpx_timeout(self._timeouts.total),
+            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
             follow_redirects=False,
             cookies=_NoCookies(),
         )
+
+    def _open_client(self) -> httpx.Client:
+        client = self._client
+        if client.is_closed:
+            with self._lock:
+                if self._client.is_closed:
+                    self._client = self._new_client()
+                client = self._client
+        return client
 
     def _httpx_timeout(self, total: float) -> httpx.Timeout:
         # httpx bounds each phase, not the whole exchange; a read budget equal to
@@ -108,8 +126,9 @@ class SyncTransport:
                 content = body.iter_bytes()
                 send_headers["content-length"] = str(body.length)
         total = self._timeouts.total if timeout is None else timeout
+        http = self._open_client()
         try:
-            request = self._client.build_request(
+            request = http.build_request(
                 method,
                 url,
                 content=content,
@@ -118,7 +137,7 @@ class SyncTransport:
                 if timeout is None
                 else self._httpx_timeout(timeout),
             )
-            resp = self._client.send(request, stream=True)
+            resp = http.send(request, stream=True)
             try:
                 # httpx bounds each read, not the whole answer: a body that trickles in
                 # is cut off here once the call's total time is spent, as on the async path.
@@ -136,7 +155,13 @@ class SyncTransport:
             raise APIConnectionError(
                 f"{method} {url}: the connection broke mid-response ({exc})"
             ) from exc
-        except httpx.TransportError as exc:
+        except httpx.DecodingError as exc:
+            # A corrupt gzip/deflate body: the async path (aiohttp) reports the same
+            # as a cut payload, and both are retried.
+            raise APIConnectionError(
+                f"{method} {url}: the response body could not be decoded ({exc})"
+            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise APIConnectionError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
         return RawResponse(
             resp.status_code,
@@ -146,7 +171,8 @@ class SyncTransport:
         )
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            self._client.close()
 
 
 async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:

@@ -1,25 +1,33 @@
 """The Gemini wire format as typed structures.
 
 Requests are plain dicts (what ``json.dumps`` sends); these ``TypedDict``s
-document their shape for type checkers and readers. Gemini accepts camelCase
+document their shape for type checkers and readers. The response types are also
+the schema every 200 answer is checked against before it is read. Gemini accepts camelCase
 and snake_case keys; this package writes camelCase, except the top-level
 ``system_instruction`` that Segmind's docs show.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 __all__ = [
+    "REQUIRED_SHAPE",
     "Blob",
+    "Candidate",
+    "ChatCompletionResponse",
     "Content",
     "FunctionCallData",
     "FunctionResponseData",
     "GenerateContentRequest",
+    "GenerateContentResponse",
     "GenerationConfig",
     "Part",
+    "PromptFeedback",
+    "ResponsePart",
     "Role",
     "SystemInstruction",
+    "UsageMetadata",
 ]
 
 Role = Literal["user", "model"]
@@ -89,3 +97,130 @@ class GenerateContentRequest(TypedDict, total=False):
     toolConfig: dict[str, Any]
     cachedContent: str
     labels: dict[str, str]
+
+
+# --------------------------------------------------------------------------- responses
+#
+# What a 200 answer may hold. Every field is optional; ``Annotated[..., REQUIRED_SHAPE]``
+# marks the fields on the path to the answer: when one is present with the wrong JSON
+# type the body is reported as unreadable, while any other wrong-typed field is
+# dropped (see :mod:`segmind_gemini.validation`). Unlisted keys pass through.
+
+
+class _RequiredShape:
+    """Marker: a wrong JSON type here makes the whole answer unreadable."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED_SHAPE"
+
+
+REQUIRED_SHAPE = _RequiredShape()
+
+
+class ResponseBlob(TypedDict, total=False):
+    mimeType: str
+    mime_type: str
+    data: str
+
+
+class ResponseFunctionCall(TypedDict, total=False):
+    name: str
+    args: dict[str, Any]
+    id: str
+
+
+class ResponsePart(TypedDict, total=False):
+    text: str
+    thought: bool
+    thoughtSignature: str
+    thought_signature: str
+    inlineData: ResponseBlob
+    inline_data: ResponseBlob
+    functionCall: ResponseFunctionCall
+    function_call: ResponseFunctionCall
+
+
+class ResponseContent(TypedDict, total=False):
+    role: str
+    parts: Annotated[list[Annotated[ResponsePart, REQUIRED_SHAPE]], REQUIRED_SHAPE]
+
+
+class Candidate(TypedDict, total=False):
+    content: Annotated[ResponseContent, REQUIRED_SHAPE]
+    finishReason: str
+    finishMessage: str
+    safetyRatings: list[dict[str, Any]]
+    citationMetadata: dict[str, Any]
+    avgLogprobs: float
+    index: int
+
+
+class PromptFeedback(TypedDict, total=False):
+    blockReason: str
+    blockReasonMessage: str
+    safetyRatings: list[dict[str, Any]]
+
+
+class UsageMetadata(TypedDict, total=False):
+    promptTokenCount: int
+    candidatesTokenCount: int
+    thoughtsTokenCount: int
+    cachedContentTokenCount: int
+    toolUsePromptTokenCount: int
+    totalTokenCount: int
+
+
+class GenerateContentResponse(TypedDict, total=False):
+    """Gemini's answer, as the gateway passes it through."""
+
+    candidates: Annotated[list[Annotated[Candidate, REQUIRED_SHAPE]], REQUIRED_SHAPE]
+    promptFeedback: PromptFeedback
+    usageMetadata: UsageMetadata
+    modelVersion: str
+    responseId: str
+
+
+class ChatFunction(TypedDict, total=False):
+    name: str
+    arguments: str | dict[str, Any]
+
+
+class ChatToolCall(TypedDict, total=False):
+    id: str
+    function: ChatFunction
+
+
+class ChatContentPiece(TypedDict, total=False):
+    type: str
+    text: str
+
+
+class ChatCompletionMessage(TypedDict, total=False):
+    content: Annotated[str | list[ChatContentPiece], REQUIRED_SHAPE]
+    tool_calls: list[ChatToolCall]
+    reasoning_content: str
+
+
+class ChatChoice(TypedDict, total=False):
+    message: Annotated[ChatCompletionMessage, REQUIRED_SHAPE]
+    finish_reason: str
+
+
+class ChatTokenDetails(TypedDict, total=False):
+    reasoning_tokens: int
+
+
+class ChatUsage(TypedDict, total=False):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    completion_tokens_details: ChatTokenDetails
+
+
+class ChatCompletionResponse(TypedDict, total=False):
+    """The OpenAI-shaped body some Gemini slugs have been seen to return."""
+
+    choices: Annotated[list[Annotated[ChatChoice, REQUIRED_SHAPE]], REQUIRED_SHAPE]
+    usage: ChatUsage
+    model: str
+    id: str

@@ -41,6 +41,8 @@ __all__ = [
     "aresolve_allowed",
     "blocked_reason",
     "check_url",
+    "is_metadata_address",
+    "normalize_ip",
     "redact_url",
     "resolve_allowed",
 ]
@@ -59,6 +61,7 @@ _USERINFO = re.compile(r"//[^/?#@]*@")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_COMPAT = ipaddress.ip_network("::/96")
 
 
 def redact_url(url: str | httpx.URL) -> str:
@@ -88,6 +91,30 @@ def _as_ip(address: str | IPAddress) -> IPAddress:
     return address
 
 
+def normalize_ip(address: str | IPAddress) -> IPAddress:
+    """The address a connection to ``address`` really reaches.
+
+    IPv6 forms that carry an IPv4 address (mapped ``::ffff:a.b.c.d``, the deprecated
+    compatible ``::a.b.c.d``, 6to4 ``2002::/16`` and NAT64 ``64:ff9b::/96``) become
+    that IPv4 address, so every range check judges the real destination.
+
+    >>> normalize_ip("::ffff:169.254.169.254")
+    IPv4Address('169.254.169.254')
+    """
+    ip = _as_ip(address)
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ip
+    embedded = ip.ipv4_mapped or ip.sixtofour
+    if embedded is None and (ip in _NAT64 or (ip in _COMPAT and int(ip) > 1)):
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip if embedded is None else embedded
+
+
+def is_metadata_address(address: str | IPAddress) -> bool:
+    """Whether ``address``, in any notation, is a cloud metadata endpoint."""
+    return normalize_ip(address) in METADATA_ADDRESSES
+
+
 def blocked_reason(address: str | IPAddress) -> str | None:
     """Why ``address`` must not be fetched from, or ``None`` if it is a public address.
 
@@ -96,18 +123,11 @@ def blocked_reason(address: str | IPAddress) -> str | None:
     >>> blocked_reason("100.64.0.1")
     'a carrier-grade NAT address'
     """
-    ip = _as_ip(address)
+    ip = normalize_ip(address)
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        # These IPv6 forms deliver to the IPv4 address they carry.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return blocked_reason(embedded)
-        if ip in _LOCAL_NAT64:
-            return "a local-use NAT64 address"
+    if ip in _LOCAL_NAT64:
+        return "a local-use NAT64 address"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_unspecified:
@@ -156,7 +176,8 @@ def check_url(url: str | httpx.URL) -> httpx.URL:
     host = parsed.raw_host.decode("ascii").rstrip(".").lower()
     if not host:
         raise MediaError(f"URL has no host: {redact_url(parsed)}")
-    if host in METADATA_HOSTS or _literal_ip(host) in METADATA_ADDRESSES:
+    literal = _literal_ip(host.strip("[]"))
+    if host in METADATA_HOSTS or (literal is not None and is_metadata_address(literal)):
         kind = "host" if host in METADATA_HOSTS else "address"
         raise MediaError(
             f"refusing to fetch {redact_url(parsed)}: {host} is a cloud metadata {kind}"
@@ -184,10 +205,18 @@ def _unique_addresses(infos: list[tuple[Any, ...]]) -> list[IPAddress]:
     return list(seen)
 
 
-def _judge(url: httpx.URL, addresses: list[IPAddress]) -> list[IPAddress]:
+def _judge(url: httpx.URL, addresses: list[IPAddress], allow_private: bool) -> list[IPAddress]:
     if not addresses:
         raise MediaError(f"could not resolve the host of {redact_url(url)}: no addresses")
     for ip in addresses:
+        if allow_private:
+            # Opting out of the private-address check never opens the metadata service.
+            if is_metadata_address(ip):
+                raise MediaError(
+                    f"refusing to fetch {redact_url(url)}: {url.host} resolves to {ip}, "
+                    "a cloud metadata address (refused even with allow_private=True)"
+                )
+            continue
         reason = blocked_reason(ip)
         if reason is not None:
             raise MediaError(
@@ -203,12 +232,14 @@ def _lookup_args(url: httpx.URL) -> tuple[str, int]:
     return url.raw_host.decode("ascii"), port
 
 
-def resolve_allowed(url: httpx.URL) -> list[IPAddress]:
+def resolve_allowed(url: httpx.URL, *, allow_private: bool = False) -> list[IPAddress]:
     """Resolve ``url``'s host; return its addresses if every one may be fetched from.
 
     Raises :class:`MediaError` naming the first blocked address and why. Connect to
     one of the returned addresses (not the name again) so a second DNS answer
-    cannot swap in a private address (DNS rebinding).
+    cannot swap in a private address (DNS rebinding). With ``allow_private=True``
+    only metadata addresses are refused, and a name that does not resolve here
+    gives ``[]`` (a proxy may still reach it by name).
 
     >>> resolve_allowed(httpx.URL("https://example.com/cat.png"))
     [IPv4Address('93.184.216.34'), ...]
@@ -217,11 +248,13 @@ def resolve_allowed(url: httpx.URL) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
+        if allow_private:
+            return []
         raise MediaError(f"could not resolve the host of {redact_url(url)}: {exc}") from None
-    return _judge(url, _unique_addresses(infos))
+    return _judge(url, _unique_addresses(infos), allow_private)
 
 
-async def aresolve_allowed(url: httpx.URL) -> list[IPAddress]:
+async def aresolve_allowed(url: httpx.URL, *, allow_private: bool = False) -> list[IPAddress]:
     """Async :func:`resolve_allowed`, resolving through the running loop.
 
     >>> await aresolve_allowed(httpx.URL("https://example.com/cat.png"))
@@ -232,5 +265,7 @@ async def aresolve_allowed(url: httpx.URL) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
+        if allow_private:
+            return []
         raise MediaError(f"could not resolve the host of {redact_url(url)}: {exc}") from None
-    return _judge(url, _unique_addresses(list(infos)))
+    return _judge(url, _unique_addresses(list(infos)), allow_private)

@@ -673,3 +673,89 @@ async def test_async_guard_uses_the_loop_resolver(monkeypatch: pytest.MonkeyPatc
         with pytest.raises(MediaError, match=r"meta.example resolves to .*cloud metadata"):
             await aload_url("https://cdn.example/hop", client=client)
     assert len(sent) == 2
+
+
+# --- metadata in every notation, on every hop, also with allow_private (issue 9) ----------
+
+METADATA_FORMS = [
+    "[::ffff:169.254.169.254]",  # IPv4-mapped
+    "[::ffff:a9fe:a9fe]",  # the same, in hex
+    "[::169.254.169.254]",  # IPv4-compatible (deprecated)
+    "[2002:a9fe:a9fe::1]",  # 6to4
+    "[64:ff9b::a9fe:a9fe]",  # NAT64
+    "[fd00:ec2::254]",  # AWS's IPv6 endpoint
+    "[::ffff:100.100.100.200]",  # Alibaba, mapped
+]
+
+
+@pytest.mark.parametrize("host", METADATA_FORMS)
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_metadata_literals_refused_in_every_ipv6_form(
+    monkeypatch: pytest.MonkeyPatch, host: str, allow_private: bool
+) -> None:
+    fake_dns(monkeypatch, {})
+    client, sent = mock_client(lambda request: httpx.Response(200, content=PNG))
+    with pytest.raises(MediaError, match="cloud metadata"):
+        load_url(f"http://{host}/latest/meta-data/", allow_private=allow_private, client=client)
+    with pytest.raises(MediaError, match="cloud metadata"):
+        await aload_url(f"http://{host}/latest/", allow_private=allow_private)
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    "target", ["http://[::ffff:169.254.169.254]/latest", "http://[::169.254.169.254]/"]
+)
+def test_redirect_to_mapped_metadata_refused_with_allow_private(
+    monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    fake_dns(monkeypatch, {"cdn.example": ["10.0.0.5"]})
+    client, sent = mock_client(lambda request: httpx.Response(302, headers={"Location": target}))
+    with pytest.raises(MediaError, match="cloud metadata"):
+        load_url("http://cdn.example/cat.png", allow_private=True, client=client)
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "::ffff:169.254.169.254", "fd00:ec2::254"])
+async def test_names_resolving_to_metadata_refused_with_allow_private_on_every_hop(
+    monkeypatch: pytest.MonkeyPatch, address: str
+) -> None:
+    fake_dns(monkeypatch, {"sneaky.example": [address], "cdn.example": ["10.0.0.5"]})
+    client, sent = mock_client(lambda request: httpx.Response(200, content=PNG))
+    with pytest.raises(MediaError, match=r"sneaky\.example resolves to .*cloud metadata"):
+        load_url("http://sneaky.example/x.png", allow_private=True, client=client)
+    with pytest.raises(MediaError, match=r"sneaky\.example resolves to .*cloud metadata"):
+        await aload_url("http://sneaky.example/x.png", allow_private=True)
+    assert sent == []
+    hop, hops = mock_client(
+        lambda request: httpx.Response(302, headers={"Location": "http://sneaky.example/m"})
+    )
+    with pytest.raises(MediaError, match=r"sneaky\.example resolves to .*cloud metadata"):
+        load_url("http://cdn.example/cat.png", allow_private=True, client=hop)
+    assert len(hops) == 1
+
+
+def test_allow_private_pins_own_connections_to_the_checked_address(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rebinding resolver: public-looking first, metadata afterwards. The fetch
+    # connects to the first (checked) answer and never asks again for that hop.
+    answers = iter([["127.0.0.1"], ["169.254.169.254"]])
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in next(answers)]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    port = server.rsplit(":", 1)[1]
+    got = load_url(f"http://rebind.example:{port}/cat.png", allow_private=True, timeout=5)
+    assert got == (PNG, "image/png")
+
+
+def test_blocked_reason_judges_the_ipv4_inside_ipv6_forms() -> None:
+    assert blocked_reason("::127.0.0.1") == "a loopback address"
+    assert blocked_reason("::ffff:10.0.0.1") == "a private address"
+    assert blocked_reason("2002:a9fe:a9fe::") == "a cloud metadata address"
+    assert blocked_reason("::1") == "a loopback address"
+    assert blocked_reason("::") == "an unspecified address"

@@ -1691,13 +1691,17 @@ class TestLCKeyHygiene:
         }
         assert llm.api_key is not None and llm.api_key.get_secret_value() == KEY
 
-    def test_copies_and_pickle_still_work(self, core_server):
+    def test_copies_and_pickle_still_work(self, core_server, monkeypatch):
         core_server.reply(200, text_body(), times=3)
         llm = make_llm(core_server)
         llm.invoke("a")
         clone = copy.deepcopy(llm)
         assert clone.invoke("b").content
-        revived = pickle.loads(pickle.dumps(llm))
+        # Issue 9: the key stays out of pickles and comes back from the environment.
+        pickled = pickle.dumps(llm)
+        assert KEY.encode() not in pickled
+        monkeypatch.setenv("SEGMIND_API_KEY", KEY)
+        revived = pickle.loads(pickled)
         assert revived.invoke("c").content
         other = llm.model_copy(update={"model": "gemini-3-pro"})
         assert other.model == "gemini-3-pro"

@@ -488,13 +488,20 @@ def test_identity_profile_and_tracing_params(make_model: Make) -> None:
     assert unknown is not None and "status" not in unknown
 
 
-def test_copies_and_pickles_build_their_own_client(make_model: Make, emu: SegmindEmulator) -> None:
+def test_copies_and_pickles_build_their_own_client(
+    make_model: Make, emu: SegmindEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import copy
     import pickle
 
     model = make_model(segmind_api_key=emu.api_key)
     model.invoke("Hi")
-    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+    pickled = pickle.dumps(model)
+    # The key stays out of pickles; the unpickled model reads $SEGMIND_API_KEY.
+    assert emu.api_key.encode() not in pickled
+    assert emu.api_key.encode() not in pickle.dumps(model.model_dump())
+    monkeypatch.setenv("SEGMIND_API_KEY", emu.api_key)
+    for clone in (copy.deepcopy(model), pickle.loads(pickled)):
         assert clone.client is not model.client
         assert clone.invoke("Hi").content.startswith("emulated reply")
         clone.close()
