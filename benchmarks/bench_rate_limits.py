@@ -160,7 +160,9 @@ start = time.perf_counter()
 results = asyncio.run(main())
 wall = time.perf_counter() - start
 errors = [r for r in results if isinstance(r, BaseException)]
-print(json.dumps({"answers": len(results) - len(errors), "errors": len(errors), "wall": wall}))
+import segmind_gemini
+print(json.dumps({"answers": len(results) - len(errors), "errors": len(errors), "wall": wall,
+                  "package": segmind_gemini.__file__}))
 """
 
 
@@ -180,12 +182,16 @@ def _run(mode: str, origin: str, pythonpath: str) -> dict[str, float]:
             str(CALLS),
         ],
         env=env,
+        cwd=tempfile.gettempdir(),  # not the checkout: `python -c` puts the cwd first
         capture_output=True,
         text=True,
         timeout=600,
         check=True,
     )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    if not str(result.pop("package")).startswith(pythonpath):
+        raise RuntimeError(f"the run for {mode!r} imported the wrong package")
+    return result
 
 
 @contextmanager
