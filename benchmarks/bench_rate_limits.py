@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing as mp
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _stub import BODY, HEADERS
+from _stub import BODY, HEADERS, serve_in_process
 
 LIMIT, WINDOW, CALLS = 20, 1.0, 200
 KEY = "bench-key"
@@ -87,28 +85,8 @@ def _serve(port: int, limit: int, window: float, hints: bool) -> None:
 
 @contextmanager
 def limited_stub(hints: bool) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = mp.get_context("spawn").Process(
-        target=_serve, args=(port, LIMIT, WINDOW, hints), daemon=True
-    )
-    proc.start()
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("the stub did not start") from None
-            time.sleep(0.05)
-    try:
+    with serve_in_process(_serve, LIMIT, WINDOW, hints) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.join(5)
 
 
 def _stats(origin: str) -> dict[str, object]:

@@ -392,3 +392,29 @@ def test_emulator_windows_and_the_cli_option() -> None:
             _rate_limit(bad)
     with pytest.raises(ValueError, match="rate_limit"):
         SegmindEmulator(rate_limit=(0, 1.0))
+
+
+def test_langchain_rate_limiter_still_works_beside_the_governor(
+    limited: SegmindEmulator,
+) -> None:
+    from langchain_core.rate_limiters import InMemoryRateLimiter
+
+    from langchain_segmind_gemini import ChatSegmindGemini
+
+    # LangChain's limiter spaces the calls (40/s); the server allows 10 per 0.5 s, so
+    # the governor still holds the ones past the window for the reset.
+    limiter = InMemoryRateLimiter(requests_per_second=40, check_every_n_seconds=0.01)
+    chat = ChatSegmindGemini(
+        model=SLUG,
+        api_key=limited.api_key,
+        base_url=limited.base_url,
+        rate_limiter=limiter,
+        max_rate_limit_wait=30,
+    )
+    assert chat.client.max_rate_limit_wait == 30
+    messages = chat.batch([f"q{i}" for i in range(30)])
+    assert len(messages) == 30 and all(m.content for m in messages)
+    chat.close()
+    paced = ChatSegmindGemini(model=SLUG, api_key="k-test", requests_per_minute=50)
+    assert paced.client.requests_per_minute == 50
+    paced.close()
