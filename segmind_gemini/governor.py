@@ -47,8 +47,11 @@ logger = logging.getLogger("segmind_gemini")
 
 #: How long a caller at the head of the line sleeps while a probe is out, at most.
 _PROBE_POLL = 0.5
-#: Two reset times closer than this name the same window end.
+#: Two reset times closer than this name the same window end (a whole second more when
+#: the hint came in whole seconds, as ``Retry-After`` does).
 _SAME_RESET = 0.1
+#: The most a learned reset margin may grow to: how late the server's reset really is.
+_MAX_MARGIN = 2.0
 #: The first and the longest wait after a 429 that carried no hint.
 _HINTLESS_FIRST = 0.1
 _HINTLESS_MAX = 10.0
@@ -149,6 +152,11 @@ class RateGovernor:
         self._win_len: float | None = None
         self._win_end: float | None = None
         self._last_reset: float | None = None
+        # When the current window opened by our reckoning, and how late after a reset
+        # the server has been seen to really accept (rounded or skewed hints).
+        self._opened_at: float | None = None
+        self._reset_margin = 0.01
+        self._early = False
         self._window = 0
         self._win_sent = 0
         self._accepted: dict[int, int] = {0: 0}
@@ -408,25 +416,34 @@ class RateGovernor:
                 at = max(at, self._sent[len(self._sent) - rpm] + window + margin)
         if self._limit is not None:
             end = self._win_end
-            if end is not None and at >= end:
+            if end is not None and at >= self._opening(end):
                 return at  # a new window starts by then
             if self._win_sent >= self._limit:
                 if end is not None:
-                    return max(at, end)
+                    return max(at, self._opening(end))
                 if self._probe is not None:
                     return max(at, now + _PROBE_POLL)  # the probe's answer wakes the line
                 return max(at, self._probe_not_before)
         return at
 
+    def _margin_cap(self) -> float:
+        return min(_MAX_MARGIN, 0.5 * self._win_len) if self._win_len else _MAX_MARGIN
+
+    def _opening(self, end: float) -> float:
+        """When to send after a window ending at ``end``: just after it, not on it."""
+        return end + self._reset_margin + 0.002 * (self._win_len or 1.0)
+
     def _roll(self, now: float) -> None:
         end = self._win_end
-        if end is None or now < end:
+        if end is None or now < self._opening(end):
             return
         if self._win_len:
-            skipped = int((now - end) // self._win_len) + 1
-            self._win_end = end + skipped * self._win_len
+            skipped = int((now - end) // self._win_len)
+            end += skipped * self._win_len
+            self._win_end = end + self._win_len
         else:
             self._win_end = None
+        self._opened_at = end
         self._new_window()
 
     def _new_window(self) -> None:
@@ -466,6 +483,12 @@ class RateGovernor:
             if self._hintless_level:
                 self._hintless_gap = max(_HINTLESS_FIRST, ticket.admitted_at - self._hintless_since)
                 self._hintless_level = 0
+                if self._early and self._opened_at is not None:
+                    # The reset we trusted was early: the server took this one this much
+                    # later, so later windows open that much after their reset.
+                    late = ticket.admitted_at - self._opened_at
+                    self._reset_margin = min(self._margin_cap(), max(self._reset_margin, late))
+                self._early = False
             # The next probe waits for most of a window: one sent at once would only
             # land in the window just opened.
             self._probe_not_before = ticket.admitted_at + 0.9 * (
@@ -500,12 +523,19 @@ class RateGovernor:
             self._limit = best if retry_after is not None else max(best, self._limit or 1)
         if retry_after is not None:
             if retry_after > 0.01:
-                self._reset_at(now + retry_after)
+                self._reset_at(now + retry_after, whole_seconds=float(retry_after).is_integer())
                 return
             if ticket.window != self._window:
                 return  # a late answer from a window that has ended
-            # The reset is already past by our clock: the hint is stale or the clocks
-            # disagree; treat it as no hint.
+            # The reset is already past by our clock: the hint was rounded down or the
+            # clocks disagree. Open later windows a little later, and probe for this one.
+            if (
+                not self._early
+                and self._opened_at is not None
+                and ticket.admitted_at >= self._opened_at
+            ):
+                self._early = True
+                self._reset_margin = min(self._margin_cap(), max(0.05, 2 * self._reset_margin))
         # No usable hint: back off, then let one probe find when the server accepts again.
         if ticket.window == self._window:
             self._win_end = None
@@ -523,23 +553,23 @@ class RateGovernor:
         self._hintless_level += 1
         self._blocked_until = max(self._blocked_until, now + wait)
 
-    def _reset_at(self, reset: float) -> None:
+    def _reset_at(self, reset: float, *, whole_seconds: bool = False) -> None:
         """The server said its window ends at ``reset`` (monotonic seconds)."""
-        if self._last_reset is not None and reset < self._last_reset - _SAME_RESET:
+        same = _SAME_RESET + (1.0 if whole_seconds else 0.0)
+        if self._last_reset is not None and reset < self._last_reset - same:
             return  # a late answer about a window that has ended
-        if self._last_reset is None or reset > self._last_reset + _SAME_RESET:
+        if self._last_reset is None or reset > self._last_reset + same:
             if self._last_reset is not None:
                 gap = reset - self._last_reset
                 self._win_len = gap if self._win_len is None else min(self._win_len, gap)
             self._last_reset = reset
             self._epoch += 1
         self._hintless_level = 0
-        self._win_end = reset
+        self._win_end = max(reset, self._win_end or 0.0)
         if self._limit is not None:
             self._win_sent = max(self._win_sent, self._limit)
         # Land just after the server's reset, not on it (the hint may be rounded down).
-        margin = 0.01 + 0.002 * (self._win_len or 1.0)
-        self._blocked_until = max(self._blocked_until, reset + margin)
+        self._blocked_until = max(self._blocked_until, self._opening(reset))
 
     def _describe(self, now: float) -> str:
         parts = [f"{len(self._waiters)} waiting"]

@@ -47,6 +47,25 @@ def _parse_when(value: str, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+#: A server clock this far from ours is read as skew: reset times are then measured
+#: against the server's own ``Date`` (whole seconds) instead of our clock.
+_SKEW = 2.0
+
+
+def _server_now(headers: Mapping[str, str], now: datetime) -> datetime:
+    """``now`` by the server's clock when its ``Date`` header disagrees by seconds."""
+    value = headers.get("date")
+    if not value:
+        return now
+    try:
+        server = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return now
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=timezone.utc)
+    return server if abs((server - now).total_seconds()) > _SKEW else now
+
+
 def server_retry_hint(
     headers: Mapping[str, str], body: Any, now: datetime | None = None
 ) -> float | None:
@@ -55,8 +74,10 @@ def server_retry_hint(
     Reads ``Retry-After`` (seconds or HTTP date), Segmind's
     ``x-rate-limit-reset-at-utc`` (an ISO time) and Google's
     ``RetryInfo.retryDelay`` (``"34.4s"``) in the body. ``headers`` has lower-case keys.
+    A reset time is measured against the server's ``Date`` when the two clocks disagree
+    by more than two seconds, so a skewed clock does not stretch or cut every wait.
     """
-    now = now or datetime.now(timezone.utc)
+    now = _server_now(headers, now or datetime.now(timezone.utc))
     for name in ("retry-after", "x-rate-limit-reset-at-utc"):
         value = headers.get(name)
         if value:

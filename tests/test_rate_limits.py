@@ -44,12 +44,17 @@ def simulate(
     latency: float,
     phase: float,
     rpm: int | None = None,
+    rounding: str | None = None,
+    offset: float = 0.0,
 ) -> tuple[float, dict[int, int]]:
     """Run ``calls`` callers (all ready at once) against a fixed-window server.
 
     The server admits ``limit`` arrivals per window ``[k*window, (k+1)*window)`` and
     refuses the rest with the window's end as the hint (or none). Requests take
-    ``latency`` each way. Returns the wall time and the 429s per server window.
+    ``latency`` each way; windows start ``offset`` seconds after multiples of
+    ``window``. ``rounding``: ``"floor_s"`` sends the reset time cut to whole seconds (an
+    ISO time without fractions), ``"ceil_relative"`` a ``Retry-After`` in whole seconds.
+    Returns the wall time and the 429s per server window.
     """
     now = [phase]
     governor = RateGovernor(clock=lambda: now[0])
@@ -65,14 +70,19 @@ def simulate(
                 break
             ready -= 1
             arrival = now[0] + latency
-            index = math.floor(arrival / window)
+            index = math.floor((arrival - offset) / window)
             if used.get(index, 0) < limit:
                 used[index] = used.get(index, 0) + 1
                 status, hint = 200, None
             else:
                 status = 429
                 refused[index] = refused.get(index, 0) + 1
-                hint = (index + 1) * window - (arrival + latency) if hints else None
+                reset = (index + 1) * window + offset
+                if rounding == "floor_s":
+                    reset = math.floor(reset)
+                hint = max(0.0, reset - (arrival + latency)) if hints else None
+                if hint is not None and rounding == "ceil_relative":
+                    hint = float(math.ceil(hint))
             order += 1
             heapq.heappush(answers, (arrival + latency, order, ticket, status, hint))
         upcoming = answers[0][0] if answers else math.inf
@@ -117,6 +127,37 @@ def test_with_reset_hints_every_call_finishes_near_the_floor_without_a_second_st
     later = sum(count for index, count in refused.items() if index != first)
     # After the first window: at most one probe to learn the window's length.
     assert later <= 1
+
+
+@SIMULATION
+@given(
+    limit=st.integers(1, 60),
+    calls=st.integers(1, 400),
+    rounding=st.sampled_from(["floor_s", "ceil_relative"]),
+    offset=st.floats(0.0, 59.0),
+    latency=st.floats(0.0, 5.0),
+)
+def test_reset_hints_in_whole_seconds_on_minute_windows(
+    limit: int, calls: int, rounding: str, offset: float, latency: float
+) -> None:
+    # Segmind's windows are a minute; a hint rounded to the second must not cost a storm.
+    window = 60.0
+    wall, refused = simulate(
+        limit,
+        window,
+        calls,
+        hints=True,
+        latency=latency,
+        phase=0.0,
+        rounding=rounding,
+        offset=offset,
+    )
+    windows_needed = math.ceil(calls / limit)
+    assert wall <= windows_needed * window + 2 * latency + 4.0
+    first = min(refused) if refused else None
+    later = sum(count for index, count in refused.items() if index != first)
+    # Under 10% of the limit per window (half a refusal a window for tiny limits).
+    assert later <= windows_needed * max(0.1 * limit, 0.5) + 2
 
 
 @SIMULATION
@@ -382,6 +423,25 @@ def test_langchain_abatch_and_llama_index_fan_out_lose_nothing(
     assert len(messages) == 30 and all(m.content for m in messages)
     assert len(answers) == 30 and all(a.text for a in answers)
     chat.close()
+
+
+def test_a_skewed_server_clock_is_read_against_its_date_header() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from segmind_gemini.retries import server_retry_hint
+
+    now = datetime(2026, 11, 30, 12, 0, 0, 250_000, tzinfo=timezone.utc)
+    server_now = now + timedelta(seconds=30)  # the server's clock runs 30 s ahead
+    reset = (server_now + timedelta(seconds=5)).isoformat()
+    date = format_datetime(server_now, usegmt=True)
+    hint = server_retry_hint({"x-rate-limit-reset-at-utc": reset, "date": date}, None, now)
+    assert hint is not None and 5.0 <= hint <= 6.0  # not 35 s
+    # Clocks that agree to within two seconds keep our own, finer clock.
+    near = format_datetime(now + timedelta(seconds=1), usegmt=True)
+    reset_near = (now + timedelta(seconds=5)).isoformat()
+    hint = server_retry_hint({"x-rate-limit-reset-at-utc": reset_near, "date": near}, None, now)
+    assert hint == pytest.approx(5.0)
 
 
 def test_emulator_windows_and_the_cli_option() -> None:
