@@ -143,8 +143,9 @@ class MissingAPIKeyError(AuthenticationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        # An instance attribute, so copies (the LangChain error types) keep it too.
-        self.status_code = None
+        # An instance attribute (AuthenticationError's class says 401), so copies such
+        # as the LangChain error types keep it too.
+        self.__dict__["status_code"] = None
 
 
 class PermissionDeniedError(APIStatusError):
