@@ -163,3 +163,101 @@ def test_langchain_structured_output_runs_unscripted(segmind_emulator: SegmindEm
     for method in ("json_schema", "function_calling"):
         person = model.with_structured_output(Person, method=method).invoke("Ada?")
         assert isinstance(person, Person) and person.name == "emulated name"
+
+
+# -- scripts: segmind-gemini emulator --script FILE.jsonl --------------------------------
+
+SCRIPT_LINES = [
+    '{"kind": "text", "text": "scripted answer: hello", "thoughts": "scripted thought"}',
+    "# comments and blank lines are skipped",
+    "",
+    '{"kind": "function_call", "name": "get_weather", "args": {"city": "Oslo"}}',
+    '{"kind": "prompted_tool_call", "name": "get_weather", "args": {"city": "Bergen"}}',
+    '{"kind": "error", "status": 400, "message": "scripted 400: bad field"}',
+    '{"kind": "fault", "fault": "blocked", "reason": "PROHIBITED_CONTENT"}',
+]
+
+
+def test_queue_script_queues_each_kind_in_order(
+    segmind_emulator: SegmindEmulator, tmp_path: Any
+) -> None:
+    from segmind_gemini import BadRequestError, ContentBlockedError
+
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join(SCRIPT_LINES) + "\n")
+    assert segmind_emulator.queue_script(path) == 5
+    request = {"contents": _user("hi")}
+    first = _ask(segmind_emulator, request)
+    assert (first.text, first.thoughts) == ("scripted answer: hello", "scripted thought")
+    assert _ask(segmind_emulator, request).tool_calls[0].args == {"city": "Oslo"}
+    assert '"Bergen"' in _ask(segmind_emulator, request).text
+    with pytest.raises(BadRequestError, match="scripted 400"):
+        _ask(segmind_emulator, request)
+    with pytest.raises(ContentBlockedError):
+        _ask(segmind_emulator, request)
+    assert _ask(segmind_emulator, request).text.startswith("emulated reply")  # script used up
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "answers.jsonl:2: not a JSON object"),
+        ('{"text": "no kind"}', 'answers.jsonl:2: each line needs a "kind"'),
+        (
+            '{"kind": "text", "txt": "typo"}',
+            r"answers.jsonl:2: queue_text\(\) takes text, .*; not txt",
+        ),
+        ('{"kind": "fault", "fault": "meteor"}', "answers.jsonl:2: unknown fault kind 'meteor'"),
+        ('{"kind": "fault", "fault": "slow", "reason": "x"}', "answers.jsonl:2: fault 'slow'"),
+    ],
+)
+def test_a_bad_script_line_is_named_and_nothing_is_queued(
+    segmind_emulator: SegmindEmulator, tmp_path: Any, line: str, message: str
+) -> None:
+    path = tmp_path / "answers.jsonl"
+    path.write_text(SCRIPT_LINES[0] + "\n" + line + "\n")
+    with pytest.raises(ValueError, match=message):
+        segmind_emulator.queue_script(path)
+    assert segmind_emulator.pending == 0
+
+
+def test_emulator_command_serves_a_script(tmp_path: Any) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    path = tmp_path / "answers.jsonl"
+    path.write_text(SCRIPT_LINES[0] + "\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "segmind_gemini.cli", "emulator", "--port", str(port)]
+    bad = subprocess.run(
+        [*command, "--script", str(tmp_path / "missing.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert bad.returncode == 2 and "missing.jsonl" in bad.stderr and "Traceback" not in bad.stderr
+    with subprocess.Popen(
+        [*command, "--script", str(path)], stdout=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            banner = ""
+            while "Ctrl-C" not in banner:
+                banner += proc.stdout.readline()
+            assert "1 scripted answers queued" in banner
+            url = f"http://127.0.0.1:{port}/v1/gemini-2.5-flash"
+            body = {"messages": {"contents": _user("hi")}}
+            headers = {"x-api-key": "emulator-key"}
+            first = httpx.post(url, json=body, headers=headers).json()
+            assert first["candidates"][0]["content"]["parts"][1]["text"] == "scripted answer: hello"
+            second = httpx.post(url, json=body, headers=headers).json()
+            assert second["candidates"][0]["content"]["parts"][0]["text"].startswith("emulated")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
