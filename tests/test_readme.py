@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import inspect
 import io
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -115,6 +116,11 @@ def _agent_round_trip(emu: SegmindEmulator) -> None:
     emu.queue_text("scripted answer: it is raining in Oslo, so yes.")
 
 
+def _thread_round_trips(emu: SegmindEmulator) -> None:
+    _agent_round_trip(emu)
+    emu.queue_text("scripted answer: yes, take one.")
+
+
 def _multiply_round_trips(emu: SegmindEmulator) -> None:
     # FunctionAgent: a call, then the answer; ReActAgent: a thought/action, then the answer.
     emu.queue_prompted_tool_call("multiply", {"a": 1234, "b": 5678})
@@ -128,8 +134,9 @@ def _multiply_round_trips(emu: SegmindEmulator) -> None:
 #: Keyed by a line that only one block holds: answers to queue before that block runs.
 SCRIPTS: dict[str, Script] = {
     'msg = model_with_tools.invoke("Weather in Oslo?")': _weather_call,
-    "agent = create_agent(model, tools=[get_weather]": _agent_round_trip,
+    "agent = create_agent(model, tools=[get_weather], system_prompt": _agent_round_trip,
     "agent = FunctionAgent(tools=[multiply]": _multiply_round_trips,
+    "checkpointer=InMemorySaver()": _thread_round_trips,
 }
 
 
@@ -143,6 +150,11 @@ def _check_agent(ns: dict[str, Any], emu: SegmindEmulator, out: str) -> None:
     assert "raining in Oslo" in out
     # The tool's result went back to the model in the second request.
     assert "12C, light rain" in str(emu.requests[-1].json)
+
+
+def _check_thread(ns: dict[str, Any], emu: SegmindEmulator, out: str) -> None:
+    assert out.strip() == "6"  # human, call, tool result, answer, human, answer
+    assert "raining in Oslo" in str(emu.requests[-1].json)  # the second turn saw the first
 
 
 def _check_multiply(ns: dict[str, Any], emu: SegmindEmulator, out: str) -> None:
@@ -169,9 +181,10 @@ def _check_counter(ns: dict[str, Any], emu: SegmindEmulator, out: str) -> None:
 #: Keyed like :data:`SCRIPTS`: what must hold after the block ran.
 CHECKS: dict[str, Check] = {
     'msg = model_with_tools.invoke("Weather in Oslo?")': _check_weather,
-    "agent = create_agent(model, tools=[get_weather]": _check_agent,
+    "agent = create_agent(model, tools=[get_weather], system_prompt": _check_agent,
     "agent = FunctionAgent(tools=[multiply]": _check_multiply,
     "city = llm.structured_predict(": _check_city,
+    "checkpointer=InMemorySaver()": _check_thread,
     "msg = model.invoke(\"How many r's are in 'strawberry'?\")": _check_reasoning,
     "counter = TokenCountingHandler()": _check_counter,
 }
@@ -207,6 +220,8 @@ def reader_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SegmindEmul
     folder = tmp_path_factory.mktemp("reader")
     _write_samples(folder)
     settings = _llama_settings()
+    package_logger = logging.getLogger("segmind_gemini")
+    level = package_logger.level  # the Logging section changes it
     with SegmindEmulator() as emu, pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGMIND_BASE_URL", emu.base_url)
         mp.setenv("SEGMIND_API_KEY", emu.api_key)
@@ -217,6 +232,7 @@ def reader_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SegmindEmul
             yield emu
         finally:
             _restore_llama_settings(settings)
+            package_logger.setLevel(level)
 
 
 def _llama_settings() -> dict[str, Any]:
@@ -303,6 +319,36 @@ def test_top_level_await_runs_under_asyncio_run() -> None:
     block = Block(1, "s", "await asyncio.sleep(0)\nx = 3\n", False)
     run_block(block, namespace)
     assert namespace["x"] == 3
+
+
+def _github_anchor(heading: str) -> str:
+    # GitHub's rule: lower case, drop punctuation but hyphens, spaces become hyphens.
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_toc_links_land_on_the_heading_they_name() -> None:
+    text = README.read_text(encoding="utf-8")
+    anchors: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        heading = re.match(r"^#{1,6} (.+)$", line)
+        if heading and not in_fence:
+            slug = _github_anchor(heading[1])
+            count = seen.get(slug, 0)
+            seen[slug] = count + 1
+            anchors[slug if count == 0 else f"{slug}-{count}"] = heading[1].strip()
+    toc = text.split("<!-- TOC -->", 1)[1].split("\n\n", 1)[0]
+    links = re.findall(r"\[([^\]]+)\]\(#([^)]+)\)", toc)
+    assert len(links) >= 10
+    for label, anchor in links:
+        assert anchors.get(anchor) == label, (
+            f"TOC [{label}](#{anchor}) lands on {anchors.get(anchor)!r}"
+        )
+    for label, anchor in re.findall(r"\[([^\]]+)\]\(#([^)]+)\)", text):
+        assert anchor in anchors, f"link [{label}](#{anchor}) has no heading"
 
 
 def test_env_is_the_readers(reader_env: SegmindEmulator) -> None:
