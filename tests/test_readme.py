@@ -354,3 +354,13 @@ def test_toc_links_land_on_the_heading_they_name() -> None:
 def test_env_is_the_readers(reader_env: SegmindEmulator) -> None:
     assert os.environ["SEGMIND_BASE_URL"] == reader_env.base_url
     assert Path("photo.png").exists() and Path("docs").is_dir()
+
+
+def test_first_block_runs_before_a_key_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's first block builds both models; a new reader has no key yet.
+    monkeypatch.delenv("SEGMIND_API_KEY", raising=False)
+    first = BLOCKS[0]
+    assert first.section == "(top)" and "SegmindGemini(" in first.code
+    namespace: dict[str, Any] = {}
+    run_block(first, namespace)
+    assert {"chat_model", "llm"} <= set(namespace)

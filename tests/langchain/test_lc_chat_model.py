@@ -433,6 +433,8 @@ def test_the_key_never_shows(make_model: Make) -> None:
     assert model.lc_secrets == {"api_key": "SEGMIND_API_KEY"}
 
 
+# langchain_core.load.load is marked beta; the warning says nothing about this package.
+@pytest.mark.filterwarnings("ignore:The function `load` is in beta")
 def test_serialization_round_trip_reads_the_key_from_the_environment(
     make_model: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
