@@ -3,7 +3,8 @@
 Each run starts a stub of the endpoint in its own process (benchmarks/_stub.py)
 and measures the alternatives side by side, in the same run:
 
-    python benchmarks/bench_core.py            # prints a table, writes benchmarks/results/core.md
+    python benchmarks/bench_core.py            # prints a table
+    python benchmarks/bench_core.py --write    # also writes benchmarks/results/core.md
 
 Goals (issue #2): per call <= 1.15x a raw ``httpx.Client.post``; 200 concurrent
 calls held 100 ms each in < 0.2 s; a 12 MB image sent with peak extra memory
@@ -211,9 +212,10 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).parent / "results" / "core.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    if "--write" in sys.argv:  # the tracked results change only when asked
+        out = Path(__file__).parent / "results" / "core.md"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark the LlamaIndex adapter against a bare-httpx baseline, on a local stub.
 
 Run: ``python benchmarks/bench_llama_index.py`` (about 15 s). Prints a Markdown
-table and writes it to ``benchmarks/results/llama_index.md``.
+table; with ``--write`` it also writes it to ``benchmarks/results/llama_index.md``.
 
 Two checks, both against ``benchmarks/_stub.py`` (a separate process that answers
 every call with the same small Gemini body):
@@ -161,8 +161,9 @@ def main() -> int:
     ]
     table = "\n".join(lines)
     print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(table)
+    if "--write" in sys.argv:  # the tracked results change only when asked
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(table)
     return 0 if seq_ok and conc_ok else 1
 
 

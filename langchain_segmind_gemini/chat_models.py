@@ -91,6 +91,8 @@ _CALL_KEYS = frozenset(
         "tools",
         "tool_choice",
         "structured_output",
+        # OpenAI's spelling, which create_agent's ProviderStrategy binds.
+        "response_format",
         "builtin_tools",
         # Passed by LangChain's own streaming helpers; there is nothing to switch.
         "stream",
@@ -530,9 +532,10 @@ class ChatSegmindGemini(BaseChatModel):
             tool_choice=True,
             tool_call_streaming=True,
             mid_conversation_system_messages=True,
-            # No provider-enforced JSON schema through Segmind: agents should use
-            # tool-based structured output, which works in both tool modes.
-            structured_output=False,
+            # with_structured_output works in both tool modes, and OpenAI's
+            # response_format (create_agent's ProviderStrategy) is read as the same
+            # schema instruction.
+            structured_output=True,
             temperature=True,
         )
         if info.known:
@@ -619,7 +622,7 @@ class ChatSegmindGemini(BaseChatModel):
         )
         prompt = convert_messages(messages, mode=mode)
         system = prompt.system
-        structured = get("structured_output")
+        structured = get("structured_output") or _from_response_format(get("response_format"))
         if structured:
             system, args["response_mime_type"], args["response_schema"] = _structured_settings(
                 structured, system, mode, get("response_mime_type"), get("response_schema")
@@ -916,6 +919,22 @@ def _call_arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
             extra[key] = args.pop(key)
         args["model_kwargs"] = extra
     return args
+
+
+def _from_response_format(value: Any) -> dict[str, Any] | None:
+    """OpenAI's ``response_format`` as a ``structured_output`` setting (``None`` if unset)."""
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, Mapping) else None
+    if kind == "json_object":
+        return {"method": "json_mode", "schema": None}
+    spec = value.get("json_schema") if isinstance(value, Mapping) else None
+    if kind != "json_schema" or not isinstance(spec, Mapping) or "schema" not in spec:
+        raise ValueError(
+            "response_format must be {'type': 'json_schema', 'json_schema': {'name': ..., "
+            f"'schema': {{...}}}} or {{'type': 'json_object'}}; got {value!r}"
+        )
+    return {"method": "json_schema", "schema": dict(spec["schema"]), "name": spec.get("name")}
 
 
 def _structured_settings(

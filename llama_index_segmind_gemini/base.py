@@ -63,7 +63,7 @@ from segmind_gemini.builtin_tools import (
     split_builtin_tools,
 )
 from segmind_gemini.client import SegmindGeminiClient
-from segmind_gemini.errors import InvalidRequestError, MediaError
+from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import SETTING_ALIASES, SETTING_NAMES, layered_settings
 from segmind_gemini.registry import get_model_info
@@ -273,7 +273,12 @@ class SegmindGemini(FunctionCallingLLM):
         check_setting(self.tool_calling)
         layered_settings(self._constructor_settings())  # a bad value fails here
         check_builtin_mode(self._builtin_tools(self.built_in_tool), self.tool_calling)
-        self._client = self._new_client()
+        try:
+            self._client = self._new_client()
+        except MissingAPIKeyError:
+            # Like ChatSegmindGemini: build now, and let the first call say the key is
+            # missing (nothing is sent), so config code can create the LLM early.
+            self._client = None
 
     def _new_client(self) -> SegmindGeminiClient:
         return SegmindGeminiClient(

@@ -140,13 +140,18 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .testing import run_forever
 
-    run_forever(
-        args.port,
-        host=args.host,
-        api_key=args.api_key,
-        rate_limit=args.rate_limit,
-        **_behaviour(args),
-    )
+    try:
+        run_forever(
+            args.port,
+            host=args.host,
+            api_key=args.api_key,
+            rate_limit=args.rate_limit,
+            script=args.script,
+            **_behaviour(args),
+        )
+    except (OSError, ValueError) as exc:  # an unreadable or bad script, a port in use
+        print(f"segmind-gemini emulator: error: {exc}", file=err)
+        return 2
     return 0
 
 
@@ -290,6 +295,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N/SECONDS",
         help="answer 429 past N calls per key in each SECONDS window, as Segmind does "
         "(50/60 is the Pro plan)",
+    )
+    emu.add_argument(
+        "--script",
+        default=None,
+        metavar="FILE.jsonl",
+        help='answers to give first, one JSON object a line: {"kind": "text", "text": ...}, '
+        '"function_call", "prompted_tool_call", "error", "fault", ... (see the README)',
     )
     _add_behaviour_options(emu)
     emu.set_defaults(run=_emulator)

@@ -26,6 +26,7 @@ __all__ = [
     "InvalidContentTypeError",
     "InvalidRequestError",
     "MediaError",
+    "MissingAPIKeyError",
     "ModelRetiredError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -131,6 +132,20 @@ class AuthenticationError(APIStatusError):
     """HTTP 401: the API key is missing or invalid."""
 
     status_code = 401
+
+
+class MissingAPIKeyError(AuthenticationError):
+    """No API key was configured, so nothing was sent (``status_code`` is ``None``).
+
+    Raised by the first call, not by constructing a client or a framework model, so
+    models can be built in configuration code before the key is set.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # An instance attribute (AuthenticationError's class says 401), so copies such
+        # as the LangChain error types keep it too.
+        self.__dict__["status_code"] = None
 
 
 class PermissionDeniedError(APIStatusError):

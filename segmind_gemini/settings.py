@@ -6,7 +6,7 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from .errors import AuthenticationError, InvalidRequestError
+from .errors import InvalidRequestError, MissingAPIKeyError
 
 __all__ = [
     "API_KEY_ENV",
@@ -45,9 +45,10 @@ def resolve_api_key(api_key: str | None) -> str:
     """Return the key given, else ``$SEGMIND_API_KEY``; raise a clear error when neither is set."""
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     if key is None or not key.strip():
-        raise AuthenticationError(
-            f"No Segmind API key: pass api_key=... or set the {API_KEY_ENV} environment variable "
-            "(keys are at https://cloud.segmind.com/console/api-keys)."
+        raise MissingAPIKeyError(
+            f"No Segmind API key, so nothing was sent: pass api_key=... or set the "
+            f"{API_KEY_ENV} environment variable (keys are at "
+            "https://cloud.segmind.com/console/api-keys)."
         )
     return key.strip()
 

@@ -127,7 +127,11 @@ def test_generation_config_stop_sequence_read_from_the_answer(make_emulator: Any
 
 def test_prompted_tools_reports_the_written_form(make_emulator: Any) -> None:
     emu = make_emulator()
-    assert _status(emu, "prompted_tools")[0] == "ignored"
+    # Unscripted, the emulator obeys the forced call (type-correct args) and no more.
+    status, evidence = _status(emu, "prompted_tools")
+    assert status == "supported"
+    assert 'forced: get_weather({"city": "emulated city"}) written as tool_calls' in evidence
+    assert "free choice: no call" in evidence
     emu.queue_prompted_tool_call("get_weather", {"city": "Paris"}, fenced=True)
     emu.queue_text('```tool_code\nget_weather(city="Paris")\n```')
     status, evidence = _status(emu, "prompted_tools")

@@ -100,6 +100,7 @@ def test_expected_failures_are_one_line_and_non_zero(
     assert main(["chat", "hi"]) == 1
     _, err = capsys.readouterr()
     assert "SEGMIND_API_KEY" in err and "Traceback" not in err
+    assert "HTTP 401" not in err and "nothing was sent" in err  # no request was made
     monkeypatch.setenv("SEGMIND_API_KEY", segmind_emulator.api_key)
     assert (
         main(["chat", "hi", "--image", "/no/such.png", "--base-url", segmind_emulator.base_url])

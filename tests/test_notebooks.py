@@ -10,6 +10,7 @@ is never written back: notebooks are committed without outputs.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -84,3 +85,47 @@ def test_notebook_runs_offline(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_
     text = _outputs_text(notebook)
     assert "OFFLINE" in text and "EMULATED" in text  # it said where the answers came from
     assert "Traceback" not in text
+
+
+# Distributions that provide the top-level modules the notebooks import.
+_PROVIDERS = {
+    "langchain": "langchain",
+    "langchain_core": "langchain-core",
+    "llama_index": "llama-index-core",
+    "pydantic": "pydantic",  # required by langchain-core and llama-index-core
+}
+
+
+def _extra_requirements(extra: str) -> set[str]:
+    """Distribution names ``pip install 'segmind-gemini[extra]'`` asks for (self-extras expanded)."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
+    project = tomllib.loads((NOTEBOOKS.parent / "pyproject.toml").read_text())["project"]
+    names: set[str] = set()
+    pending = [extra]
+    while pending:
+        for req in project["optional-dependencies"][pending.pop()]:
+            name = re.split(r"[\[<>=!~ ;]", req, maxsplit=1)[0]
+            if name == "segmind-gemini":
+                pending.extend(re.search(r"\[(.*)\]", req)[1].split(","))  # type: ignore[index]
+            else:
+                names.add(name)
+    return names
+
+
+def test_notebooks_extra_installs_what_the_notebooks_import() -> None:
+    installed = _extra_requirements("notebooks") | {"pydantic"}
+    assert "ipykernel" in installed
+    for path in PATHS:
+        notebook = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        for module in re.findall(r"^\s*(?:from|import) (\w+)", code, flags=re.MULTILINE):
+            if module in sys.stdlib_module_names or module == "_offline":
+                continue
+            if module.endswith("segmind_gemini"):
+                continue  # this distribution
+            assert _PROVIDERS.get(module) in installed, f"{path.name} imports {module}"
+
+
+def test_langchain_extra_has_create_agent() -> None:
+    assert "langchain" in _extra_requirements("langchain")
+    assert {"langchain", "llama-index-core"} <= _extra_requirements("all")

@@ -12,6 +12,7 @@ import binascii
 import enum
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -95,6 +96,7 @@ class RequestSummary:
     function_responses: int = 0
     other_chars: int = 0
     system_chars: int | None = None
+    system_text: str = ""
     tool_names: list[str] = field(default_factory=list)
     tool_schemas: dict[str, Any] = field(default_factory=dict)
     tool_mode: str | None = None
@@ -143,6 +145,7 @@ def _check_part(part: Any, where: str, summary: RequestSummary, *, system: bool)
             raise RequestInvalid(f"{where}.text must be a string, got {type(text).__name__}")
         if system:
             summary.system_chars = (summary.system_chars or 0) + len(text)
+            summary.system_text += text
         else:
             summary.text_parts += 1
             summary.text_chars += len(text)
@@ -418,38 +421,152 @@ def gemini_body(
     }
 
 
-def _placeholder(schema: Any) -> Any:
-    """A value of the schema's type, so a forced call's arguments are well-formed."""
-    if not isinstance(schema, dict):
-        return "emulated"
+_MAX_DEPTH = 8
+
+
+def example_value(schema: Any, name: str = "value", *, root: Any = None, depth: int = 0) -> Any:
+    """A JSON value valid for ``schema`` (JSON Schema or Gemini's OpenAPI subset).
+
+    Strings say they are emulated (``"emulated name"``), numbers sit at the lower bound
+    (or 0), arrays hold ``minItems`` items (at least one), objects hold every declared
+    property. ``$ref`` into ``$defs``/``definitions``, ``anyOf``/``oneOf`` (the first
+    branch that is not null), ``allOf``, ``enum``, ``const`` and ``nullable`` are
+    understood. It is an example of the right shape, not an answer.
+
+    >>> example_value({"type": "object", "properties": {"city": {"type": "string"},
+    ...     "days": {"type": "integer", "minimum": 1}}, "required": ["city"]})
+    {'city': 'emulated city', 'days': 1}
+    """
+    root = schema if root is None else root
+    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+        return f"emulated {name}"
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and isinstance(root, Mapping):
+        target: Any = root
+        for key in ref[2:].split("/"):
+            target = target.get(key) if isinstance(target, Mapping) else None
+        return example_value(target, name, root=root, depth=depth + 1)
+    if "const" in schema:
+        return schema["const"]
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
-    kind = str(schema.get("type", "string")).lower()
-    return {"integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}.get(
-        kind, "emulated"
-    )
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            typed = [o for o in options if not (isinstance(o, Mapping) and _kind(o) == "null")]
+            return example_value((typed or options)[0], name, root=root, depth=depth + 1)
+    if isinstance(schema.get("allOf"), list):
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            if isinstance(part, Mapping):
+                merged.update(part)
+        merged.update({k: v for k, v in schema.items() if k != "allOf"})
+        return example_value(merged, name, root=root, depth=depth + 1)
+    kind = _kind(schema)
+    if kind == "object":
+        props = schema.get("properties")
+        props = props if isinstance(props, Mapping) else {}
+        return {
+            key: example_value(sub, key, root=root, depth=depth + 1) for key, sub in props.items()
+        }
+    if kind == "array":
+        count = schema.get("minItems")
+        count = count if isinstance(count, int) and count > 1 else 1
+        item = example_value(schema.get("items"), name, root=root, depth=depth + 1)
+        return [item] * count
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        value = low if isinstance(low, (int, float)) and not isinstance(low, bool) else 0
+        if "exclusiveMinimum" in schema and value == schema["exclusiveMinimum"]:
+            value += 1
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return False
+    if kind == "null":
+        return None
+    return f"emulated {name}"
+
+
+def _kind(schema: Mapping[str, Any]) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        named = [str(k).lower() for k in kind if str(k).lower() != "null"]
+        return named[0] if named else "null"
+    if isinstance(kind, str):
+        return kind.lower()
+    if "properties" in schema:
+        return "object"
+    return "array" if "items" in schema else "string"
 
 
 def _forced_call(summary: RequestSummary, name: str) -> dict[str, Any]:
-    schema = summary.tool_schemas.get(name) or {}
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    props = props if isinstance(props, dict) else {}
-    required = schema.get("required") if isinstance(schema, dict) else None
-    names = [n for n in required if n in props] if isinstance(required, list) else []
-    return {"functionCall": {"name": name, "args": {n: _placeholder(props[n]) for n in names}}}
+    schema = summary.tool_schemas.get(name) or {"type": "object"}
+    return {"functionCall": {"name": name, "args": example_value(schema, root=schema)}}
+
+
+# The structured-output and prompted-tool instructions of segmind_gemini.structured and
+# segmind_gemini.tools, recognised in the system instruction so an unscripted answer
+# takes the shape the client asked for.
+_SCHEMA_MARK = "Answer with ONLY a JSON value that matches this JSON Schema"
+_MUST_CALL = re.compile(r'In this reply you MUST call (?:the tool "(?P<name>[^"]+)"|at least one)')
+_TOOL_HEAD = re.compile(r"^## (?P<name>.+)$", re.MULTILINE)
+_ARGS = "Arguments schema: "
+
+
+def _json_after(text: str, marker: str) -> Any:
+    start = text.find(marker)
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start + len(marker))
+    except ValueError:
+        return None
+    return value
+
+
+def _prompted_schema(system: str) -> Any:
+    if _SCHEMA_MARK not in system:
+        return None
+    return _json_after(system[system.index(_SCHEMA_MARK) :], "JSON Schema: ")
+
+
+def _prompted_forced_call(system: str) -> str | None:
+    """``{"tool_calls": [...]}`` text for a prompted instruction that demands a call."""
+    must = _MUST_CALL.search(system)
+    if must is None:
+        return None
+    heads = list(_TOOL_HEAD.finditer(system))
+    name = must["name"] or next((h["name"] for h in heads), None)
+    if name is None:
+        return None
+    schema: Any = {"type": "object"}
+    for head in heads:
+        if head["name"] == name:
+            found = _json_after(system[head.end() :].split("\n## ", 1)[0], _ARGS)
+            schema = found if isinstance(found, dict) else schema
+    args = example_value(schema, root=schema)
+    return json.dumps({"tool_calls": [{"name": name, "arguments": args}]})
 
 
 def default_outcome(ctx: ReplyContext) -> Outcome:
     """The deterministic answer sent when nothing is queued.
 
-    It describes the request (:func:`describe`), with the generation settings that
-    reached it applied the way Gemini documents them, so a gateway setting can be seen
-    to work: ``responseMimeType: application/json`` wraps the text as
-    ``{"emulated_reply": ...}``, ``stopSequences`` cut it before the first match,
-    ``maxOutputTokens`` cuts it (4 characters a token) with finish reason
-    ``MAX_TOKENS``, ``thinkingConfig.includeThoughts`` adds one thought part saying the
-    emulator does not think, and a ``toolConfig`` in mode ANY gets a ``functionCall``
-    to the forced tool with placeholder arguments of the right types.
+    It is type-correct for what the request asked, so code that expects a shape gets
+    one, and otherwise describes the request (:func:`describe`), with the generation
+    settings that reached it applied the way Gemini documents them:
+
+    - ``thinkingConfig.includeThoughts`` adds one thought part saying the emulator does
+      not think;
+    - a ``toolConfig`` in mode ANY gets a ``functionCall`` to the forced tool, and the
+      prompted protocol's "you MUST call" instruction gets its ``{"tool_calls": [...]}``
+      JSON, both with arguments made by :func:`example_value` from the tool's schema;
+    - ``responseSchema`` / ``responseJsonSchema``, or the structured-output instruction
+      of :func:`segmind_gemini.structured.schema_instruction`, gets a JSON value made
+      from that schema (its strings say they are emulated);
+    - otherwise ``responseMimeType: application/json`` wraps the description as
+      ``{"emulated_reply": ...}``;
+    - ``stopSequences`` cut the text before the first match, and ``maxOutputTokens``
+      cuts it (4 characters a token) with finish reason ``MAX_TOKENS``.
     """
     summary, config = ctx.summary, ctx.summary.config
     parts: list[dict[str, Any]] = []
@@ -459,9 +576,20 @@ def default_outcome(ctx: ReplyContext) -> Outcome:
     forced = summary.forced_tool
     if forced is not None:
         return json_outcome(gemini_body(ctx, [*parts, _forced_call(summary, forced)]))
-    text = describe(summary)
-    if _get(config, "responseMimeType", "response_mime_type") == "application/json":
-        text = json.dumps({"emulated_reply": text})
+    schema = _get(config, "responseJsonSchema", "response_json_schema")
+    if schema is None:
+        schema = _get(config, "responseSchema", "response_schema")
+    if schema is None:
+        schema = _prompted_schema(summary.system_text)
+    prompted_call = _prompted_forced_call(summary.system_text)
+    if prompted_call is not None:
+        text = prompted_call
+    elif isinstance(schema, dict):
+        text = json.dumps(example_value(schema, root=schema))
+    elif _get(config, "responseMimeType", "response_mime_type") == "application/json":
+        text = json.dumps({"emulated_reply": describe(summary)})
+    else:
+        text = describe(summary)
     stops = _get(config, "stopSequences", "stop_sequences")
     for stop in stops if isinstance(stops, list) else []:
         if isinstance(stop, str) and stop and stop in text:

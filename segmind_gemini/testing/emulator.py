@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
+import inspect
 import itertools
 import json
+import os
 import random
 import secrets
 import signal
@@ -27,7 +30,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import FrameType, TracebackType
@@ -575,6 +578,69 @@ class SegmindEmulator:
         """
         return self._push(fault_script(kind, options))
 
+    #: The ``kind`` values of :meth:`queue_script` lines, each naming a ``queue_*`` method.
+    SCRIPT_KINDS = (
+        "text",
+        "function_call",
+        "function_calls",
+        "prompted_tool_call",
+        "prompted_tool_calls",
+        "response",
+        "error",
+        "google_error",
+        "fault",
+    )
+
+    def queue_script(self, path: str | os.PathLike[str]) -> int:
+        """Queue the answers of a JSON Lines file, one per line, in order; return how many.
+
+        Each line is an object whose ``kind`` names a ``queue_*`` method and whose other
+        keys are that method's arguments, for example ``{"kind": "text", "text": "hi"}``,
+        ``{"kind": "function_call", "name": "get_weather", "args": {"city": "Oslo"}}``,
+        ``{"kind": "error", "status": 429, "message": "slow down"}`` or ``{"kind":
+        "fault", "fault": "rate_limit", "reset_after": 2}``. Blank lines and lines
+        starting with ``#`` are skipped. The whole file is checked first: a bad line
+        raises ``ValueError`` naming the file and line, and nothing is queued.
+        """
+        calls: list[Callable[[], object]] = []
+        with open(path, encoding="utf-8") as file:
+            for number, line in enumerate(file, 1):
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                where = f"{os.fspath(path)}:{number}"
+                try:
+                    entry = json.loads(line)
+                except ValueError as exc:
+                    raise ValueError(f"{where}: not a JSON object ({exc})") from None
+                if not isinstance(entry, dict) or entry.get("kind") not in self.SCRIPT_KINDS:
+                    kinds = ", ".join(self.SCRIPT_KINDS)
+                    raise ValueError(f'{where}: each line needs a "kind", one of {kinds}')
+                options = {k: v for k, v in entry.items() if k != "kind"}
+                if entry["kind"] == "fault":
+                    kind = options.pop("fault", None)
+                    try:
+                        fault_script(kind, options)
+                    except ValueError as exc:
+                        raise ValueError(f"{where}: {exc}") from None
+                    options = {"kind": kind, **options}
+                method = getattr(self, f"queue_{entry['kind']}")
+                signature = inspect.signature(method)
+                named = [p for p in signature.parameters if p != "options"]
+                unknown = sorted(set(options) - set(named))
+                if unknown and "options" not in signature.parameters:
+                    raise ValueError(
+                        f"{where}: queue_{entry['kind']}() takes {', '.join(named)}; "
+                        f"not {', '.join(unknown)}"
+                    )
+                try:
+                    signature.bind(**options)
+                except TypeError as exc:
+                    raise ValueError(f"{where}: queue_{entry['kind']}(): {exc}") from None
+                calls.append(functools.partial(method, **options))
+        for call in calls:
+            call()
+        return len(calls)
+
     # -- request handling ------------------------------------------------------------
 
     @web.middleware
@@ -875,12 +941,14 @@ def run_forever(
     fault_rate: float = 0.0,
     queue_polls: int = 2,
     rate_limit: tuple[int, float] | None = None,
+    script: str | os.PathLike[str] | None = None,
     **behaviour: Any,
 ) -> None:
     """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first.
 
     ``behaviour``: the gateway switches of :class:`SegmindEmulator` (``tools=``,
-    ``allow_any_model=``, ...).
+    ``allow_any_model=``, ...). ``script``: a JSON Lines file of answers to queue first
+    (:meth:`SegmindEmulator.queue_script`); a bad line raises before the server starts.
     """
     emulator = SegmindEmulator(
         api_key=api_key,
@@ -892,6 +960,8 @@ def run_forever(
         rate_limit=rate_limit,
         **behaviour,
     )
+
+    scripted = emulator.queue_script(script) if script is not None else 0
 
     def _interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -905,6 +975,12 @@ def run_forever(
             + (
                 f"  rate limit: {rate_limit[0]} requests per {rate_limit[1]:g} s per key\n"
                 if rate_limit
+                else ""
+            )
+            + (
+                f"  {scripted} scripted answers queued from {os.fspath(script)}; "
+                "then unscripted answers\n"
+                if script is not None
                 else ""
             )
             + "Press Ctrl-C to stop.",

@@ -1658,8 +1658,10 @@ class TestLCErrors:
     def test_missing_key(self, monkeypatch, core_server):
         monkeypatch.delenv("SEGMIND_API_KEY", raising=False)
         llm = ChatSegmindGemini(base_url=core_server.v1)
-        with pytest.raises(ModelAuthenticationError, match="SEGMIND_API_KEY"):
+        with pytest.raises(ModelAuthenticationError, match="SEGMIND_API_KEY") as info:
             llm.invoke("Hi")
+        assert info.value.status_code is None and "HTTP 401" not in str(info.value)
+        assert core_server.requests == []
 
 
 class TestLCKeyHygiene:

@@ -433,6 +433,8 @@ def test_the_key_never_shows(make_model: Make) -> None:
     assert model.lc_secrets == {"api_key": "SEGMIND_API_KEY"}
 
 
+# langchain_core.load.load is marked beta; the warning says nothing about this package.
+@pytest.mark.filterwarnings("ignore:The function `load` is in beta")
 def test_serialization_round_trip_reads_the_key_from_the_environment(
     make_model: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -482,6 +484,7 @@ def test_identity_profile_and_tracing_params(make_model: Make) -> None:
     assert profile["max_output_tokens"] == 65_536
     assert profile["image_inputs"] and profile["pdf_inputs"] and profile["tool_calling"]
     assert profile["reasoning_output"] is True
+    assert profile["structured_output"] is True  # with_structured_output works
     legacy = make_model(model="gemini-1.5-pro").profile
     assert legacy is not None and legacy["status"] == "deprecated"
     unknown = make_model(model="gemini-9-ultra").profile
@@ -530,3 +533,26 @@ def test_stream_reports_the_chunk_to_callbacks_once(
     emu.queue_text("one piece")
     list(model.stream("Hi", config={"callbacks": [handler]}))
     assert handler.tokens == ["one piece"]
+
+
+def test_create_agent_response_format_uses_the_schema_instruction(
+    make_model: Callable[..., ChatSegmindGemini], emu: SegmindEmulator
+) -> None:
+    # profile["structured_output"] is True, so create_agent binds OpenAI's response_format
+    # (its ProviderStrategy); it must become the schema instruction, not a stray field.
+    from langchain.agents import create_agent
+    from pydantic import BaseModel
+
+    class City(BaseModel):
+        name: str
+        country: str
+
+    emu.queue_text('{"name": "Oslo", "country": "Norway"}')
+    agent = create_agent(make_model(), tools=[], response_format=City)
+    state = agent.invoke({"messages": [("human", "The capital of Norway?")]})
+    assert state["structured_response"] == City(name="Oslo", country="Norway")
+    sent = emu.requests[-1].messages
+    assert "response_format" not in sent
+    assert '"required":["name","country"]' in sent["system_instruction"]["parts"]["text"]
+    with pytest.raises(ValueError, match="response_format must be"):
+        make_model().invoke("hi", response_format={"type": "text"})

@@ -84,9 +84,15 @@ def test_api_key_from_environment(emu: SegmindEmulator, monkeypatch: pytest.Monk
     llm.close()
 
 
-def test_missing_key_fails_at_construction() -> None:
-    with pytest.raises(AuthenticationError, match="SEGMIND_API_KEY"):
-        SegmindGemini()
+def test_missing_key_fails_at_the_first_call_not_at_construction(
+    emu: SegmindEmulator,
+) -> None:
+    llm = SegmindGemini(base_url=emu.base_url)  # config code may build it before the key
+    with pytest.raises(AuthenticationError, match="SEGMIND_API_KEY") as info:
+        llm.complete("hi")
+    assert info.value.status_code is None and "HTTP 401" not in str(info.value)
+    assert "nothing was sent" in str(info.value)
+    assert emu.requests == []
 
 
 def test_api_key_never_shown(emu: SegmindEmulator) -> None:
