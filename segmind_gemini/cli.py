@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -134,7 +135,44 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
             print(f"\n## {title}\n{result.text}", file=out)
             print(f"   [{_summary(result)}]", file=out)
+        if not os.environ.get(API_KEY_ENV):
+            _demo_rate_limit(args.model, out)
     return 0
+
+
+def _demo_rate_limit(model: str, out: TextIO) -> None:
+    """Offline only: a burst past a rate limit, absorbed by the governor."""
+    import asyncio
+
+    from .testing import SegmindEmulator
+
+    calls, limit = 12, 5
+    print(
+        f"\n## Rate limits ({calls} concurrent calls; this emulator admits {limit} per second, "
+        "as Segmind admits 5 a minute on its free plan)",
+        file=out,
+    )
+    with SegmindEmulator(rate_limit=(limit, 1.0)) as emulator:
+
+        async def burst() -> int:
+            async with SegmindGeminiClient(
+                emulator.api_key, model=model, base_url=emulator.base_url
+            ) as client:
+                request = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
+                results = await asyncio.gather(
+                    *(client.agenerate_content(request) for _ in range(calls))
+                )
+                status = client.rate_limit_status()
+                print(
+                    f"{len(results)}/{calls} answered in {time.monotonic() - start:.1f} s; "
+                    f"{status.rate_limited} answers were 429 and waited for the window to "
+                    f"reset (none lost); learned {status.learned_limit} per window",
+                    file=out,
+                )
+                return len(results)
+
+        start = time.monotonic()
+        asyncio.run(burst())
 
 
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

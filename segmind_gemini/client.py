@@ -94,8 +94,6 @@ class _Budget:
         self.deadline = deadline
 
     def waited(self, seconds: float) -> None:
-        if seconds < 0.001:
-            return  # admitted at once: no wait to give back to the deadline
         self.wait_left -= seconds
         if self.deadline is not None:
             self.deadline += seconds
@@ -108,6 +106,7 @@ class _Admit:
     counted: bool
     front: bool
     budget: _Budget
+    model: str
 
 
 @dataclass(frozen=True)
@@ -353,7 +352,8 @@ class SegmindGeminiClient:
                 elif isinstance(step, _Admit):
                     started = time.monotonic()
                     outcome = self._governor.acquire(**self._turn(step))
-                    step.budget.waited(time.monotonic() - started)
+                    if outcome.queued:
+                        step.budget.waited(time.monotonic() - started)
                 else:
                     try:
                         outcome = self._sync.send(
@@ -377,7 +377,8 @@ class SegmindGeminiClient:
                 elif isinstance(step, _Admit):
                     started = time.monotonic()
                     outcome = await self._governor.acquire_async(**self._turn(step))
-                    step.budget.waited(time.monotonic() - started)
+                    if outcome.queued:
+                        step.budget.waited(time.monotonic() - started)
                 else:
                     try:
                         outcome = await self._async.send(
@@ -397,6 +398,7 @@ class SegmindGeminiClient:
             "requests_per_minute": self.requests_per_minute,
             "window": self.rate_limit_window,
             "front": step.front,
+            "model": step.model,
         }
 
     # ----------------------------------------------------------------------- flows
@@ -436,7 +438,8 @@ class SegmindGeminiClient:
         def remaining() -> float:
             assert waits.deadline is not None
             left = waits.deadline - time.monotonic()
-            if left <= 0:
+            # A few milliseconds cannot carry a request: the budget is spent.
+            if left <= 0.01:
                 raise APITimeoutError(
                     f"Queued request for {slug!r} did not finish within {budget:g} s "
                     "(Segmind keeps results for one hour)"
@@ -526,7 +529,7 @@ class SegmindGeminiClient:
         front = False
         counted = send.method == "POST"
         while True:
-            ticket = yield _Admit(counted, front, waits)
+            ticket = yield _Admit(counted, front, waits, slug)
             assert isinstance(ticket, Ticket)
             if waits.deadline is not None:
                 send = replace(send, timeout=max(waits.deadline - time.monotonic(), 0.001))
@@ -548,7 +551,14 @@ class SegmindGeminiClient:
                     error, retryable = _unusable_body(send, outcome, decoded, request_id)
                 else:
                     hint = server_retry_hint(outcome.headers, decoded)
-                    self._governor.record(ticket, outcome.status, hint)
+                    self._governor.record(
+                        ticket,
+                        outcome.status,
+                        hint,
+                        # A reset time, not a rounded delay; Google's quota is per model.
+                        exact="x-rate-limit-reset-at-utc" in outcome.headers,
+                        upstream=_is_google_quota(decoded),
+                    )
                     error = error_for_status(
                         outcome.status,
                         decoded,
@@ -561,6 +571,7 @@ class SegmindGeminiClient:
                             counted=counted,
                             requests_per_minute=self.requests_per_minute,
                             window=self.rate_limit_window,
+                            model=slug,
                         )
                         if max(turn, hint or 0.0) > waits.wait_left:
                             # Too far away to wait for (a daily quota, or max_rate_limit_wait
@@ -594,6 +605,14 @@ class SegmindGeminiClient:
             )
             yield _Sleep(wait)
             attempt += 1
+
+
+def _is_google_quota(body: Any) -> bool:
+    """A 429 in Google's error shape: an upstream quota of one model, not Segmind's limit."""
+    err = body.get("error") if isinstance(body, Mapping) else None
+    return isinstance(err, Mapping) and (
+        err.get("status") == "RESOURCE_EXHAUSTED" or isinstance(err.get("details"), list)
+    )
 
 
 def _redact(value: Any, secret: str) -> Any:

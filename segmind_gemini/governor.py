@@ -47,6 +47,10 @@ logger = logging.getLogger("segmind_gemini")
 
 #: How long a caller at the head of the line sleeps while a probe is out, at most.
 _PROBE_POLL = 0.5
+#: How often a caller behind the head looks in, in case the head's event loop stopped.
+_LINE_POLL = 1.0
+#: A probe unanswered this long is forgotten (its caller's loop may have died with it).
+_PROBE_STALE = 150.0
 #: Two reset times closer than this name the same window end (a whole second more when
 #: the hint came in whole seconds, as ``Retry-After`` does).
 _SAME_RESET = 0.1
@@ -90,27 +94,39 @@ class RateLimitStatus:
 class Ticket:
     """One admitted request; hand it back with :meth:`RateGovernor.record`."""
 
-    __slots__ = ("admitted_at", "counted", "done", "epoch", "probe", "window")
+    __slots__ = ("admitted_at", "counted", "done", "epoch", "model", "probe", "queued", "window")
 
     def __init__(self, admitted_at: float, counted: bool, window: int, epoch: int) -> None:
+        self.model: str | None = None
         self.admitted_at = admitted_at
         self.counted = counted
         self.window = window
         self.epoch = epoch
         self.probe = False
         self.done = False
+        #: It waited in line (it was not admitted on arrival).
+        self.queued = False
 
 
 class _Waiter:
-    __slots__ = ("counted", "rpm", "rpm_window", "ticket", "wake")
+    __slots__ = ("alive", "counted", "evicted", "model", "rpm", "rpm_window", "ticket", "wake")
 
     def __init__(
-        self, counted: bool, rpm: int | None, rpm_window: float, wake: Callable[[], None]
+        self,
+        counted: bool,
+        rpm: int | None,
+        rpm_window: float,
+        model: str | None,
+        wake: Callable[[], None],
+        alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self.counted = counted
         self.rpm = rpm
         self.rpm_window = rpm_window
+        self.model = model
         self.wake = wake
+        self.alive = alive
+        self.evicted = False
         self.ticket: Ticket | None = None
 
 
@@ -147,7 +163,7 @@ class RateGovernor:
         self._blocked_until = 0.0
         self._limit: int | None = None
         self._limit_window = -1
-        self._refused_counts: deque[int] = deque(maxlen=3)
+        self._limit_before: int | None = None
         self._probe_not_before = 0.0
         self._win_len: float | None = None
         self._win_end: float | None = None
@@ -157,9 +173,12 @@ class RateGovernor:
         self._opened_at: float | None = None
         self._reset_margin = 0.01
         self._early = False
+        self._model_blocked: dict[str, float] = {}
         self._window = 0
         self._win_sent = 0
-        self._accepted: dict[int, int] = {0: 0}
+        # Per window of ours: requests sent, and how many of them the server refused.
+        self._sent_by: dict[int, int] = {0: 0}
+        self._refused_by: dict[int, int] = {0: 0}
         self._probe: Ticket | None = None
         self._epoch = 0
         self._hintless_level = 0
@@ -197,17 +216,19 @@ class RateGovernor:
         requests_per_minute: int | None = None,
         window: float = 60.0,
         front: bool = False,
+        model: str | None = None,
     ) -> Ticket:
         """Wait (blocking this thread) for a turn; raise ``RateLimitError`` past ``max_wait``.
 
         ``counted=False`` (queue polls) only waits out a server reset; ``front=True`` puts a
-        call that was just refused ahead of the line, since it has waited longest.
+        call that was just refused ahead of the line, since it has waited longest;
+        ``model`` is the slug, for upstream quotas that hold one model back.
         """
-        ticket = self._try_now(counted, requests_per_minute, window)
+        ticket = self._try_now(counted, requests_per_minute, window, model)
         if ticket is not None:
             return ticket
         event = threading.Event()
-        waiter = _Waiter(counted, requests_per_minute, window, event.set)
+        waiter = _Waiter(counted, requests_per_minute, window, model, event.set)
         deadline = self._clock() + max_wait
         self._enqueue(waiter, front)
         try:
@@ -229,9 +250,10 @@ class RateGovernor:
         requests_per_minute: int | None = None,
         window: float = 60.0,
         front: bool = False,
+        model: str | None = None,
     ) -> Ticket:
         """The async form of :meth:`acquire`; cancelling it frees the place in line."""
-        ticket = self._try_now(counted, requests_per_minute, window)
+        ticket = self._try_now(counted, requests_per_minute, window, model)
         if ticket is not None:
             return ticket
         loop = asyncio.get_running_loop()
@@ -242,7 +264,11 @@ class RateGovernor:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(event.set)
 
-        waiter = _Waiter(counted, requests_per_minute, window, wake)
+        def alive() -> bool:
+            # A stopped or closed loop cannot take its turn: the line must not wait on it.
+            return loop.is_running() and not loop.is_closed()
+
+        waiter = _Waiter(counted, requests_per_minute, window, model, wake, alive)
         deadline = self._clock() + max_wait
         self._enqueue(waiter, front)
         try:
@@ -257,11 +283,22 @@ class RateGovernor:
             self._leave(waiter)
             raise
 
-    def record(self, ticket: Ticket, status: int | None, retry_after: float | None = None) -> None:
+    def record(
+        self,
+        ticket: Ticket,
+        status: int | None,
+        retry_after: float | None = None,
+        *,
+        exact: bool = True,
+        upstream: bool = False,
+    ) -> None:
         """Report how an admitted request ended.
 
         ``status`` is the HTTP status (``None`` when no answer came back); ``retry_after``
-        is the server's hint in seconds for a 429, if it sent one.
+        is the server's hint in seconds for a 429, if it sent one. ``exact``: the hint was
+        a point in time (``x-rate-limit-reset-at-utc``), not a rounded delay, so window
+        lengths may be learned from it. ``upstream``: the 429 is Google's own quota for
+        the ticket's model (``RetryInfo``), which holds back that model, not the key.
         """
         if ticket.done:
             return
@@ -270,8 +307,14 @@ class RateGovernor:
             now = self._clock()
             if self._probe is ticket:
                 self._probe = None
-            if status == 429:
-                self._refused(ticket, retry_after, now)
+            if status == 429 and upstream and ticket.model is not None:
+                self._rate_limited += 1
+                until = now + (retry_after if retry_after is not None else _HINTLESS_FIRST)
+                self._model_blocked[ticket.model] = max(
+                    self._model_blocked.get(ticket.model, 0.0), until
+                )
+            elif status == 429:
+                self._refused(ticket, retry_after, now, exact)
             elif status is not None and ticket.counted:
                 self._accepted_one(ticket, now)
             wakes = self._pump(now, None)
@@ -298,23 +341,30 @@ class RateGovernor:
             wake()
 
     def next_turn_in(
-        self, *, counted: bool = True, requests_per_minute: int | None = None, window: float = 60.0
+        self,
+        *,
+        counted: bool = True,
+        requests_per_minute: int | None = None,
+        window: float = 60.0,
+        model: str | None = None,
     ) -> float:
         """Seconds until a call at the head of the line could go (0 when it could now)."""
         with self._lock:
             now = self._clock()
-            return max(0.0, self._free_at(now, counted, requests_per_minute, window) - now)
+            return max(0.0, self._free_at(now, counted, requests_per_minute, window, model) - now)
 
     # ------------------------------------------------------------------- internals
 
-    def _try_now(self, counted: bool, rpm: int | None, window: float) -> Ticket | None:
+    def _try_now(
+        self, counted: bool, rpm: int | None, window: float, model: str | None
+    ) -> Ticket | None:
         with self._lock:
             if self._waiters:
                 return None
             now = self._clock()
-            if self._free_at(now, counted, rpm, window) > now:
+            if self._free_at(now, counted, rpm, window, model) > now:
                 return None
-            return self._admit(now, counted, window)
+            return self._admit(now, counted, window, model)
 
     def _enqueue(self, waiter: _Waiter, front: bool) -> None:
         with self._lock:
@@ -350,10 +400,16 @@ class RateGovernor:
         """Try to admit; return how long ``waiter`` may sleep, or raise when it cannot wait."""
         with self._lock:
             now = self._clock()
+            if waiter.evicted:
+                # Its loop stopped while it waited and the line moved on; it is back.
+                waiter.evicted = False
+                self._waiters.appendleft(waiter)
             wakes = self._pump(now, waiter)
             if waiter.ticket is None:
+                free_at = self._free_at(
+                    now, waiter.counted, waiter.rpm, waiter.rpm_window, waiter.model
+                )
                 if self._waiters and self._waiters[0] is waiter:
-                    free_at = self._free_at(now, waiter.counted, waiter.rpm, waiter.rpm_window)
                     sleep = free_at - now
                     if free_at > deadline:
                         self._waiters.remove(waiter)
@@ -362,13 +418,13 @@ class RateGovernor:
                     else:
                         error = None
                 else:
-                    # Not at the head: the head's caller wakes us in order; the deadline
-                    # still holds.
-                    sleep = deadline - now
-                    if sleep <= 0:
+                    # Not at the head: the head's caller wakes us in order, but look in
+                    # now and then in case the head's event loop stopped.
+                    sleep = min(deadline - now, _LINE_POLL)
+                    if deadline - now <= 0:
                         self._waiters.remove(waiter)
                         wakes.extend(self._pump(now, None))
-                        error = self._too_long(self._blocked_until - now, 0.0)
+                        error = self._too_long(max(free_at - now, 0.001), 0.0)
                     else:
                         error = None
             else:
@@ -394,19 +450,30 @@ class RateGovernor:
         wakes: list[Callable[[], None]] = []
         while self._waiters:
             head = self._waiters[0]
-            if self._free_at(now, head.counted, head.rpm, head.rpm_window) > now:
+            if head is not caller and not head.alive():
+                self._waiters.popleft()
+                head.evicted = True
+                continue
+            if self._free_at(now, head.counted, head.rpm, head.rpm_window, head.model) > now:
                 if head is not caller:
                     wakes.append(head.wake)  # it sets its own timer
                 break
             self._waiters.popleft()
-            head.ticket = self._admit(now, head.counted, head.rpm_window)
+            head.ticket = self._admit(now, head.counted, head.rpm_window, head.model)
+            head.ticket.queued = True
             if head is not caller:
                 wakes.append(head.wake)
         return wakes
 
-    def _free_at(self, now: float, counted: bool, rpm: int | None, window: float) -> float:
+    def _free_at(
+        self, now: float, counted: bool, rpm: int | None, window: float, model: str | None = None
+    ) -> float:
         """The earliest time a request may be admitted."""
         at = max(now, self._blocked_until)
+        if model is not None and self._model_blocked:
+            at = max(at, self._model_blocked.get(model, 0.0))
+        if self._probe is not None and now - self._probe.admitted_at > _PROBE_STALE:
+            self._probe = None
         if not counted:
             return at
         if rpm is not None:
@@ -449,12 +516,15 @@ class RateGovernor:
     def _new_window(self) -> None:
         self._window += 1
         self._win_sent = 0
-        self._accepted[self._window] = 0
-        for old in [w for w in self._accepted if w < self._window - 4]:
-            del self._accepted[old]
+        self._sent_by[self._window] = 0
+        self._refused_by[self._window] = 0
+        for old in [w for w in self._sent_by if w < self._window - 4]:
+            del self._sent_by[old]
+            self._refused_by.pop(old, None)
 
-    def _admit(self, now: float, counted: bool, window: float) -> Ticket:
+    def _admit(self, now: float, counted: bool, window: float, model: str | None) -> Ticket:
         ticket = Ticket(now, counted, self._window, self._epoch)
+        ticket.model = model
         if not counted:
             return ticket
         self._roll(now)
@@ -468,6 +538,7 @@ class RateGovernor:
             ticket.probe = True
             self._probe = ticket
         self._win_sent += 1
+        self._sent_by[self._window] = self._sent_by.get(self._window, 0) + 1
         self._admitted += 1
         if window > self._keep:
             self._keep = window
@@ -494,36 +565,33 @@ class RateGovernor:
             self._probe_not_before = ticket.admitted_at + 0.9 * (
                 self._hintless_gap or _HINTLESS_FIRST
             )
+            self._sent_by[self._window] -= 1
             self._new_window()
             self._win_sent = 1
+            self._sent_by[self._window] = 1
             ticket.window = self._window
-        if ticket.window in self._accepted:
-            self._accepted[ticket.window] += 1
-            if ticket.window == self._limit_window and self._limit is not None:
-                self._limit = max(self._limit, self._accepted[ticket.window])
-                if self._refused_counts:
-                    self._refused_counts[-1] = self._accepted[ticket.window]
 
-    def _refused(self, ticket: Ticket, retry_after: float | None, now: float) -> None:
+    def _refused(
+        self, ticket: Ticket, retry_after: float | None, now: float, exact: bool = True
+    ) -> None:
         self._rate_limited += 1
-        if (
-            ticket.counted
-            and ticket.window >= self._limit_window
-            and (ticket.window == self._window or self._limit is None)
-        ):
-            # Our windows only approximate the server's (answers arrive late and out of
-            # order), so one refused window that looks nearly empty must not collapse the
-            # limit: take the best of the last few.
-            accepted = self._accepted.get(ticket.window, 0)
-            if ticket.window != self._limit_window:
-                self._refused_counts.append(accepted)
-            self._limit_window = ticket.window
-            best = max(1, accepted, *self._refused_counts)
-            # Without reset hints our windows can be far from the server's: never lower.
-            self._limit = best if retry_after is not None else max(best, self._limit or 1)
+        window = ticket.window
+        if ticket.counted and window in self._refused_by:
+            self._refused_by[window] += 1
+            if window >= self._limit_window and (window == self._window or self._limit is None):
+                # What the server took from this window: everything sent but what it
+                # refused. Counting refusals (which come back fast) rather than answers
+                # (which may take 40 s) keeps the estimate right under any latency.
+                if window != self._limit_window:
+                    self._limit_before = self._limit
+                self._limit_window = window
+                taken = self._sent_by[window] - self._refused_by[window]
+                # A window that took nothing was not open yet (we came early): that says
+                # when, not how many, so the limit stays what it was.
+                self._limit = taken if taken > 0 else (self._limit_before or 1)
         if retry_after is not None:
             if retry_after > 0.01:
-                self._reset_at(now + retry_after, whole_seconds=float(retry_after).is_integer())
+                self._reset_at(now + retry_after, exact=exact)
                 return
             if ticket.window != self._window:
                 return  # a late answer from a window that has ended
@@ -553,13 +621,15 @@ class RateGovernor:
         self._hintless_level += 1
         self._blocked_until = max(self._blocked_until, now + wait)
 
-    def _reset_at(self, reset: float, *, whole_seconds: bool = False) -> None:
+    def _reset_at(self, reset: float, *, exact: bool = True) -> None:
         """The server said its window ends at ``reset`` (monotonic seconds)."""
-        same = _SAME_RESET + (1.0 if whole_seconds else 0.0)
+        # A delay (Retry-After, retryDelay) is rounded and shifted by latency: it may
+        # block, but two of them are too rough to measure a window's length with.
+        same = _SAME_RESET if exact else _SAME_RESET + 1.0
         if self._last_reset is not None and reset < self._last_reset - same:
             return  # a late answer about a window that has ended
         if self._last_reset is None or reset > self._last_reset + same:
-            if self._last_reset is not None:
+            if self._last_reset is not None and exact:
                 gap = reset - self._last_reset
                 self._win_len = gap if self._win_len is None else min(self._win_len, gap)
             self._last_reset = reset

@@ -124,3 +124,5 @@ def test_demo_runs_offline_and_says_answers_are_emulated() -> None:
     assert "No SEGMIND_API_KEY is set" in proc.stdout
     assert "EMULATED" in proc.stdout
     assert "1 image/png part" in proc.stdout  # the emulator described the image it received
+    # The burst past the emulator's rate limit: every call answered after waiting its turn.
+    assert "12/12 answered" in proc.stdout and "none lost" in proc.stdout

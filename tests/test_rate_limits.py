@@ -65,7 +65,7 @@ def simulate(
     ready, done = calls, 0
     while done < calls:
         while ready:
-            ticket = governor._try_now(True, rpm, window)
+            ticket = governor._try_now(True, rpm, window, None)
             if ticket is None:
                 break
             ready -= 1
@@ -210,11 +210,11 @@ def test_requests_per_minute_set_to_the_limit_sees_no_429(
 def test_requests_per_minute_allows_a_burst_then_waits_for_the_window() -> None:
     now = [0.0]
     governor = RateGovernor(clock=lambda: now[0])
-    tickets = [governor._try_now(True, 50, 60.0) for _ in range(30)]
+    tickets = [governor._try_now(True, 50, 60.0, None) for _ in range(30)]
     assert all(tickets)  # a 30-call job on a 50-per-minute plan is not spread out
-    more = [governor._try_now(True, 50, 60.0) for _ in range(20)]
+    more = [governor._try_now(True, 50, 60.0, None) for _ in range(20)]
     assert all(more)
-    assert governor._try_now(True, 50, 60.0) is None  # the 51st waits for the window
+    assert governor._try_now(True, 50, 60.0, None) is None  # the 51st waits for the window
     assert 60.0 <= governor.next_turn_in(requests_per_minute=50) <= 60.3
 
 
@@ -478,3 +478,40 @@ def test_langchain_rate_limiter_still_works_beside_the_governor(
     paced = ChatSegmindGemini(model=SLUG, api_key="k-test", requests_per_minute=50)
     assert paced.client.requests_per_minute == 50
     paced.close()
+
+
+def test_a_stopped_event_loop_does_not_hold_the_line() -> None:
+    """Its waiters cannot take their turn; callers on other threads must not wait for them."""
+    with SegmindEmulator(rate_limit=(5, 2.0)) as emu:
+        client = _client(emu)
+        dead = asyncio.new_event_loop()
+        tasks = [dead.create_task(client.agenerate_content(HELLO)) for _ in range(10)]
+        # Run the loop just long enough for the burst to be refused and to queue, then stop.
+        dead.run_until_complete(asyncio.sleep(0.2))
+        assert client.rate_limit_status().waiting > 0
+        start = time.monotonic()
+        with ThreadPoolExecutor(1) as pool:
+            text = pool.submit(client.generate_content, HELLO).result(timeout=10).text
+        assert text.startswith("emulated reply")
+        assert time.monotonic() - start < 6  # one 2 s window, not max_rate_limit_wait
+        for task in tasks:
+            task.cancel()
+        dead.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        dead.close()
+        client.close()
+
+
+def test_googles_quota_holds_back_its_model_not_the_key(
+    segmind_emulator: SegmindEmulator,
+) -> None:
+    segmind_emulator.queue_google_error(
+        429, "Quota exceeded for gemini-2.5-pro requests per day", "RESOURCE_EXHAUSTED", "7200s"
+    )
+    with _client(segmind_emulator) as client:
+        with pytest.raises(RateLimitError):
+            client.generate_content(HELLO, model="gemini-2.5-pro")
+        with pytest.raises(RateLimitError):  # the same model: refused without sending
+            client.generate_content(HELLO, model="gemini-2.5-pro")
+        # Another model on the same key is not Google's quota for that model.
+        assert client.generate_content(HELLO, model="gemini-2.5-flash").text
+    assert len(segmind_emulator.requests) == 2
