@@ -555,9 +555,10 @@ class SegmindGeminiClient:
                         ticket,
                         outcome.status,
                         hint,
-                        # A reset time, not a rounded delay; Google's quota is per model.
+                        # A reset time, not a rounded delay. Google's long quotas (a day's)
+                        # are per model; its per-minute ones pace the key like Segmind's.
                         exact="x-rate-limit-reset-at-utc" in outcome.headers,
-                        upstream=_is_google_quota(decoded),
+                        upstream=_is_google_quota(decoded) and (hint or 0.0) > 60.0,
                     )
                     error = error_for_status(
                         outcome.status,

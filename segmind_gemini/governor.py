@@ -163,7 +163,7 @@ class RateGovernor:
         self._blocked_until = 0.0
         self._limit: int | None = None
         self._limit_window = -1
-        self._limit_before: int | None = None
+        self._taken: deque[int] = deque(maxlen=3)
         self._probe_not_before = 0.0
         self._win_len: float | None = None
         self._win_end: float | None = None
@@ -582,13 +582,21 @@ class RateGovernor:
                 # What the server took from this window: everything sent but what it
                 # refused. Counting refusals (which come back fast) rather than answers
                 # (which may take 40 s) keeps the estimate right under any latency.
-                if window != self._limit_window:
-                    self._limit_before = self._limit
-                self._limit_window = window
                 taken = self._sent_by[window] - self._refused_by[window]
+                if window != self._limit_window:
+                    self._taken.append(taken)
+                else:
+                    self._taken[-1] = taken
+                self._limit_window = window
                 # A window that took nothing was not open yet (we came early): that says
-                # when, not how many, so the limit stays what it was.
-                self._limit = taken if taken > 0 else (self._limit_before or 1)
+                # when, not how many. Of the others, the median of the last three: one
+                # window cut by a boundary (too few) or spanning two (too many) does not
+                # set the pace.
+                counts = sorted(t for t in self._taken if t > 0)
+                if counts:
+                    self._limit = counts[len(counts) // 2]
+                elif self._limit is None:
+                    self._limit = 1
         if retry_after is not None:
             if retry_after > 0.01:
                 self._reset_at(now + retry_after, exact=exact)
