@@ -221,10 +221,10 @@ def image_jobs(
             line=n,
             prompt=prompt,
             system=system,
-            images=(str(p.resolve()),),
+            images=(p.relative_to(root).as_posix(),),
             model=model,
             schema=schema,
-            base_dir=root,
+            base_dir=root.resolve(),
         )
         for n, p in enumerate(paths, start=1)
     ]
@@ -1004,6 +1004,7 @@ def _run_in_thread(runner: _Runner, client: SegmindGeminiClient, owned: bool) ->
     already running): a KeyboardInterrupt here asks the runner to stop.
     """
     failure: list[BaseException] = []
+    finished = threading.Event()
 
     def work() -> None:
         async def main() -> None:
@@ -1017,14 +1018,20 @@ def _run_in_thread(runner: _Runner, client: SegmindGeminiClient, owned: bool) ->
             asyncio.run(main())
         except BaseException as exc:  # handed to the calling thread
             failure.append(exc)
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=work, name="segmind-gemini-batch", daemon=True)
     worker.start()
-    while worker.is_alive():
+    # Not Thread.join: a KeyboardInterrupt inside join() can leave is_alive() False
+    # while the thread still runs.
+    while True:
         try:
-            worker.join(0.1)
+            if finished.wait(0.1):
+                break
         except KeyboardInterrupt:
             runner.request_stop()
+    worker.join()
     if failure:
         raise failure[0]
 
