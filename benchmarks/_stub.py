@@ -13,7 +13,7 @@ import multiprocessing as mp
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 BODY = json.dumps(
@@ -60,10 +60,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def stub_server(hold_ms: float = 0.0) -> Iterator[str]:
-    """Start the stub in a child process; yield its base URL (``http://127.0.0.1:N/v1``)."""
+def serve_in_process(target: Callable[..., None], *args: object) -> Iterator[str]:
+    """Run ``target(port, *args)`` (an HTTP server) in a child process until it accepts
+    connections; yield its origin (``http://127.0.0.1:N``)."""
     port = _free_port()
-    proc = mp.get_context("spawn").Process(target=_serve, args=(port, hold_ms), daemon=True)
+    proc = mp.get_context("spawn").Process(target=target, args=(port, *args), daemon=True)
     proc.start()
     deadline = time.monotonic() + 20
     while True:
@@ -76,10 +77,17 @@ def stub_server(hold_ms: float = 0.0) -> Iterator[str]:
                 raise RuntimeError("the stub server did not start") from None
             time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.join(5)
+
+
+@contextmanager
+def stub_server(hold_ms: float = 0.0) -> Iterator[str]:
+    """Start the stub in a child process; yield its base URL (``http://127.0.0.1:N/v1``)."""
+    with serve_in_process(_serve, hold_ms) as origin:
+        yield f"{origin}/v1"
 
 
 if __name__ == "__main__":

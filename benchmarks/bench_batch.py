@@ -25,81 +25,23 @@ import json
 import math
 import multiprocessing as mp
 import platform
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _stub import BODY, HEADERS
+from _stub import serve_in_process
+from bench_rate_limits import _serve
 
 LIMIT, WINDOW, JOBS, CONCURRENCY = 50, 1.0, 1000, 32
 KEY = "bench-key"
 
 
-def _serve(port: int) -> None:
-    from datetime import datetime, timezone
-
-    from aiohttp import web
-
-    counts: dict[int, int] = {}
-    stats = {"ok": 0, "429": 0}
-
-    async def answer(request: web.Request) -> web.Response:
-        await request.read()
-        index = int(time.time() // WINDOW)
-        if counts.get(index, 0) >= LIMIT:
-            stats["429"] += 1
-            reset = datetime.fromtimestamp((index + 1) * WINDOW, timezone.utc)
-            return web.json_response(
-                {"error": "Rate limit exceeded"},
-                status=429,
-                headers={"x-rate-limit-reset-at-utc": reset.isoformat(timespec="milliseconds")},
-            )
-        counts[index] = counts.get(index, 0) + 1
-        stats["ok"] += 1
-        return web.Response(body=BODY, headers=HEADERS)
-
-    async def read_stats(request: web.Request) -> web.Response:
-        return web.json_response(stats)
-
-    async def reset(request: web.Request) -> web.Response:
-        counts.clear()
-        stats.update({"ok": 0, "429": 0})
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_post("/v1/{slug}", answer)
-    app.router.add_get("/stats", read_stats)
-    app.router.add_post("/reset", reset)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, backlog=1024, access_log=None)
-
-
-@contextmanager
-def limited_stub() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = mp.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
-    proc.start()
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("the stub did not start") from None
-            time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.join(5)
+def limited_stub() -> AbstractContextManager[str]:
+    # The rate-limit benchmark's stub: fixed windows per key, 429s with the reset time.
+    return serve_in_process(_serve, LIMIT, WINDOW, True)
 
 
 def _floor(started_at: float) -> float:
