@@ -692,8 +692,11 @@ class _Runner:
         self.reporter.start(self.stats)
         try:
             while self.pending and not self._stop_requested:
-                allowed = len(tasks) < self.concurrency and self._budget_allows(len(tasks))
-                if allowed is False and len(tasks) < self.concurrency:
+                # Counted as jobs start and end, in the same step as their cost is added,
+                # so a finished job is never both spent and in flight.
+                busy = self.stats.in_flight
+                allowed = busy < self.concurrency and self._budget_allows(busy)
+                if allowed is False and busy < self.concurrency:
                     self.summary.stopped = "budget"
                     break
                 if not allowed:
@@ -701,6 +704,7 @@ class _Runner:
                     await self._wake.wait()
                     continue
                 job = self.pending.popleft()
+                self.stats.in_flight += 1
                 task = asyncio.create_task(self._run_job(job))
                 tasks.add(task)
                 task.add_done_callback(self._finished(tasks))
@@ -749,7 +753,6 @@ class _Runner:
         self.cancelled = len(waiting)
 
     async def _run_job(self, job: Job) -> None:
-        self.stats.in_flight += 1
         model = job.model or self.client.model
         acc: dict[str, Any] = {"cost": 0.0, "calls": 0}
         try:
