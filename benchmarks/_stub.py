@@ -60,8 +60,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_in_process(target: Callable[..., None], *args: object) -> Iterator[int]:
-    """Run ``target(port, *args)`` (a server) in a child process; yield its port."""
+def serve_in_process(target: Callable[..., None], *args: object) -> Iterator[str]:
+    """Run ``target(port, *args)`` (an HTTP server) in a child process until it accepts
+    connections; yield its origin (``http://127.0.0.1:N``)."""
     port = _free_port()
     proc = mp.get_context("spawn").Process(target=target, args=(port, *args), daemon=True)
     proc.start()
@@ -76,7 +77,7 @@ def serve_in_process(target: Callable[..., None], *args: object) -> Iterator[int
                 raise RuntimeError("the stub server did not start") from None
             time.sleep(0.05)
     try:
-        yield port
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.join(5)
@@ -85,8 +86,8 @@ def serve_in_process(target: Callable[..., None], *args: object) -> Iterator[int
 @contextmanager
 def stub_server(hold_ms: float = 0.0) -> Iterator[str]:
     """Start the stub in a child process; yield its base URL (``http://127.0.0.1:N/v1``)."""
-    with serve_in_process(_serve, hold_ms) as port:
-        yield f"http://127.0.0.1:{port}/v1"
+    with serve_in_process(_serve, hold_ms) as origin:
+        yield f"{origin}/v1"
 
 
 if __name__ == "__main__":

@@ -85,8 +85,8 @@ def _serve(port: int, limit: int, window: float, hints: bool) -> None:
 
 @contextmanager
 def limited_stub(hints: bool) -> Iterator[str]:
-    with serve_in_process(_serve, LIMIT, WINDOW, hints) as port:
-        yield f"http://127.0.0.1:{port}"
+    with serve_in_process(_serve, LIMIT, WINDOW, hints) as origin:
+        yield origin
 
 
 def _stats(origin: str) -> dict[str, object]:

@@ -1,8 +1,9 @@
-"""The ``segmind-gemini`` command: ``chat``, ``demo``, ``check`` and ``emulator``.
+"""The ``segmind-gemini`` command: ``chat``, ``demo``, ``check``, ``batch`` and ``emulator``.
 
     segmind-gemini chat "Describe this" --image photo.jpg --model gemini-2.5-flash
     segmind-gemini demo            # live with SEGMIND_API_KEY, else against the local emulator
     segmind-gemini check --json    # measure what the live gateway does (asks first)
+    segmind-gemini batch jobs.jsonl -o answers.jsonl   # bulk jobs, resumable
     segmind-gemini emulator --port 8765
 
 Answers go to stdout; tokens, finish reason and cost to stderr, so the answer
@@ -280,6 +281,39 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import shlex
+
+    from .batch import run_batch
+
+    if (args.input is None) == (args.images is None):
+        print("segmind-gemini batch: give an INPUT file or --images DIR (not both)", file=err)
+        return 2
+    summary = run_batch(
+        args.input,
+        args.output,
+        images=args.images,
+        prompt=args.prompt,
+        system=args.system,
+        model=args.model,
+        base_url=args.base_url,
+        concurrency=args.concurrency,
+        requests_per_minute=args.requests_per_minute,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
+        max_cost=args.max_cost,
+        retry_errors=args.retry_errors,
+        dry_run=args.dry_run,
+        progress="none" if args.quiet else "auto",
+        stream=err,
+    )
+    print(summary.format(), file=out if args.dry_run else err)
+    if summary.stopped == "interrupted":
+        resume = shlex.join(["segmind-gemini", *sys.argv[1:]])
+        print(f"Resume with the same command: {resume}", file=err)
+    return summary.exit_code
+
+
 def _rate_limit(text: str) -> tuple[int, float]:
     """``N/SECONDS`` (``50/60``: 50 requests per 60-second window)."""
     limit, sep, window = text.partition("/")
@@ -356,6 +390,26 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--base-url", default=None)
     check.add_argument("--timeout", type=float, default=120.0)
     check.set_defaults(run=_check)
+
+    batch = sub.add_parser(
+        "batch", help="run a JSONL file of jobs (or a folder of images), resumably"
+    )
+    batch.add_argument("input", nargs="?", metavar="INPUT", help="JSONL, one job a line")
+    batch.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl")
+    batch.add_argument("--images", metavar="DIR", help="one job per image in DIR")
+    batch.add_argument("--prompt", metavar="TEXT", help="the prompt for every image (--images)")
+    batch.add_argument("--system", metavar="TEXT", help="a system instruction (--images)")
+    batch.add_argument("--model", default=None, metavar="SLUG", help="for jobs that name none")
+    batch.add_argument("--concurrency", type=int, default=8, metavar="N")
+    batch.add_argument("--requests-per-minute", type=int, default=None, metavar="N")
+    batch.add_argument("--max-cost", type=float, default=None, metavar="USD")
+    batch.add_argument("--retry-errors", action="store_true", help="redo ids that ended in error")
+    batch.add_argument("--dry-run", action="store_true", help="check and estimate; send nothing")
+    batch.add_argument("--quiet", action="store_true", help="no progress (summary only)")
+    batch.add_argument("--max-retries", type=int, default=4, metavar="N")
+    batch.add_argument("--base-url", default=None)
+    batch.add_argument("--timeout", type=float, default=120.0)
+    batch.set_defaults(run=_batch)
     return parser
 
 

@@ -1,0 +1,287 @@
+"""Bulk jobs against the emulator: rate limits, random faults, Ctrl-C and resume, budgets.
+
+The emulator's answers are emulated (it describes what it received); scripted answers
+below are the test's own, not Gemini's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from segmind_gemini.batch import BatchInputError, run_batch
+from segmind_gemini.cli import main
+from segmind_gemini.testing import SegmindEmulator
+from segmind_gemini.testing.samples import tiny_png
+
+LIMIT = (50, 0.5)  # 50 calls per half second: Segmind's fixed windows, sped up
+
+
+def write_jobs(path: Path, jobs: list[Any]) -> Path:
+    path.write_text(
+        "".join((j if isinstance(j, str) else json.dumps(j)) + "\n" for j in jobs),
+        encoding="utf-8",
+    )
+    return path
+
+
+def read_output(path: Path) -> list[dict[str, Any]]:
+    data = path.read_bytes()
+    assert not data or data.endswith(b"\n"), "the output ends with a half line"
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "an id has more than one line"
+    return {r["id"]: r for r in records}
+
+
+def client_args(emu: SegmindEmulator) -> dict[str, Any]:
+    return {"api_key": emu.api_key, "base_url": emu.base_url}
+
+
+def test_300_jobs_with_rate_limit_and_faults_give_one_line_per_id(tmp_path: Path) -> None:
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": f"q {i}"} for i in range(300)]
+    )
+    out = tmp_path / "out.jsonl"
+    log = io.StringIO()
+    with SegmindEmulator(rate_limit=LIMIT, fault_rate=0.08, seed=1) as emu:
+        summary = run_batch(
+            jobs,
+            out,
+            concurrency=16,
+            progress="plain",
+            progress_interval=0.0,
+            stream=log,
+            **client_args(emu),
+        )
+        assert emu.rate_limited > 0  # the window was really hit
+        assert len(emu.requests) > 300  # and faults made the client retry
+        if summary.failed:  # rare: a job unlucky on every retry; --retry-errors finishes it
+            summary = run_batch(jobs, out, retry_errors=True, progress=False, **client_args(emu))
+    records = by_id(read_output(out))
+    assert set(records) == {f"j{i}" for i in range(300)}
+    assert all("text" in r and r["cost"] == pytest.approx(0.0012) for r in records.values())
+    first = records["j0"]
+    assert first["finish_reason"] == "STOP" and first["model"] == "gemini-2.5-flash"
+    assert first["request_id"] and first["usage"]["input_tokens"] > 0
+    assert summary.exit_code == 0
+    lines = log.getvalue().splitlines()
+    assert any(" done, " in line and "remaining" in line and "cost $" in line for line in lines)
+
+
+def test_interrupted_cli_run_resumes_without_duplicates_or_losses(tmp_path: Path) -> None:
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": f"q {i}"} for i in range(300)]
+    )
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator(rate_limit=LIMIT, fault_rate=0.08, seed=1) as emu:
+        env = {**os.environ, "SEGMIND_API_KEY": emu.api_key}
+        cmd = [
+            sys.executable, "-m", "segmind_gemini.cli", "batch", str(jobs), "-o", str(out),
+            "--base-url", emu.base_url, "--concurrency", "16",
+        ]  # fmt: skip
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= 60:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Resume with the same command: segmind-gemini batch" in err
+        first = by_id(read_output(out))
+        assert 60 <= len(first) < 300  # stopped part way, with what finished written
+
+        again = subprocess.run(
+            [*cmd, "--quiet"], env=env, capture_output=True, text=True, timeout=60
+        )
+    final = by_id(read_output(out))
+    if again.returncode == 1:  # an unlucky job's retries all hit faults: it has an error line
+        assert all("error" in r for r in final.values() if "text" not in r)
+    else:
+        assert again.returncode == 0, again.stderr
+    assert set(final) == {f"j{i}" for i in range(300)}
+    # What the first run wrote was kept as it was, not asked again.
+    assert all(final[k] == v for k, v in first.items())
+    assert f"{len(first)} already done" in again.stderr
+
+
+def test_budget_stops_starting_jobs_and_exits_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": "q"} for i in range(100)])
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator(cost_per_call=0.01) as emu:
+        monkeypatch.setenv("SEGMIND_API_KEY", emu.api_key)
+        code = main([
+            "batch", str(jobs), "-o", str(out), "--base-url", emu.base_url,
+            "--max-cost", "0.125", "--concurrency", "8", "--quiet",
+        ])  # fmt: skip
+        sent = len(emu.requests)
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "Stopped: the budget of $0.125" in err
+    records = read_output(out)
+    assert len(records) == sent == 12  # 12 x $0.01 fits; a 13th would pass $0.125
+    assert sum(r["cost"] for r in records) == pytest.approx(0.12)
+    assert "88 not started" in err
+
+
+def test_bad_lines_become_error_lines_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "red.png").write_bytes(tiny_png())
+    (tmp_path / "anim.gif").write_bytes(b"GIF89a" + b"\x00" * 20)
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl",
+        [
+            {"id": "ok", "prompt": "hi"},
+            "{not json",
+            {"id": "no-prompt", "system": "x"},
+            {"prompt": "no id"},
+            {"id": "missing-file", "prompt": "p", "images": ["nope.png"]},
+            {"id": "gif", "prompt": "p", "images": ["anim.gif"]},
+            {"id": "extra", "prompt": "p", "temperature": 1},
+            {"id": "img", "prompt": "p", "images": ["red.png"]},
+        ],
+    )
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator() as emu:
+        summary = run_batch(jobs, out, progress=False, stream=io.StringIO(), **client_args(emu))
+        assert len(emu.requests) == 2  # only the two good jobs were sent
+    records = by_id(read_output(out))
+    assert records["ok"]["text"].startswith("emulated reply")
+    assert "image/png" in records["img"]["text"]
+    errors = {k: r["error"] for k, r in records.items() if "error" in r}
+    assert set(errors) == {"line:2", "no-prompt", "line:4", "missing-file", "gif", "extra"}
+    assert "not valid JSON" in errors["line:2"]["message"]
+    assert '"prompt" is missing' in errors["no-prompt"]["message"]
+    assert 'no "id"' in errors["line:4"]["message"]
+    assert errors["missing-file"]["type"] == "MediaError"
+    assert "cannot read nope.png" in errors["missing-file"]["message"]
+    assert "image/gif" in errors["gif"]["message"]
+    assert "temperature" in errors["extra"]["message"]
+    assert summary.succeeded == 2 and summary.failed == 6 and summary.exit_code == 1
+
+
+def test_duplicate_ids_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl",
+        [{"id": "a", "prompt": "1"}, {"id": "b", "prompt": "2"}, {"id": "a", "prompt": "3"}],
+    )
+    with SegmindEmulator() as emu:
+        with pytest.raises(BatchInputError, match=r"duplicate id.*'a' on lines 1, 3"):
+            run_batch(jobs, tmp_path / "out.jsonl", progress=False, **client_args(emu))
+        assert emu.requests == []
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_dry_run_loads_everything_and_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "red.png").write_bytes(tiny_png())
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl",
+        [{"id": f"t{i}", "prompt": "Describe", "images": ["red.png"]} for i in range(120)]
+        + [{"id": "gone", "prompt": "p", "files": ["gone.pdf"]}],
+    )
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator() as emu:
+        monkeypatch.setenv("SEGMIND_API_KEY", emu.api_key)
+        code = main([
+            "batch", str(jobs), "-o", str(out), "--base-url", emu.base_url,
+            "--dry-run", "--requests-per-minute", "50",
+        ])  # fmt: skip
+        assert emu.requests == []
+    captured = capsys.readouterr()
+    assert code == 2  # one line cannot be run
+    assert not out.exists()
+    assert "121 jobs, 0 already answered" in captured.out and "1 bad, 120 to send" in captured.out
+    assert "cannot read gone.pdf" in captured.err
+    # 120 small images at 258 tokens each, plus the prompt text.
+    assert "Estimated input tokens: 31" in captured.out
+    assert "At 50 requests per minute: at least 2.0 min" in captured.out
+
+
+def test_schema_jobs_parse_into_data_with_one_repair(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"label": {"type": "string"}},
+        "required": ["label"],
+    }
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl",
+        [{"id": f"s{i}", "prompt": "Classify", "schema": schema} for i in range(3)],
+    )
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator() as emu:
+        emu.queue_text('{"label": "cat"}')
+        emu.queue_text("Sure! It is a dog.").queue_text('```json\n{"label": "dog"}\n```')
+        emu.queue_text('{"name": 1}').queue_text("still not it")
+        summary = run_batch(jobs, out, concurrency=1, progress=False, **client_args(emu))
+        sent = emu.requests
+    records = by_id(read_output(out))
+    assert records["s0"]["data"] == {"label": "cat"} and "text" not in records["s0"]
+    assert records["s1"]["data"] == {"label": "dog"}
+    assert records["s1"]["cost"] == pytest.approx(0.0024)  # two calls, both billed
+    repair = sent[2].messages
+    assert "Your previous reply could not be used" in repair["contents"][-1]["parts"][0]["text"]
+    assert "JSON Schema" in repair["system_instruction"]["parts"]["text"]
+    assert records["s2"]["error"]["type"] == "StructuredOutputError"
+    assert "contains no JSON" in records["s2"]["error"]["message"]  # the repaired reply's fault
+    assert records["s2"]["cost"] == pytest.approx(0.0024)
+    assert summary.cost == pytest.approx(0.0012 * 5)
+
+
+def test_retry_errors_leaves_exactly_one_line_per_id(tmp_path: Path) -> None:
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": "q"} for i in range(5)])
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator() as emu:
+        emu.queue_error(400, "bad parameter")
+        first = run_batch(jobs, out, concurrency=1, progress=False, **client_args(emu))
+        assert first.failed == 1 and by_id(read_output(out))["j0"]["error"]["status"] == 400
+        # A plain rerun keeps the error; a crash left a cut line, which is dropped.
+        with out.open("ab") as f:
+            f.write(b'{"id": "j1", "te')
+        again = run_batch(jobs, out, progress=False, **client_args(emu))
+        assert again.skipped == 5 and len(emu.requests) == 5
+        fixed = run_batch(jobs, out, retry_errors=True, progress=False, **client_args(emu))
+    records = by_id(read_output(out))
+    assert set(records) == {f"j{i}" for i in range(5)}
+    assert all("text" in r for r in records.values())
+    assert fixed.succeeded == 1 and fixed.exit_code == 0
+
+
+def test_images_folder_ids_are_relative_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    for name in ("a.png", "2024/b.png", "2024/.hidden.png"):
+        (photos / name).write_bytes(tiny_png())
+    (photos / "notes.md").write_text("not an image")
+    out = tmp_path / "captions.jsonl"
+    with SegmindEmulator() as emu:
+        monkeypatch.setenv("SEGMIND_API_KEY", emu.api_key)
+        code = main([
+            "batch", "--images", str(photos), "--prompt", "Describe this image", "-o", str(out),
+            "--base-url", emu.base_url, "--quiet",
+        ])  # fmt: skip
+        assert [r.messages["contents"][0]["parts"][0]["text"] for r in emu.requests] == [
+            "Describe this image"
+        ] * 2
+    assert code == 0, capsys.readouterr().err
+    assert set(by_id(read_output(out))) == {"a.png", "2024/b.png"}
