@@ -514,6 +514,18 @@ class RateGovernor:
         self._new_window()
 
     def _new_window(self) -> None:
+        closing = self._window
+        if (
+            self._limit is not None
+            and self._waiters
+            and self._refused_by.get(closing, 0) == 0
+            and self._sent_by.get(closing, 0) >= self._limit
+        ):
+            # The server took a full window without refusing: the pace may be low (a
+            # stray 429 taught it). Grow it back quickly, but never past the most a
+            # recently refused window took, so the true limit is not overshot.
+            ceiling = max((t for t in self._taken if t > 0), default=self._limit)
+            self._limit = min(ceiling, self._limit + max(1, self._limit // 2))
         self._window += 1
         self._win_sent = 0
         self._sent_by[self._window] = 0
@@ -589,12 +601,12 @@ class RateGovernor:
                     self._taken[-1] = taken
                 self._limit_window = window
                 # A window that took nothing was not open yet (we came early): that says
-                # when, not how many. Of the others, the median of the last three: one
-                # window cut by a boundary (too few) or spanning two (too many) does not
-                # set the pace.
+                # when, not how many. Of the others, the (lower) median of the last three:
+                # one window cut by a boundary (too few) or spanning two (too many) does
+                # not set the pace for long, and a clean window grows it back (below).
                 counts = sorted(t for t in self._taken if t > 0)
                 if counts:
-                    self._limit = counts[len(counts) // 2]
+                    self._limit = counts[(len(counts) - 1) // 2]
                 elif self._limit is None:
                     self._limit = 1
         if retry_after is not None:

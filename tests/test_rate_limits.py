@@ -515,3 +515,26 @@ def test_googles_quota_holds_back_its_model_not_the_key(
         # Another model on the same key is not Google's quota for that model.
         assert client.generate_content(HELLO, model="gemini-2.5-flash").text
     assert len(segmind_emulator.requests) == 2
+
+
+def test_a_stray_429_does_not_slow_the_rest_of_the_run(limited: SegmindEmulator) -> None:
+    """429s that are not the window's (scripted faults) must not set a low pace for good."""
+
+    async def run() -> float:
+        async with _client(limited) as client:
+            await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(30)))
+            assert client.rate_limit_status().learned_limit == 10
+            # Twice, a quiet moment: two lone calls, the second refused by a stray fault.
+            # Judged by those windows alone the server took one call each time.
+            for _ in range(2):
+                await asyncio.sleep(0.5)
+                await client.agenerate_content(HELLO)
+                limited.queue_fault("rate_limit", reset_after=0.3)
+                await client.agenerate_content(HELLO)
+            start = time.monotonic()
+            await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(80)))
+            assert client.rate_limit_status().learned_limit == 10
+            return time.monotonic() - start
+
+    # 8 windows of 0.5 s at the full pace; a pace stuck low would take several times that.
+    assert asyncio.run(run()) < 8.0
