@@ -247,8 +247,9 @@ def test_async_fan_out_past_one_window_loses_nothing(limited: SegmindEmulator) -
     assert all(r.text.startswith("emulated reply") for r in results)
     # 6 windows of 0.5 s; generous for a loaded CI machine.
     assert wall < 6.0
-    # The first window refuses the burst; after it, only the probe that learns the window.
-    assert limited.rate_limited <= 50 + 3
+    # The first window refuses the burst (50); after it, about one refusal a window at
+    # most (the probe that learns the window, or correcting a burst that spanned two).
+    assert limited.rate_limited <= 50 + 8
 
 
 def test_threads_and_two_clients_with_one_key_share_one_governor(
@@ -327,7 +328,7 @@ def test_queue_mode_goes_through_the_governor(limited: SegmindEmulator) -> None:
             return [r.text for r in results]
 
     assert len(asyncio.run(run())) == 25
-    assert limited.rate_limited <= 15 + 3
+    assert limited.rate_limited <= 15 + 5
 
 
 def test_a_daily_quota_fails_fast_for_this_call_and_the_next(
