@@ -159,6 +159,7 @@ class RateGovernor:
         # Admission times of counted requests, for requests_per_minute (oldest first).
         self._sent: list[float] = []
         self._keep = 60.0
+        self._log_sends = False  # only once some client paces by requests_per_minute
         # What the server taught us.
         self._blocked_until = 0.0
         self._limit: int | None = None
@@ -359,6 +360,8 @@ class RateGovernor:
         self, counted: bool, rpm: int | None, window: float, model: str | None
     ) -> Ticket | None:
         with self._lock:
+            if rpm is not None:
+                self._log_sends = True
             if self._waiters:
                 return None
             now = self._clock()
@@ -552,11 +555,12 @@ class RateGovernor:
         self._win_sent += 1
         self._sent_by[self._window] = self._sent_by.get(self._window, 0) + 1
         self._admitted += 1
-        if window > self._keep:
-            self._keep = window
-        self._sent.append(now)
-        if len(self._sent) > 64 and self._sent[0] < now - self._keep - 1:
-            del self._sent[: bisect.bisect_left(self._sent, now - self._keep - 1)]
+        if self._log_sends:
+            if window > self._keep:
+                self._keep = window
+            self._sent.append(now)
+            if len(self._sent) > 64 and self._sent[0] < now - self._keep - 1:
+                del self._sent[: bisect.bisect_left(self._sent, now - self._keep - 1)]
         return ticket
 
     def _accepted_one(self, ticket: Ticket, now: float) -> None:
