@@ -38,7 +38,13 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from .client import SegmindGeminiClient
-from .errors import InvalidRequestError, MediaError, SegmindError
+from .errors import (
+    AuthenticationError,
+    InsufficientCreditsError,
+    InvalidRequestError,
+    MediaError,
+    SegmindError,
+)
 from .media import inline_part_from_bytes, part_from_url
 from .request import build_request
 from .response import GenerateContentResult
@@ -69,7 +75,7 @@ IMAGE_SUFFIXES = frozenset(
 _JOB_KEYS = frozenset(
     {"id", "prompt", "system", "images", "files", "model", "schema", "generation_config"}
 )
-Stopped = Literal["budget", "interrupted"]
+Stopped = Literal["budget", "interrupted", "fatal"]
 ProgressMode = Literal["auto", "bar", "plain", "none"]
 
 #: Exit codes of ``segmind-gemini batch`` (also :attr:`BatchSummary.exit_code`).
@@ -420,6 +426,10 @@ class BatchSummary:
     estimated_input_tokens: int = 0
     estimated_seconds: float | None = None
     requests_per_minute: int | None = None
+    #: Ids left with an error line from an earlier run (not redone without retry_errors).
+    earlier_errors: int = 0
+    #: Why the run stopped starting jobs when ``stopped == "fatal"`` (a bad key, no credits).
+    fatal: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -430,7 +440,7 @@ class BatchSummary:
             return EXIT_BUDGET
         if self.dry_run:
             return EXIT_INPUT if self.bad_lines else EXIT_OK
-        return EXIT_FAILED if self.failed else EXIT_OK
+        return EXIT_FAILED if self.failed or self.earlier_errors or self.fatal else EXIT_OK
 
     def format(self) -> str:
         """A few lines for a person: counts by outcome, tokens, cost, wall time."""
@@ -454,8 +464,17 @@ class BatchSummary:
             )
         elif self.stopped == "interrupted":
             lines.append("Interrupted: jobs that were not finished have no line yet.")
-        if self.failed and self.stopped is None:
-            lines.append("Run again with --retry-errors (retry_errors=True) to redo the errors.")
+        elif self.stopped == "fatal":
+            lines.append(
+                f"Stopped: {self.fatal}. No more jobs were started (every other job would fail "
+                "the same way); fix it and run the same command again to continue."
+            )
+        if self.earlier_errors:
+            lines.append(
+                f"{self.earlier_errors} job(s) still have an error line from an earlier run."
+            )
+        if (self.failed or self.earlier_errors) and self.stopped is None:
+            lines.append("Run again with --retry-errors to redo the errors.")
         lines.append(f"Output: {self.output}")
         return "\n".join(lines)
 
@@ -657,6 +676,7 @@ class _Runner:
         self._wake: asyncio.Event | None = None
         self._stop_requested = 0
         self.cancelled = 0
+        self._fatal: str | None = None
 
     # Called from another thread (the one that caught Ctrl-C).
     def request_stop(self) -> None:
@@ -691,7 +711,7 @@ class _Runner:
         tasks: set[asyncio.Task[None]] = set()
         self.reporter.start(self.stats)
         try:
-            while self.pending and not self._stop_requested:
+            while self.pending and not self._stop_requested and not self._fatal:
                 # Counted as jobs start and end, in the same step as their cost is added,
                 # so a finished job is never both spent and in flight.
                 busy = self.stats.in_flight
@@ -709,9 +729,13 @@ class _Runner:
                 tasks.add(task)
                 task.add_done_callback(self._finished(tasks))
                 await asyncio.sleep(0)  # let the job reach the governor in start order
+            await self._drain(tasks)
+            # Also when every job had started before Ctrl-C: unfinished ones have no line.
             if self._stop_requested:
                 self.summary.stopped = "interrupted"
-            await self._drain(tasks)
+            elif self._fatal and self.summary.stopped is None:
+                self.summary.stopped = "fatal"
+                self.summary.fatal = self._fatal
         finally:
             self.summary.not_started = len(self.pending) + self.cancelled
             self.reporter.update(self.stats)
@@ -760,6 +784,11 @@ class _Runner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every failure becomes this job's error line
+            if isinstance(exc, (AuthenticationError, InsufficientCreditsError)) and not self._fatal:
+                # A wrong key or an empty balance fails every job: start no more.
+                self._fatal = f"{type(exc).__name__}: {exc}"
+                if self._wake is not None:
+                    self._wake.set()
             extra: dict[str, Any] = {"model": model}
             if acc["calls"]:
                 extra["cost"] = acc["cost"]
@@ -949,6 +978,10 @@ def run_batch(
     redo = {k for k, r in done.items() if "error" in r} if retry_errors else set()
     todo = [j for j in all_jobs if j.id not in done or j.id in redo]
     summary.skipped = len(all_jobs) - len(todo)
+    wanted = {j.id for j in all_jobs}
+    summary.earlier_errors = sum(
+        1 for k, r in done.items() if "error" in r and k in wanted and k not in redo
+    )
     summary.bad_lines = sum(1 for j in todo if j.error)
 
     if dry_run:

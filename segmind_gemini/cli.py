@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .client import SegmindGeminiClient
 from .errors import SegmindError
@@ -29,6 +29,9 @@ from .request import build_request
 from .response import GenerateContentResult
 from .settings import API_KEY_ENV
 from .testing.samples import tiny_png
+
+if TYPE_CHECKING:
+    from .batch import BatchSummary
 
 __all__ = ["main"]
 
@@ -284,12 +287,29 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import shlex
 
-    from .batch import run_batch
+    from .batch import BatchInputError
 
     if (args.input is None) == (args.images is None):
         print("segmind-gemini batch: give an INPUT file or --images DIR (not both)", file=err)
         return 2
-    summary = run_batch(
+    try:
+        summary = _run_batch_from_args(args, err)
+    except BatchInputError as exc:
+        # Bad input (duplicate ids, no such file, bad arguments): nothing was sent.
+        print(f"segmind-gemini batch: {exc}", file=err)
+        return 2
+    print(summary.format(), file=out if args.dry_run else err)
+    if summary.stopped == "interrupted":
+        resume = shlex.join(["segmind-gemini", *sys.argv[1:]])
+        print(f"Resume with the same command: {resume}", file=err)
+    code: int = summary.exit_code
+    return code
+
+
+def _run_batch_from_args(args: argparse.Namespace, err: TextIO) -> BatchSummary:
+    from .batch import run_batch
+
+    return run_batch(
         args.input,
         args.output,
         images=args.images,
@@ -307,11 +327,6 @@ def _batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         progress="none" if args.quiet else "auto",
         stream=err,
     )
-    print(summary.format(), file=out if args.dry_run else err)
-    if summary.stopped == "interrupted":
-        resume = shlex.join(["segmind-gemini", *sys.argv[1:]])
-        print(f"Resume with the same command: {resume}", file=err)
-    return summary.exit_code
 
 
 def _rate_limit(text: str) -> tuple[int, float]:

@@ -591,6 +591,11 @@ class RateGovernor:
         self, ticket: Ticket, retry_after: float | None, now: float, exact: bool = True
     ) -> None:
         self._rate_limited += 1
+        if ticket.counted and self._log_sends:
+            # The server did not count a refused call: neither does requests_per_minute.
+            index = bisect.bisect_left(self._sent, ticket.admitted_at)
+            if index < len(self._sent) and self._sent[index] == ticket.admitted_at:
+                del self._sent[index]
         window = ticket.window
         if ticket.counted and window in self._refused_by:
             self._refused_by[window] += 1

@@ -121,6 +121,30 @@ def test_interrupted_cli_run_resumes_without_duplicates_or_losses(tmp_path: Path
     assert f"{len(first)} already done" in again.stderr
 
 
+def test_ctrl_c_after_every_job_started_still_reports_the_interruption(tmp_path: Path) -> None:
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": "q"} for i in range(40)])
+    out = tmp_path / "out.jsonl"
+    # 5 calls per 2 s: with concurrency 50 every job starts at once and most wait in line.
+    with SegmindEmulator(rate_limit=(5, 2.0)) as emu:
+        env = {**os.environ, "SEGMIND_API_KEY": emu.api_key}
+        cmd = [
+            sys.executable, "-m", "segmind_gemini.cli", "batch", str(jobs), "-o", str(out),
+            "--base-url", emu.base_url, "--concurrency", "50", "--quiet",
+        ]  # fmt: skip
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (out.exists() and out.read_bytes()):
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # a second Ctrl-C: stop at once
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "Resume with the same command" in err
+    assert len(by_id(read_output(out))) < 40
+
+
 def test_budget_stops_starting_jobs_and_exits_non_zero(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -187,6 +211,44 @@ def test_duplicate_ids_are_refused_before_anything_is_sent(tmp_path: Path) -> No
             run_batch(jobs, tmp_path / "out.jsonl", progress=False, **client_args(emu))
         assert emu.requests == []
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    jobs = write_jobs(
+        tmp_path / "jobs.jsonl", [{"id": "a", "prompt": "1"}, {"id": "a", "prompt": "2"}]
+    )
+    with SegmindEmulator() as emu:
+        env = {"SEGMIND_API_KEY": emu.api_key, "SEGMIND_BASE_URL": emu.base_url}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            assert main(["batch", str(jobs), "-o", str(tmp_path / "o.jsonl"), "--quiet"]) == 2
+            missing = str(tmp_path / "nope.jsonl")
+            assert main(["batch", missing, "-o", str(tmp_path / "o.jsonl"), "--quiet"]) == 2
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        assert emu.requests == []
+    assert "duplicate id" in capsys.readouterr().err
+
+
+def test_a_wrong_key_stops_the_run_instead_of_failing_every_job(tmp_path: Path) -> None:
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": "q"} for i in range(60)])
+    out = tmp_path / "out.jsonl"
+    with SegmindEmulator() as emu:
+        summary = run_batch(
+            jobs, out, concurrency=4, progress=False, api_key="k-wrong", base_url=emu.base_url
+        )
+        sent = len(emu.requests)
+    assert summary.stopped == "fatal" and "AuthenticationError" in (summary.fatal or "")
+    assert summary.exit_code == 1
+    assert sent <= 4  # the calls already in flight; no more were started
+    assert summary.not_started >= 56
+    assert "Stopped: AuthenticationError" in summary.format()
+    assert len(read_output(out)) == sent  # the ones that ran have their error line
 
 
 def test_dry_run_loads_everything_and_sends_nothing(
@@ -258,6 +320,8 @@ def test_retry_errors_leaves_exactly_one_line_per_id(tmp_path: Path) -> None:
             f.write(b'{"id": "j1", "te')
         again = run_batch(jobs, out, progress=False, **client_args(emu))
         assert again.skipped == 5 and len(emu.requests) == 5
+        # Not every job has an answer: the rerun says so and does not exit 0.
+        assert again.earlier_errors == 1 and again.exit_code == 1
         fixed = run_batch(jobs, out, retry_errors=True, progress=False, **client_args(emu))
     records = by_id(read_output(out))
     assert set(records) == {f"j{i}" for i in range(5)}
