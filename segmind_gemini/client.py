@@ -35,7 +35,7 @@ from .errors import (
     SegmindError,
     UnprocessableEntityError,
 )
-from .governor import RateLimitStatus, Ticket, governor_for
+from .governor import RateLimitStatus, Ticket, Turn, governor_for
 from .request import validate_request
 from .response import (
     GenerateContentResult,
@@ -351,7 +351,9 @@ class SegmindGeminiClient:
                     outcome = None
                 elif isinstance(step, _Admit):
                     started = time.monotonic()
-                    outcome = self._governor.acquire(**self._turn(step))
+                    outcome = self._governor.acquire(
+                        self._turn(step), max_wait=max(step.budget.wait_left, 0.0), front=step.front
+                    )
                     if outcome.queued:
                         step.budget.waited(time.monotonic() - started)
                 else:
@@ -376,7 +378,9 @@ class SegmindGeminiClient:
                     outcome = None
                 elif isinstance(step, _Admit):
                     started = time.monotonic()
-                    outcome = await self._governor.acquire_async(**self._turn(step))
+                    outcome = await self._governor.acquire_async(
+                        self._turn(step), max_wait=max(step.budget.wait_left, 0.0), front=step.front
+                    )
                     if outcome.queued:
                         step.budget.waited(time.monotonic() - started)
                 else:
@@ -391,15 +395,8 @@ class SegmindGeminiClient:
         finally:
             flow.close()
 
-    def _turn(self, step: _Admit) -> dict[str, Any]:
-        return {
-            "max_wait": max(step.budget.wait_left, 0.0),
-            "counted": step.counted,
-            "requests_per_minute": self.requests_per_minute,
-            "window": self.rate_limit_window,
-            "front": step.front,
-            "model": step.model,
-        }
+    def _turn(self, step: _Admit) -> Turn:
+        return Turn(step.counted, self.requests_per_minute, self.rate_limit_window, step.model)
 
     # ----------------------------------------------------------------------- flows
 
@@ -569,10 +566,7 @@ class SegmindGeminiClient:
                     )
                     if outcome.status == 429:
                         turn = self._governor.next_turn_in(
-                            counted=counted,
-                            requests_per_minute=self.requests_per_minute,
-                            window=self.rate_limit_window,
-                            model=slug,
+                            Turn(counted, self.requests_per_minute, self.rate_limit_window, slug)
                         )
                         if max(turn, hint or 0.0) > waits.wait_left:
                             # Too far away to wait for (a daily quota, or max_rate_limit_wait

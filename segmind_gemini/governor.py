@@ -41,7 +41,14 @@ from dataclasses import dataclass
 
 from .errors import RateLimitError
 
-__all__ = ["RateGovernor", "RateLimitStatus", "Ticket", "forget_rate_limits", "governor_for"]
+__all__ = [
+    "RateGovernor",
+    "RateLimitStatus",
+    "Ticket",
+    "Turn",
+    "forget_rate_limits",
+    "governor_for",
+]
 
 logger = logging.getLogger("segmind_gemini")
 
@@ -91,6 +98,24 @@ class RateLimitStatus:
         return self.learned_limit * 60.0 / self.learned_window
 
 
+@dataclass(frozen=True)
+class Turn:
+    """What one call asks the governor for.
+
+    Attributes:
+        counted: it uses the account's quota (a model call; queue polls are not counted
+            and only wait out a server reset).
+        requests_per_minute: the calling client's pace, if it set one.
+        window: the seconds ``requests_per_minute`` counts over.
+        model: the slug, for Google quotas that hold back one model.
+    """
+
+    counted: bool = True
+    requests_per_minute: int | None = None
+    window: float = 60.0
+    model: str | None = None
+
+
 class Ticket:
     """One admitted request; hand it back with :meth:`RateGovernor.record`."""
 
@@ -109,21 +134,12 @@ class Ticket:
 
 
 class _Waiter:
-    __slots__ = ("alive", "counted", "evicted", "model", "rpm", "rpm_window", "ticket", "wake")
+    __slots__ = ("alive", "evicted", "ticket", "turn", "wake")
 
     def __init__(
-        self,
-        counted: bool,
-        rpm: int | None,
-        rpm_window: float,
-        model: str | None,
-        wake: Callable[[], None],
-        alive: Callable[[], bool] = lambda: True,
+        self, turn: Turn, wake: Callable[[], None], alive: Callable[[], bool] = lambda: True
     ) -> None:
-        self.counted = counted
-        self.rpm = rpm
-        self.rpm_window = rpm_window
-        self.model = model
+        self.turn = turn
         self.wake = wake
         self.alive = alive
         self.evicted = False
@@ -134,7 +150,7 @@ class RateGovernor:
     """Admits requests for one API key and origin; see the module docstring.
 
     >>> gov = RateGovernor()
-    >>> ticket = gov.acquire(max_wait=900)
+    >>> ticket = gov.acquire(Turn(), max_wait=900)
     >>> gov.record(ticket, 200)
     >>> gov.status().admitted
     1
@@ -209,29 +225,18 @@ class RateGovernor:
 
     # -------------------------------------------------------------------- admission
 
-    def acquire(
-        self,
-        *,
-        max_wait: float,
-        counted: bool = True,
-        requests_per_minute: int | None = None,
-        window: float = 60.0,
-        front: bool = False,
-        model: str | None = None,
-    ) -> Ticket:
+    def acquire(self, turn: Turn, *, max_wait: float, front: bool = False) -> Ticket:
         """Wait (blocking this thread) for a turn; raise ``RateLimitError`` past ``max_wait``.
 
-        ``counted=False`` (queue polls) only waits out a server reset; ``front=True`` puts a
-        call that was just refused ahead of the line, since it has waited longest;
-        ``model`` is the slug, for upstream quotas that hold one model back.
+        ``front=True`` puts a call that was just refused ahead of the line, since it has
+        waited longest.
         """
-        ticket = self._try_now(counted, requests_per_minute, window, model)
+        ticket = self._try_now(turn)
         if ticket is not None:
             return ticket
         event = threading.Event()
-        waiter = _Waiter(counted, requests_per_minute, window, model, event.set)
-        deadline = self._clock() + max_wait
-        self._enqueue(waiter, front)
+        waiter = _Waiter(turn, event.set)
+        deadline = self._join(waiter, front, max_wait)
         try:
             while True:
                 event.clear()
@@ -243,18 +248,9 @@ class RateGovernor:
             self._leave(waiter)
             raise
 
-    async def acquire_async(
-        self,
-        *,
-        max_wait: float,
-        counted: bool = True,
-        requests_per_minute: int | None = None,
-        window: float = 60.0,
-        front: bool = False,
-        model: str | None = None,
-    ) -> Ticket:
+    async def acquire_async(self, turn: Turn, *, max_wait: float, front: bool = False) -> Ticket:
         """The async form of :meth:`acquire`; cancelling it frees the place in line."""
-        ticket = self._try_now(counted, requests_per_minute, window, model)
+        ticket = self._try_now(turn)
         if ticket is not None:
             return ticket
         loop = asyncio.get_running_loop()
@@ -269,9 +265,8 @@ class RateGovernor:
             # A stopped or closed loop cannot take its turn: the line must not wait on it.
             return loop.is_running() and not loop.is_closed()
 
-        waiter = _Waiter(counted, requests_per_minute, window, model, wake, alive)
-        deadline = self._clock() + max_wait
-        self._enqueue(waiter, front)
+        waiter = _Waiter(turn, wake, alive)
+        deadline = self._join(waiter, front, max_wait)
         try:
             while True:
                 event.clear()
@@ -341,33 +336,30 @@ class RateGovernor:
         for wake in wakes:
             wake()
 
-    def next_turn_in(
-        self,
-        *,
-        counted: bool = True,
-        requests_per_minute: int | None = None,
-        window: float = 60.0,
-        model: str | None = None,
-    ) -> float:
+    def next_turn_in(self, turn: Turn = Turn()) -> float:
         """Seconds until a call at the head of the line could go (0 when it could now)."""
         with self._lock:
             now = self._clock()
-            return max(0.0, self._free_at(now, counted, requests_per_minute, window, model) - now)
+            return max(0.0, self._free_at(now, turn) - now)
 
     # ------------------------------------------------------------------- internals
 
-    def _try_now(
-        self, counted: bool, rpm: int | None, window: float, model: str | None
-    ) -> Ticket | None:
+    def _try_now(self, turn: Turn) -> Ticket | None:
         with self._lock:
-            if rpm is not None:
+            if turn.requests_per_minute is not None:
                 self._log_sends = True
             if self._waiters:
                 return None
             now = self._clock()
-            if self._free_at(now, counted, rpm, window, model) > now:
+            if self._free_at(now, turn) > now:
                 return None
-            return self._admit(now, counted, window, model)
+            return self._admit(now, turn)
+
+    def _join(self, waiter: _Waiter, front: bool, max_wait: float) -> float:
+        """Put ``waiter`` in line; return its deadline."""
+        deadline = self._clock() + max_wait
+        self._enqueue(waiter, front)
+        return deadline
 
     def _enqueue(self, waiter: _Waiter, front: bool) -> None:
         with self._lock:
@@ -409,9 +401,7 @@ class RateGovernor:
                 self._waiters.appendleft(waiter)
             wakes = self._pump(now, waiter)
             if waiter.ticket is None:
-                free_at = self._free_at(
-                    now, waiter.counted, waiter.rpm, waiter.rpm_window, waiter.model
-                )
+                free_at = self._free_at(now, waiter.turn)
                 if self._waiters and self._waiters[0] is waiter:
                     sleep = free_at - now
                     if free_at > deadline:
@@ -457,27 +447,26 @@ class RateGovernor:
                 self._waiters.popleft()
                 head.evicted = True
                 continue
-            if self._free_at(now, head.counted, head.rpm, head.rpm_window, head.model) > now:
+            if self._free_at(now, head.turn) > now:
                 if head is not caller:
                     wakes.append(head.wake)  # it sets its own timer
                 break
             self._waiters.popleft()
-            head.ticket = self._admit(now, head.counted, head.rpm_window, head.model)
+            head.ticket = self._admit(now, head.turn)
             head.ticket.queued = True
             if head is not caller:
                 wakes.append(head.wake)
         return wakes
 
-    def _free_at(
-        self, now: float, counted: bool, rpm: int | None, window: float, model: str | None = None
-    ) -> float:
+    def _free_at(self, now: float, turn: Turn) -> float:
         """The earliest time a request may be admitted."""
+        model, rpm, window = turn.model, turn.requests_per_minute, turn.window
         at = max(now, self._blocked_until)
         if model is not None and self._model_blocked:
             at = max(at, self._model_blocked.get(model, 0.0))
         if self._probe is not None and now - self._probe.admitted_at > _PROBE_STALE:
             self._probe = None
-        if not counted:
+        if not turn.counted:
             return at
         if rpm is not None:
             margin = min(0.25, 0.002 * window + 0.01)
@@ -537,10 +526,10 @@ class RateGovernor:
             del self._sent_by[old]
             self._refused_by.pop(old, None)
 
-    def _admit(self, now: float, counted: bool, window: float, model: str | None) -> Ticket:
-        ticket = Ticket(now, counted, self._window, self._epoch)
-        ticket.model = model
-        if not counted:
+    def _admit(self, now: float, turn: Turn) -> Ticket:
+        ticket = Ticket(now, turn.counted, self._window, self._epoch)
+        ticket.model = turn.model
+        if not turn.counted:
             return ticket
         self._roll(now)
         ticket.window = self._window
@@ -556,8 +545,8 @@ class RateGovernor:
         self._sent_by[self._window] = self._sent_by.get(self._window, 0) + 1
         self._admitted += 1
         if self._log_sends:
-            if window > self._keep:
-                self._keep = window
+            if turn.window > self._keep:
+                self._keep = turn.window
             self._sent.append(now)
             if len(self._sent) > 64 and self._sent[0] < now - self._keep - 1:
                 del self._sent[: bisect.bisect_left(self._sent, now - self._keep - 1)]

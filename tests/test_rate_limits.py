@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from segmind_gemini import InvalidRequestError, RateLimitError, SegmindGeminiClient
 from segmind_gemini.cli import _rate_limit
-from segmind_gemini.governor import RateGovernor
+from segmind_gemini.governor import RateGovernor, Turn
 from segmind_gemini.testing import SegmindEmulator
 
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
@@ -65,7 +65,7 @@ def simulate(
     ready, done = calls, 0
     while done < calls:
         while ready:
-            ticket = governor._try_now(True, rpm, window, None)
+            ticket = governor._try_now(Turn(True, rpm, window))
             if ticket is None:
                 break
             ready -= 1
@@ -87,7 +87,7 @@ def simulate(
             heapq.heappush(answers, (arrival + latency, order, ticket, status, hint))
         upcoming = answers[0][0] if answers else math.inf
         if ready:
-            turn = governor.next_turn_in(requests_per_minute=rpm, window=window)
+            turn = governor.next_turn_in(Turn(True, rpm, window))
             upcoming = min(upcoming, now[0] + max(turn, 1e-6))
         assert upcoming < math.inf, "nothing to wait for: the governor deadlocked"
         now[0] = upcoming
@@ -210,12 +210,12 @@ def test_requests_per_minute_set_to_the_limit_sees_no_429(
 def test_requests_per_minute_allows_a_burst_then_waits_for_the_window() -> None:
     now = [0.0]
     governor = RateGovernor(clock=lambda: now[0])
-    tickets = [governor._try_now(True, 50, 60.0, None) for _ in range(30)]
+    tickets = [governor._try_now(Turn(requests_per_minute=50)) for _ in range(30)]
     assert all(tickets)  # a 30-call job on a 50-per-minute plan is not spread out
-    more = [governor._try_now(True, 50, 60.0, None) for _ in range(20)]
+    more = [governor._try_now(Turn(requests_per_minute=50)) for _ in range(20)]
     assert all(more)
-    assert governor._try_now(True, 50, 60.0, None) is None  # the 51st waits for the window
-    assert 60.0 <= governor.next_turn_in(requests_per_minute=50) <= 60.3
+    assert governor._try_now(Turn(requests_per_minute=50)) is None  # the 51st waits for the window
+    assert 60.0 <= governor.next_turn_in(Turn(requests_per_minute=50)) <= 60.3
 
 
 # --------------------------------------------------------------- over real sockets
