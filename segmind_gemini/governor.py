@@ -469,7 +469,8 @@ class RateGovernor:
         if not turn.counted:
             return at
         if rpm is not None:
-            margin = min(0.25, 0.002 * window + 0.01)
+            # Room for the jitter between our admission and the server's arrival time.
+            margin = min(0.25, 0.002 * window + 0.05)
             first = bisect.bisect_right(self._sent, at - window - margin)
             if len(self._sent) - first >= rpm:
                 at = max(at, self._sent[len(self._sent) - rpm] + window + margin)
