@@ -297,10 +297,14 @@ def test_requests_per_minute_paces_from_the_first_call(limited: SegmindEmulator)
     async def run() -> None:
         async with _client(limited, requests_per_minute=10, rate_limit_window=0.5) as client:
             await asyncio.gather(*(client.agenerate_content(HELLO) for _ in range(30)))
-            assert client.rate_limit_status().rate_limited == 0
+            assert client.rate_limit_status().rate_limited == limited.rate_limited
 
     asyncio.run(run())
-    assert limited.rate_limited == 0
+    # Unpaced, the first burst alone gets 20 refusals. Paced, none, except that on a
+    # loaded machine a burst of 10 can take longer to reach the server than the pacing's
+    # margin, and one that crosses the server's window boundary loses a few (seen: 3-4 in
+    # a full CI run). The exact arithmetic is checked on a fake clock above.
+    assert limited.rate_limited <= 5
 
 
 def test_requests_per_minute_comes_from_the_environment(
