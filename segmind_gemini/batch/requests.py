@@ -26,6 +26,7 @@ __all__ = ["MAX_FILE_BYTES", "build_job_request", "structured_answer"]
 
 #: The largest local file a job may attach: a whole request must stay under 20 MB.
 MAX_FILE_BYTES = DEFAULT_MAX_BYTES
+_MIB = 1024 * 1024
 # Types whose files always start with a signature: a file named so that sniffs as
 # nothing (text, say) is not what its name claims.
 _SIGNED = ("image/", "audio/", "video/", "application/pdf")
@@ -42,15 +43,15 @@ def _read_file(path: Path, ref: str) -> bytes:
             size = os.fstat(f.fileno()).st_size
             if size > MAX_FILE_BYTES:
                 raise MediaError(
-                    f"{ref} is {size / 1e6:.1f} MB; a request must stay under "
-                    f"{MAX_FILE_BYTES / 1e6:.0f} MB (Gemini's inline limit): shrink the file"
+                    f"{ref} is {size / _MIB:.1f} MiB; a request must stay under "
+                    f"{MAX_FILE_BYTES // _MIB} MiB (Gemini's inline limit): shrink the file"
                 )
             # One byte more than allowed: a file that grew since fstat is still caught.
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise MediaError(f"cannot read {ref}: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:
-        raise MediaError(f"{ref} is over {MAX_FILE_BYTES / 1e6:.0f} MB; shrink the file")
+        raise MediaError(f"{ref} is over {MAX_FILE_BYTES // _MIB} MiB; shrink the file")
     return data
 
 

@@ -252,7 +252,11 @@ def _run_in_thread(
         except KeyboardInterrupt:
             presses += 1
             runner.request_stop()
-            _say_stopping(presses, runner.stats.in_flight, grace, err)
+            try:
+                _say_stopping(presses, runner.stats.in_flight, grace, err)
+            except KeyboardInterrupt:  # the next press came while saying so
+                presses += 1
+                runner.request_stop()
     worker.join()
     if failure:
         raise failure[0]
