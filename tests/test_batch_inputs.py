@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segmind_gemini.batch import BatchInputError, BatchSettings, build_job_request, read_jobs
-from segmind_gemini.batch.jobs import Job
+from segmind_gemini.batch.jobs import Job, parse_line
 from segmind_gemini.batch.money import to_money
 from segmind_gemini.batch.output import Output, OutputWriteError, encode_line, read_output
 from segmind_gemini.errors import MediaError
@@ -220,3 +220,39 @@ def test_a_failed_write_never_leaves_half_a_line(
     records, dirty = read_output(path)
     assert not dirty  # whole lines only
     assert list(records) == [f"j{i}" for i in range(written)]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+JOBISH = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(st.text(max_size=5), st.integers(), st.none(), st.booleans()),
+        "prompt": JSON,
+        "system": JSON,
+        "images": JSON,
+        "files": JSON,
+        "model": JSON,
+        "schema": JSON,
+        "generation_config": JSON,
+        "temperature": JSON,
+    },
+)
+
+
+@FAST
+@given(line=st.one_of(st.binary(max_size=60), JOBISH.map(lambda d: json.dumps(d).encode())))
+def test_any_line_becomes_a_job_or_an_error_job_never_an_exception(line: bytes) -> None:
+    job = parse_line(line.replace(b"\n", b" "), 7, Path("."))
+    if job is None:
+        assert not line.strip()
+        return
+    assert job.line == 7 and job.id
+    if job.error is None:
+        assert isinstance(job.prompt, str) and job.prompt.strip()
+        assert all(isinstance(p, str) and p for p in (*job.images, *job.files))
+    else:
+        assert job.error.startswith("line 7")

@@ -65,7 +65,13 @@ class OutputLock:
 
     def __init__(self, path: Path, shown: str) -> None:
         self.path = path.with_name(path.name + ".lock")
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise BatchInputError(
+                f"cannot create the lock file {self.path} beside the output {shown}: "
+                f"{exc.strerror or exc}"
+            ) from None
         try:
             _try_lock(self._fd)
         except OSError:
@@ -104,7 +110,12 @@ class Output:
 
     def __init__(self, path: Path, shown: str) -> None:
         self.path, self.shown = path, shown
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise BatchInputError(
+                f"cannot open the output {shown}: {exc.strerror or exc}"
+            ) from None
         self._lock = threading.Lock()
         self.failure: OutputWriteError | None = None
 
@@ -144,7 +155,10 @@ def read_output(path: Path) -> tuple[dict[str, dict[str, Any]], bool]:
     if not path.exists():
         return {}, False
     records: dict[str, dict[str, Any]] = {}
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BatchInputError(f"cannot read the output {path}: {exc.strerror or exc}") from None
     dirty = bool(data) and not data.endswith(b"\n")
     for raw in data.split(b"\n"):
         record = _record(raw)
@@ -190,7 +204,9 @@ def rewrite(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
         with contextlib.suppress(OSError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputWriteError(f"cannot rewrite {path}: {exc.strerror or exc}") from exc
         raise

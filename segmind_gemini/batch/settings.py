@@ -42,12 +42,8 @@ class BatchSettings:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise BatchInputError(f"concurrency must be 1 or more, got {self.concurrency}")
-        if self.max_cost is not None and not (
-            isinstance(self.max_cost, Decimal) and self.max_cost.is_finite() and self.max_cost > 0
-        ):
-            raise BatchInputError(
-                f"max_cost must be a positive number of USD, got {self.max_cost!r}"
-            )
+        # Floats and strings are taken too, and kept as exact Decimal USD.
+        object.__setattr__(self, "max_cost", self.budget(self.max_cost))
 
     @staticmethod
     def budget(max_cost: float | str | Decimal | None) -> Decimal | None:
