@@ -158,8 +158,8 @@ def _stop_lines(s: BatchSummary) -> list[str]:
 
 
 def _next_steps(s: BatchSummary) -> list[str]:
-    if s.stopped is not None:
-        return []
+    if s.stopped in ("fatal", "output"):
+        return []  # the stop line says what to do first
     types = dict(s.earlier_error_types)
     for name, count in s.errors.items():
         types[name] = types.get(name, 0) + count
