@@ -274,7 +274,12 @@ def test_a_wrong_key_stops_the_run_instead_of_failing_every_job(tmp_path: Path) 
     out = tmp_path / "out.jsonl"
     with SegmindEmulator() as emu:
         summary = run_batch(
-            jobs, out, concurrency=4, progress=False, api_key="k-wrong", base_url=emu.base_url
+            jobs,
+            out,
+            concurrency=4,
+            progress=False,
+            api_key="sg-wrong-key-0000",
+            base_url=emu.base_url,
         )
         sent = len(emu.requests)
     assert summary.stopped == "fatal" and "AuthenticationError" in (summary.fatal or "")
