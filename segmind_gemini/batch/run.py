@@ -148,7 +148,7 @@ def _todo(
 ) -> tuple[list[Job], list[dict[str, Any]], bool]:
     """The jobs to run, the output lines to keep, and whether the file needs rewriting."""
     done, dirty = read_output(target)
-    errors = {k: r["error"].get("type") for k, r in done.items() if "error" in r}
+    errors = {k: _error_type(r["error"]) for k, r in done.items() if "error" in r}
     redo = {k for k, kind in errors.items() if settings.retry_errors or kind in RERUN_ERRORS}
     todo = [j for j in jobs if j.id not in done or j.id in redo]
     summary.skipped = len(jobs) - len(todo)
@@ -156,10 +156,14 @@ def _todo(
     for key, kind in errors.items():
         if key in wanted and key not in redo:
             summary.earlier_errors += 1
-            name = str(kind)
-            summary.earlier_error_types[name] = summary.earlier_error_types.get(name, 0) + 1
+            summary.earlier_error_types[kind] = summary.earlier_error_types.get(kind, 0) + 1
     keep = [r for k, r in done.items() if k not in redo]
     return todo, keep, dirty or bool(redo)
+
+
+def _error_type(error: Any) -> str:
+    kind = error.get("type") if isinstance(error, dict) else None
+    return kind if isinstance(kind, str) else "unknown"
 
 
 def _make_client(settings: BatchSettings) -> SegmindGeminiClient:
