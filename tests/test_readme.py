@@ -388,7 +388,8 @@ def _anchors(text: str, slug: Callable[[str], str]) -> dict[str, str]:
 
 
 def _links(text: str) -> list[tuple[str, str]]:
-    return re.findall(r"\[([^\]]+)\]\(([^)\s]+)\)", _prose(text))
+    # A label may be all inline code (``[`docs/`](docs/index.md)``), blanked by _prose.
+    return re.findall(r"\[([^\]]*)\]\(([^)\s]+)\)", _prose(text))
 
 
 def test_toc_links_land_on_the_heading_they_name() -> None:
@@ -512,3 +513,23 @@ def test_first_block_runs_before_a_key_is_set(monkeypatch: pytest.MonkeyPatch) -
     namespace: dict[str, Any] = {}
     run_block(first, namespace)
     assert {"chat_model", "llm"} <= set(namespace)
+
+
+def test_first_screen_has_the_two_commands_and_the_map() -> None:
+    """A new reader sees the demo and test commands without scrolling, and links onward."""
+    text = README.read_text(encoding="utf-8")
+    first_screen = "\n".join(text.splitlines()[:25])
+    assert ".venv/bin/segmind-gemini demo" in first_screen
+    assert "SEGMIND_API_KEY is unset" in first_screen  # the demo's offline path is named
+    assert ".venv/bin/python -m pytest" in first_screen
+    # CI runs the same test command after the same install (.ci/run).
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".venv/bin/python -m pytest" in ci and "pip install -q -e '.[test]'" in ci
+    assert "mkdocs build --strict" in ci
+    # The README stays a map: the reference is in docs/, one link per page.
+    assert len(text.splitlines()) < 250
+    linked = {target for _, target in _links(text) if target.startswith("docs/")}
+    for page in PAGES[1:]:
+        assert any(t.split("#")[0] == f"docs/{page.name}" for t in linked), (
+            f"README links nowhere to docs/{page.name}"
+        )
