@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import html
 import inspect
 import io
 import logging
@@ -498,6 +499,11 @@ def test_docs_site_builds_strictly_offline(tmp_path: Path) -> None:
     assert "generate_content" in api  # the API reference was rendered from the docstrings
     built = "".join(p.read_text("utf-8") for p in site.rglob("*.html"))
     assert "fonts.googleapis.com" not in built  # no web fonts fetched by readers either
+    # The notes for contributors at the top of each page stay HTML comments on the site.
+    visible = html.unescape(
+        re.sub(r"<[^>]+>", "", re.sub(r"<!--.*?-->", "", built, flags=re.DOTALL))
+    )
+    assert "Replaces the README" not in visible and "-->" not in visible
 
 
 def test_env_is_the_readers(reader_env: SegmindEmulator) -> None:
