@@ -57,10 +57,12 @@ import json
 import math
 import re
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .options import normalize_media_resolution
+from .wire.parts import kinds
+from .wire.parts import value as _get
 
 __all__ = [
     "AUDIO_TOKENS_PER_SECOND",
@@ -337,10 +339,6 @@ def _decode(b64: str) -> bytes:
         return b""
 
 
-def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
-    return obj[camel] if camel in obj else obj.get(snake)
-
-
 def _media_tokens(data: bytes, mime: str, model: str | None, resolution: str | None) -> int:
     kind = mime.split("/", 1)[0]
     if kind == "image":
@@ -366,33 +364,57 @@ def _media_tokens(data: bytes, mime: str, model: str | None, resolution: str | N
 def count_part_tokens(
     part: Mapping[str, Any], *, model: str | None = None, media_resolution: str | None = None
 ) -> int:
-    """Tokens for one Gemini part: text, inline media, a file reference, or a tool call/result."""
+    """Tokens for one Gemini part: text, inline media, a file reference, or a tool call/result.
+
+    Each kind is counted as :data:`segmind_gemini.wire.parts.PARTS` says.
+    """
     total = 0
-    text = part.get("text")
-    if isinstance(text, str):
-        total += estimate_text_tokens(text)
-    blob = _get(part, "inlineData", "inline_data")
-    if isinstance(blob, Mapping):
-        mime = str(_get(blob, "mimeType", "mime_type") or "")
-        total += _media_tokens(_decode(str(blob.get("data", ""))), mime, model, media_resolution)
-    ref = _get(part, "fileData", "file_data")
-    if isinstance(ref, Mapping):
-        mime = str(_get(ref, "mimeType", "mime_type") or "")
-        if mime.startswith("image/"):
-            total += image_tokens(None, None, model=model, media_resolution=media_resolution)
-    for key in ("functionCall", "function_call", "functionResponse", "function_response",
-                "executableCode", "codeExecutionResult"):  # fmt: skip
-        value = part.get(key)
-        if isinstance(value, Mapping):
-            total += estimate_text_tokens(json.dumps(value, ensure_ascii=False))
+    for kind, found in kinds(part):
+        total += _COUNTERS[kind.tokens](found, model, media_resolution)
     return total
+
+
+def _count_text(found: Any, model: str | None, resolution: str | None) -> int:
+    return estimate_text_tokens(found) if isinstance(found, str) else 0
+
+
+def _count_media(found: Any, model: str | None, resolution: str | None) -> int:
+    if not isinstance(found, Mapping):
+        return 0
+    mime = str(_get(found, "mimeType") or "")
+    return _media_tokens(_decode(str(found.get("data", ""))), mime, model, resolution)
+
+
+def _count_file_ref(found: Any, model: str | None, resolution: str | None) -> int:
+    mime = str(_get(found, "mimeType") or "") if isinstance(found, Mapping) else ""
+    if mime.startswith("image/"):
+        return image_tokens(None, None, model=model, media_resolution=resolution)
+    return 0
+
+
+def _count_json(found: Any, model: str | None, resolution: str | None) -> int:
+    if not isinstance(found, Mapping):
+        return 0
+    try:
+        return estimate_text_tokens(json.dumps(found, ensure_ascii=False, default=str))
+    except (ValueError, RecursionError):
+        return 0
+
+
+#: ``PartKind.tokens`` -> how that kind is counted.
+_COUNTERS: dict[str, Callable[[Any, str | None, str | None], int]] = {
+    "text": _count_text,
+    "media": _count_media,
+    "file_ref": _count_file_ref,
+    "json": _count_json,
+}
 
 
 def count_tools_tokens(tools: Sequence[Mapping[str, Any]] | None) -> int:
     """Tokens for Gemini ``tools`` (function declarations; built-in tools count 0)."""
     total = 0
     for tool in tools or []:
-        decls = _get(tool, "functionDeclarations", "function_declarations") or []
+        decls = _get(tool, "functionDeclarations") or []
         for decl in decls:
             compact = json.dumps(decl, ensure_ascii=False, separators=(",", ":"))
             total += _TOOL_BASE + math.ceil(estimate_text_tokens(compact) / _TOOL_JSON_SHARE)
@@ -414,14 +436,14 @@ def count_request_tokens(request: Mapping[str, Any], *, model: str | None = None
     if "messages" in request and "contents" not in request:
         inner = request["messages"]
         request = inner if isinstance(inner, Mapping) else {}
-    config = _get(request, "generationConfig", "generation_config") or {}
-    resolution = _get(config, "mediaResolution", "media_resolution") if config else None
+    config = _get(request, "generationConfig") or {}
+    resolution = _get(config, "mediaResolution") if config else None
     total = 0
     for content in request.get("contents") or []:
         if isinstance(content, Mapping):
             for part in _parts(content.get("parts")):
                 total += count_part_tokens(part, model=model, media_resolution=resolution)
-    system = _get(request, "system_instruction", "systemInstruction")
+    system = _get(request, "systemInstruction")
     if isinstance(system, Mapping):
         for part in _parts(system.get("parts")):
             total += count_part_tokens(part, model=model, media_resolution=resolution)
