@@ -37,6 +37,7 @@ from segmind_gemini.tools import (
     tool_names,
     tool_result_text,
 )
+from segmind_gemini.wire.depth import MAX_SCHEMA_DEPTH, check_depth, too_deep
 
 __all__ = [
     "MAX_SCHEMA_DEPTH",
@@ -51,8 +52,6 @@ __all__ = [
     "tool_call_from_part",
 ]
 
-#: How deep a converted schema may nest before conversion gives up.
-MAX_SCHEMA_DEPTH = 32
 
 _TYPES = {
     "string": "STRING",
@@ -97,6 +96,7 @@ def json_schema_to_gemini(
     """
     if not isinstance(schema, Mapping):
         raise InvalidRequestError(f"a JSON Schema must be an object, got {type(schema).__name__}")
+    check_depth(schema, "schema", max_depth)
     return _Converter(schema, max_depth).convert(schema, 0, ())
 
 
@@ -151,10 +151,8 @@ class _Converter:
         return out, refs
 
     def convert(self, node: Any, depth: int, refs: tuple[str, ...]) -> dict[str, Any]:
-        if depth > self.max_depth:
-            raise InvalidRequestError(
-                f"schema nests more than {self.max_depth} levels deep; Gemini cannot take it"
-            )
+        if depth > self.max_depth:  # after $ref inlining, deeper than what was written
+            raise too_deep("schema", self.max_depth)
         if node is True:
             node = {}
         if not isinstance(node, Mapping):

@@ -61,6 +61,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .options import normalize_media_resolution
+from .wire.depth import check_depth
 from .wire.parts import kinds
 from .wire.parts import value as _get
 
@@ -263,7 +264,8 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
 
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-_COUNT = re.compile(rb"/Count\s+(\d+)")
+# A page count longer than 9 digits is not a real page tree (and int() would refuse it).
+_COUNT = re.compile(rb"/Count\s+(\d{1,9})(?!\d)")
 
 
 def pdf_page_count(data: bytes) -> int:
@@ -316,9 +318,11 @@ def _mp4_duration(data: bytes) -> float | None:
     for kind, start, end in _boxes(data, 0, len(data)):
         if kind != b"moov":
             continue
-        for inner, body, _stop in _boxes(data, start, end):
+        for inner, body, stop in _boxes(data, start, end):
             if inner != b"mvhd":
                 continue
+            if body >= stop:
+                return None  # an empty mvhd box: no duration
             if data[body] == 1:
                 timescale = int.from_bytes(data[body + 20 : body + 24], "big")
                 duration = int.from_bytes(data[body + 24 : body + 32], "big")
@@ -416,7 +420,8 @@ def count_tools_tokens(tools: Sequence[Mapping[str, Any]] | None) -> int:
     for tool in tools or []:
         decls = _get(tool, "functionDeclarations") or []
         for decl in decls:
-            compact = json.dumps(decl, ensure_ascii=False, separators=(",", ":"))
+            check_depth(decl, "a function declaration")
+            compact = json.dumps(decl, ensure_ascii=False, separators=(",", ":"), default=str)
             total += _TOOL_BASE + math.ceil(estimate_text_tokens(compact) / _TOOL_JSON_SHARE)
     return total
 

@@ -37,6 +37,7 @@ from typing import Any, Literal, TypeAlias
 
 from segmind_gemini.errors import InvalidRequestError
 from segmind_gemini.request import append_system_text
+from segmind_gemini.wire.depth import check_depth
 
 __all__ = [
     "InvalidToolCall",
@@ -135,6 +136,7 @@ class ToolSpec:
             )
         if not isinstance(params.get("properties", {}), Mapping):
             raise InvalidRequestError(f"tool {self.name!r}: parameters.properties must be a dict")
+        check_depth(params, f"tool {self.name!r}: parameters")
         if not isinstance(params, dict):
             object.__setattr__(self, "parameters", dict(params))
 
@@ -295,19 +297,24 @@ def compact_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     ...                 "properties": {"title": {"title": "Title", "type": "string"}}})
     {'type': 'object', 'properties': {'title': {'type': 'string'}}}
     """
+    check_depth(schema, "schema")
+    return _compact(schema)
+
+
+def _compact(schema: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in ("title", "$schema"):
             continue
         if key in _SUBSCHEMA_MAPS and isinstance(value, Mapping):
             out[key] = {
-                k: compact_schema(v) if isinstance(v, Mapping) else copy.deepcopy(v)
+                k: _compact(v) if isinstance(v, Mapping) else copy.deepcopy(v)
                 for k, v in value.items()
             }
         elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
-            out[key] = [compact_schema(v) if isinstance(v, Mapping) else v for v in value]
+            out[key] = [_compact(v) if isinstance(v, Mapping) else v for v in value]
         elif key in _SUBSCHEMA_ONE and isinstance(value, Mapping):
-            out[key] = compact_schema(value)
+            out[key] = _compact(value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -544,7 +551,10 @@ def _parse_entry(entry: Any, known: set[str]) -> ToolCall | InvalidToolCall:
     raw_args: Any = next((entry[k] for k in _ARG_KEYS if k in entry), None)
     args_text = raw_args if isinstance(raw_args, str) else None
     if raw_args is not None and args_text is None:
-        args_text = _dumps(raw_args)
+        try:
+            args_text = _dumps(raw_args)
+        except (ValueError, RecursionError):
+            args_text = None
     if not isinstance(name, str) or not name:
         return InvalidToolCall(None, args_text, call_id, "tool call has no tool name")
     if name not in known:
@@ -561,6 +571,8 @@ def _parse_entry(entry: Any, known: set[str]) -> ToolCall | InvalidToolCall:
             return InvalidToolCall(
                 name, args_text, call_id, f"arguments are not valid JSON: {exc.msg}"
             )
+        except RecursionError:
+            return InvalidToolCall(name, args_text, call_id, "arguments are nested too deeply")
     if not isinstance(raw_args, dict):
         kind = type(raw_args).__name__ if raw_args is not None else "null"
         return InvalidToolCall(
