@@ -11,6 +11,7 @@ import struct
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from segmind_gemini.answer import openai_logprobs, token_logprobs
 from segmind_gemini.errors import InvalidRequestError, ResponseParseError
@@ -23,6 +24,13 @@ from segmind_gemini.response import parse_response
 from segmind_gemini.tokens import count_request_tokens, media_duration, pdf_page_count
 from segmind_gemini.tools import ToolSpec, compact_schema, parse_tool_reply, render_tool_instruction
 from segmind_gemini.wire.depth import MAX_SCHEMA_DEPTH
+
+
+class Node(BaseModel):
+    """A tree node (a recursive schema)."""
+
+    name: str
+    children: list[Node] = []
 
 
 def _gemini(parts: list[Any], **extra: Any) -> dict[str, Any]:
@@ -369,3 +377,30 @@ def test_recursive_tool_schema_is_declared_as_plain_json_schema(emu: Any) -> Non
         llm.close()
     (decl,) = emu.last_request.json["messages"]["tools"][0]["functionDeclarations"]
     assert decl["parametersJsonSchema"]["properties"]["root"] == {"$ref": "#/$defs/Node"}
+
+
+def test_langchain_recursive_tool_schema_keeps_its_shape(emu: Any) -> None:
+    pytest.importorskip("langchain_core")
+    from langchain_core.tools import tool
+
+    from langchain_segmind_gemini import ChatSegmindGemini
+
+    @tool
+    def plant(root: Node) -> str:
+        """Plant a tree."""
+        return root.name
+
+    model = ChatSegmindGemini(api_key=emu.api_key, base_url=emu.base_url, max_retries=0)
+    try:
+        emu.queue_text("ok")
+        model.bind_tools([plant]).invoke("plant one")
+        emu.queue_text("ok")
+        model.bind_tools([plant], tool_calling="native").invoke("plant one")
+    finally:
+        model.close()
+    prompted, native = (r.json["messages"] for r in emu.requests)
+    # langchain-core alone says "children": {"items": {}}; the cycle is kept as a $ref.
+    assert '"items":{"$ref":"#/$defs/Node"}' in prompted["system_instruction"]["parts"]["text"]
+    (decl,) = native["tools"][0]["functionDeclarations"]
+    node = decl["parametersJsonSchema"]["$defs"]["Node"]
+    assert node["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}

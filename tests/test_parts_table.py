@@ -53,7 +53,7 @@ def _answer(part: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_kind_has_a_sample_and_both_spellings_are_part_keys() -> None:
     assert set(SAMPLES) == {k.camel for k in PARTS} == set(WRONG)
-    assert PART_KEYS == {key for kind in PARTS for key in kind.keys}
+    assert {key for kind in PARTS for key in kind.keys} == PART_KEYS
     assert REQUEST_PART_KEYS is PART_KEYS  # request validation reads the table itself
     assert "inline_data" in PART_KEYS and "code_execution_result" in PART_KEYS
 
