@@ -77,6 +77,8 @@ class SegmindHeaders:
 def _int(data: Mapping[str, Any], key: str) -> int:
     # ``data`` has passed conform(): a count is a whole number or absent.
     value = data.get(key)
+    if value is None:
+        value = part_value(data, key)  # the snake_case spelling
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
@@ -161,11 +163,13 @@ class Usage:
         """
         if not isinstance(meta, Mapping):
             return cls(unknown=frozenset(_COUNTS))
-        unknown = frozenset(
-            name
-            for name, key in _COUNTS.items()
-            if isinstance(raw, Mapping) and part_value(raw, key) is not None and key not in meta
-        )
+        unknown: frozenset[str] = frozenset()
+        if isinstance(raw, Mapping) and raw is not meta:  # conform() copies only on change
+            unknown = frozenset(
+                name
+                for name, key in _COUNTS.items()
+                if part_value(raw, key) is not None and part_value(meta, key) is None
+            )
         prompt = _int(meta, "promptTokenCount")
         candidates = _int(meta, "candidatesTokenCount")
         thoughts = _int(meta, "thoughtsTokenCount")

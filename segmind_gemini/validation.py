@@ -136,19 +136,49 @@ def _check_bool(value: Any, out: Conformed, path: _Path) -> Any:
 
 
 def _repaired(value: Any) -> Any:
-    """``value`` with lone surrogates replaced in every string; the same object if none."""
+    """``value`` with lone surrogates replaced in every string; the same object if none.
+
+    Written for speed (it runs on every free-form field of every answer): strings are
+    checked inline and a container is copied only when something in it changes.
+    """
     kind = type(value)
     if kind is str:
         return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
     if kind is list:
-        items = [_repaired(v) for v in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        copied: list[Any] | None = None
+        for i, item in enumerate(value):
+            new = _repaired_item(item)
+            if new is not item and copied is None:
+                copied = list(value)
+            if copied is not None:
+                copied[i] = new
+        return value if copied is None else copied
     if kind is dict:
-        pairs = [(_repaired(k), _repaired(v)) for k, v in value.items()]
-        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(pairs, value.items(), strict=True)):
-            return value
-        return dict(pairs)
+        result: dict[Any, Any] | None = None
+        for key, item in value.items():
+            new = _repaired_item(item)
+            new_key = key if type(key) is not str or key.isascii() else _repaired(key)
+            if new is item and new_key == key:
+                continue
+            if result is None:
+                result = dict(value)
+            if new_key != key:
+                del result[key]
+            result[new_key] = new
+        return value if result is None else result
     return value
+
+
+def _repaired_item(item: Any) -> Any:
+    kind = type(item)
+    if kind is str:
+        if item.isascii():
+            return item
+        new = _SURROGATE.sub("\ufffd", item)
+        return item if new == item else new
+    if kind is dict or kind is list:
+        return _repaired(item)
+    return item
 
 
 def _check_any(value: Any, out: Conformed, path: _Path) -> Any:

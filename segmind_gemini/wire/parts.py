@@ -151,9 +151,18 @@ def value(obj: Mapping[str, Any], camel: str) -> Any:
     return obj.get(snake_case(camel))
 
 
+_BY_KEY = {key: kind for kind in PARTS for key in kind.keys}
+
+
 def kinds(part: Mapping[str, Any]) -> Iterator[tuple[PartKind, Any]]:
-    """The kinds a part holds with their (non-null) values, in :data:`PARTS` order."""
-    for kind in PARTS:
-        found = value(part, kind.camel)
-        if found is not None:
-            yield kind, found
+    """The kinds a part holds with their (non-null) values, in the part's key order.
+
+    A kind written in both spellings counts once, camelCase winning (as :func:`value`).
+    """
+    for key, found in part.items():
+        kind = _BY_KEY.get(key)
+        if kind is None or found is None:
+            continue
+        if key != kind.camel and kind.camel in part:
+            continue
+        yield kind, found
