@@ -276,7 +276,7 @@ def parse_response(
 
     The body is first checked against the wire types (:mod:`segmind_gemini.types`,
     via :func:`~segmind_gemini.validation.conform`): optional fields of the wrong
-    JSON type are ignored (logged at DEBUG), a wrong type on the path to the answer
+    JSON type are dropped (one WARNING naming them), a wrong type on the path to the answer
     is reported. ``status`` is the HTTP status the body came with, for errors.
 
     Raises:
