@@ -442,20 +442,22 @@ def _parse_openai(
     else:
         text = content or ""
     calls: list[ToolCall] = []
-    for tc in message.get("tool_calls") or []:
+    for i, tc in enumerate(message.get("tool_calls") or []):
         fn = tc.get("function") or {}
-        raw_args = fn.get("arguments") or {}
+        raw_args: Any = fn.get("arguments") or {}
         if isinstance(raw_args, str):
             try:
-                args = json.loads(raw_args)
+                raw_args = json.loads(raw_args) if raw_args.strip() else {}
             except (ValueError, RecursionError):
-                args = {}
-        else:
-            args = dict(raw_args)
+                raw_args = None
+        if not isinstance(raw_args, dict):
+            # Arguments that cannot be read are lost content, not an empty call.
+            where = f"choices[0].message.tool_calls[{i}].function.arguments"
+            raise unreadable(f"{where} is not a JSON object", raw, status, seg)
         calls.append(
             ToolCall(
                 name=fn.get("name", ""),
-                args=args if isinstance(args, dict) else {},
+                args=conform(raw_args, dict[str, Any]).value,  # surrogates inside the JSON text
                 id=tc.get("id") or new_call_id(),
             )
         )

@@ -52,6 +52,21 @@ def test_openai_tool_calls_that_do_not_conform_are_unreadable(tool_calls: Any) -
         parse_response(body)
 
 
+@pytest.mark.parametrize("arguments", ["{bad", "[1]", "[" * 5000 + "]" * 5000])
+def test_openai_tool_call_arguments_that_are_not_an_object_are_unreadable(arguments: str) -> None:
+    call = {"id": "c1", "function": {"name": "f", "arguments": arguments}}
+    body = {"choices": [{"message": {"content": "", "tool_calls": [call]}}]}
+    with pytest.raises(ResponseParseError, match="arguments is not a JSON object"):
+        parse_response(body)
+
+
+def test_openai_tool_call_arguments_are_read_and_repaired() -> None:
+    call = {"function": {"name": "f", "arguments": '{"q": "a\\ud800"}'}}
+    body = {"choices": [{"message": {"content": None, "tool_calls": [call]}}]}
+    (parsed,) = parse_response(body).tool_calls
+    assert parsed.args == {"q": "a\ufffd"}
+
+
 @pytest.mark.parametrize(
     "part",
     [{"functionCall": "get_weather"}, {"functionCall": {"name": "f", "args": "[1]"}}],
