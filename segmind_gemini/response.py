@@ -75,10 +75,11 @@ class SegmindHeaders:
 
 
 def _int(data: Mapping[str, Any], key: str) -> int:
-    # ``data`` has passed conform(): a count is a whole number or absent.
     value = data.get(key)
     if value is None:
         value = part_value(data, key)  # the snake_case spelling
+    if isinstance(value, float):  # a caller's unchecked dict; inf and nan are not integers
+        return int(value) if value.is_integer() else 0
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
