@@ -415,21 +415,30 @@ _COUNTERS: dict[str, Callable[[Any, str | None, str | None], int]] = {
 
 
 def count_tools_tokens(tools: Sequence[Mapping[str, Any]] | None) -> int:
-    """Tokens for Gemini ``tools`` (function declarations; built-in tools count 0)."""
+    """Tokens for Gemini ``tools`` (function declarations; built-in tools count 0).
+
+    Entries of the wrong shape count 0; a declaration nested too deeply is refused.
+    """
     total = 0
-    for tool in tools or []:
-        decls = _get(tool, "functionDeclarations") or []
-        for decl in decls:
+    for tool in _list(tools):
+        decls = _get(tool, "functionDeclarations") if isinstance(tool, Mapping) else None
+        for decl in _list(decls):
+            if not isinstance(decl, Mapping):
+                continue
             check_depth(decl, "a function declaration")
             compact = json.dumps(decl, ensure_ascii=False, separators=(",", ":"), default=str)
             total += _TOOL_BASE + math.ceil(estimate_text_tokens(compact) / _TOOL_JSON_SHARE)
     return total
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _parts(value: Any) -> list[Mapping[str, Any]]:
     if isinstance(value, Mapping):
         return [value]
-    return [p for p in value or [] if isinstance(p, Mapping)]
+    return [p for p in _list(value) if isinstance(p, Mapping)]
 
 
 def count_request_tokens(request: Mapping[str, Any], *, model: str | None = None) -> int:
@@ -437,14 +446,19 @@ def count_request_tokens(request: Mapping[str, Any], *, model: str | None = None
 
     Counts every part of ``contents`` and ``system_instruction`` and the function
     declarations in ``tools``; ``generationConfig.mediaResolution`` is honoured.
+    What is not of the documented shape counts 0 (an estimate does not validate the
+    request); an unknown ``mediaResolution`` or a too-deep tool schema raises
+    :class:`~segmind_gemini.errors.InvalidRequestError`.
     """
     if "messages" in request and "contents" not in request:
         inner = request["messages"]
         request = inner if isinstance(inner, Mapping) else {}
-    config = _get(request, "generationConfig") or {}
-    resolution = _get(config, "mediaResolution") if config else None
+    config = _get(request, "generationConfig")
+    resolution = _get(config, "mediaResolution") if isinstance(config, Mapping) else None
+    if resolution is not None:
+        resolution = _resolution(resolution)  # refuse an unknown value once, here
     total = 0
-    for content in request.get("contents") or []:
+    for content in _list(request.get("contents")):
         if isinstance(content, Mapping):
             for part in _parts(content.get("parts")):
                 total += count_part_tokens(part, model=model, media_resolution=resolution)

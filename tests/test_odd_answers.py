@@ -11,6 +11,8 @@ import struct
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from segmind_gemini.answer import openai_logprobs, token_logprobs
@@ -419,3 +421,35 @@ def test_langchain_recursive_tool_schema_keeps_its_shape(emu: Any) -> None:
     (decl,) = native["tools"][0]["functionDeclarations"]
     node = decl["parametersJsonSchema"]["$defs"]["Node"]
     assert node["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}
+
+
+_TOKEN_KEYS = st.sampled_from(
+    ["contents", "parts", "text", "inlineData", "inline_data", "mimeType", "data", "fileData",
+     "generationConfig", "mediaResolution", "tools", "functionDeclarations", "systemInstruction",
+     "system_instruction", "messages", "functionCall", "executableCode"]
+)  # fmt: skip
+_TOKEN_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.sampled_from(["image/png", "application/pdf", "video/mp4", "iVBORw0KGgo=", "LOW"]),
+)
+_TOKEN_JSON = st.recursive(
+    _TOKEN_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(_TOKEN_KEYS, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None, database=None)
+@given(request=st.dictionaries(_TOKEN_KEYS, _TOKEN_JSON, max_size=4))
+def test_token_estimates_of_any_request_are_a_count_or_a_library_error(request: Any) -> None:
+    try:
+        total = count_request_tokens(request)
+    except InvalidRequestError:  # an unknown mediaResolution, say: the library's own error
+        return
+    assert total >= 0
