@@ -304,7 +304,11 @@ class _Converter:
                 for name, sub in props.items()
             }
             listed = flat.get("required")
-            required = [r for r in listed if r in props] if isinstance(listed, list) else []
+            required = (
+                [r for r in listed if isinstance(r, str) and r in props]
+                if isinstance(listed, list)
+                else []
+            )
             if required:
                 out["required"] = required
         return _finish(out, description, nullable, notes)

@@ -453,3 +453,39 @@ def test_token_estimates_of_any_request_are_a_count_or_a_library_error(request: 
     except InvalidRequestError:  # an unknown mediaResolution, say: the library's own error
         return
     assert total >= 0
+
+
+_SCHEMA_KEYS = st.sampled_from(
+    ["type", "properties", "items", "anyOf", "oneOf", "allOf", "$ref", "$defs", "enum", "const",
+     "format", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "required",
+     "additionalProperties", "prefixItems", "description", "A"]
+)  # fmt: skip
+_SCHEMA_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.sampled_from(["object", "string", "integer", "array", "null", "#/$defs/A", "#", "uuid"]),
+)
+_SCHEMA = st.recursive(
+    _SCHEMA_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(_SCHEMA_KEYS, inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None, database=None)
+@given(schema=st.dictionaries(_SCHEMA_KEYS, _SCHEMA, max_size=5), value=_SCHEMA)
+def test_any_tool_schema_converts_or_is_a_library_error(schema: Any, value: Any) -> None:
+    """Every schema path (declaration, prompt, decoding back) on odd schemas."""
+    for step in (
+        lambda: function_declaration(ToolSpec("t", "", schema)),
+        lambda: render_tool_instruction([ToolSpec("t", "", schema)]),
+        lambda: decode_encoded(value, schema),
+    ):
+        try:
+            step()
+        except InvalidRequestError:
+            continue
