@@ -11,7 +11,7 @@ import struct
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -478,6 +478,7 @@ _SCHEMA = st.recursive(
 
 @settings(derandomize=True, max_examples=400, deadline=None, database=None)
 @given(schema=st.dictionaries(_SCHEMA_KEYS, _SCHEMA, max_size=5), value=_SCHEMA)
+@example(schema={"type": "object", "properties": {"a": {}}, "required": [["a"]]}, value=None)
 def test_any_tool_schema_converts_or_is_a_library_error(schema: Any, value: Any) -> None:
     """Every schema path (declaration, prompt, decoding back) on odd schemas."""
     for step in (
