@@ -51,7 +51,8 @@ __all__ = [
 def usage_metadata(usage: Usage) -> dict[str, Any]:
     """Gemini's ``usageMetadata`` in snake_case, as the google-genai SDK names it.
 
-    A count the server did not say is ``None`` (unknown), not 0.
+    A count the server did not say is left out (unknown, not 0), so LlamaIndex's
+    token counters estimate it instead.
     """
     meta: dict[str, Any] = {
         "prompt_token_count": usage.prompt_tokens,
@@ -64,7 +65,7 @@ def usage_metadata(usage: Usage) -> dict[str, Any]:
         ("total_token_count", "total_tokens"),
     ):
         if field in usage.unknown:
-            meta[name] = None
+            del meta[name]
     if usage.thoughts_tokens:
         meta["thoughts_token_count"] = usage.thoughts_tokens
     if usage.cached_tokens:
