@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
 import threading
 import time
 import urllib.request
@@ -32,7 +33,29 @@ import httpx
 from .encoding import EncodedBody
 from .errors import APIConnectionError, APITimeoutError
 
-__all__ = ["AsyncTransport", "RawResponse", "SyncTransport", "Timeouts"]
+__all__ = ["AsyncTransport", "MaskedHeaders", "RawResponse", "SyncTransport", "Timeouts"]
+
+
+class MaskedHeaders(dict[str, str]):
+    """Request headers whose repr masks the credentials.
+
+    The key travels to the wire in one of these, so a debugger, a traceback's
+    frame locals or ``vars(client)`` never shows it.
+    """
+
+    _HIDDEN = frozenset({"x-api-key", "authorization"})
+
+    def __repr__(self) -> str:
+        shown = {k: "**********" if k.lower() in self._HIDDEN else v for k, v in self.items()}
+        return repr(shown)
+
+    __str__ = __repr__
+
+    def with_length(self, length: int) -> MaskedHeaders:
+        """A copy with ``content-length`` set (a streamed body is not sent chunked)."""
+        headers = MaskedHeaders(self)
+        headers["content-length"] = str(length)
+        return headers
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,10 @@ class RawResponse:
 async def _aiter(body: EncodedBody) -> AsyncIterator[bytes]:
     for piece in body.iter_bytes():
         yield piece
+
+
+def _masked(headers: Mapping[str, str]) -> MaskedHeaders:
+    return headers if isinstance(headers, MaskedHeaders) else MaskedHeaders(headers)
 
 
 def _lower(items: object) -> dict[str, str]:
@@ -84,6 +111,7 @@ class SyncTransport:
         self._max_connections = max_connections
         self._lock = threading.Lock()
         self._client = self._new_client()
+        _LIVE_SYNC.add(self)
 
     def _new_client(self) -> httpx.Client:
         limit = self._max_connections
@@ -118,13 +146,13 @@ class SyncTransport:
     ) -> RawResponse:
         start = time.perf_counter()
         content: bytes | Iterator[bytes] | None = None
-        send_headers = dict(headers)
+        send_headers = _masked(headers)
         if body is not None:
             content = body.single
             if content is None:
                 # Streamed piece by piece; an explicit length avoids chunked encoding.
                 content = body.iter_bytes()
-                send_headers["content-length"] = str(body.length)
+                send_headers = send_headers.with_length(body.length)
         total = self._timeouts.total if timeout is None else timeout
         http = self._open_client()
         try:
@@ -173,6 +201,14 @@ class SyncTransport:
     def close(self) -> None:
         with self._lock:
             self._client.close()
+
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's pool without touching its sockets."""
+        # The pooled connections are the parent's too: reading from them here would
+        # take the parent's answers, and closing them would end its TLS sessions.
+        _ABANDONED.append(self._client)
+        self._lock = threading.Lock()
+        self._client = self._new_client()
 
 
 async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
@@ -264,12 +300,12 @@ class AsyncTransport:
         proxy = self._proxy_for(url)
         start = time.perf_counter()
         data: bytes | AsyncIterator[bytes] | None = None
-        send_headers = dict(headers)
+        send_headers = _masked(headers)
         if body is not None:
             data = body.single
             if data is None:
                 data = _aiter(body)
-                send_headers["content-length"] = str(body.length)
+                send_headers = send_headers.with_length(body.length)
         per_call = (
             None
             if timeout is None
@@ -329,12 +365,34 @@ class AsyncTransport:
                 del self._sessions[owner]
                 self._closers.pop(owner, None)
 
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's sessions without touching their sockets."""
+        _ABANDONED.extend(self._sessions.values())
+        _ABANDONED.extend(self._closers.values())
+        self._sessions = {}
+        self._closers = {}
+
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # nothing useful to do while being collected
             self.close_sync()
 
 
 _LIVE: weakref.WeakSet[AsyncTransport] = weakref.WeakSet()
+_LIVE_SYNC: weakref.WeakSet[SyncTransport] = weakref.WeakSet()
+# Pools and sessions inherited from the parent process: kept referenced, never used
+# and never closed in the child (gunicorn --preload, multiprocessing, Celery prefork).
+_ABANDONED: list[object] = []
+
+
+def _reset_after_fork() -> None:
+    for transport in list(_LIVE_SYNC):
+        transport._after_fork()
+    for async_transport in list(_LIVE):
+        async_transport._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 @atexit.register
