@@ -54,6 +54,7 @@ from .settings import (
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
     SecretLike,
+    as_secret,
     check_count,
     check_seconds,
     resolve_api_key,
@@ -196,8 +197,9 @@ class SegmindGeminiClient:
         rate_limit_window: float = 60.0,
     ) -> None:
         # First, so that no frame of a failing constructor holds the key as plain text.
-        self._key = resolve_api_key(api_key)
+        key = as_secret(api_key)
         del api_key
+        self._key = resolve_api_key(key)
         if api_mode not in ("sync", "queue"):
             raise InvalidRequestError(f"api_mode must be 'sync' or 'queue', got {api_mode!r}")
         self.timeout = check_seconds("timeout", timeout)

@@ -8,6 +8,7 @@ import os
 import threading
 import unicodedata
 import warnings
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
@@ -29,8 +30,10 @@ __all__ = [
     "REQUESTS_PER_MINUTE_ENV",
     "APIKey",
     "SecretLike",
+    "as_secret",
     "check_count",
     "check_seconds",
+    "hide_secrets",
     "resolve_api_key",
     "resolve_base_url",
     "resolve_requests_per_minute",
@@ -114,11 +117,11 @@ def resolve_api_key(api_key: str | SecretLike | APIKey | None) -> APIKey:
     that cannot travel in an HTTP header is refused with :class:`InvalidAPIKeyError`,
     which never quotes the key. No frame of this function holds the key as plain text.
     """
-    if isinstance(api_key, APIKey):
-        return api_key
-    key = _wrap(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
+    key = as_secret(api_key)
     del api_key
     if key is None:
+        key = as_secret(os.environ.get(API_KEY_ENV))
+    if key is None or not key.get_secret_value():
         raise MissingAPIKeyError(
             f"No Segmind API key, so nothing was sent: pass api_key=... or set the "
             f"{API_KEY_ENV} environment variable (keys are at "
@@ -132,8 +135,11 @@ def resolve_api_key(api_key: str | SecretLike | APIKey | None) -> APIKey:
     return key
 
 
-def _wrap(value: Any) -> APIKey | None:
-    """The stripped key, or ``None`` when there is none; its plain text dies with this frame."""
+def as_secret(value: Any) -> APIKey | None:
+    """``value`` stripped and wrapped, unchecked (``None`` for ``None``); never raises for
+    a string, so a caller can drop its plain-text argument before any check can fail."""
+    if isinstance(value, APIKey):
+        return value
     if value is not None and not isinstance(value, str):
         getter = getattr(value, "get_secret_value", None)
         if getter is None:
@@ -145,8 +151,7 @@ def _wrap(value: Any) -> APIKey | None:
             raise InvalidAPIKeyError("api_key's secret value must be a string")
     if value is None:
         return None
-    value = value.strip(_STRIP)
-    return APIKey(value) if value else None
+    return APIKey(value.strip(_STRIP))
 
 
 def _key_problem(key: APIKey) -> str | None:
@@ -160,6 +165,18 @@ def _key_problem(key: APIKey) -> str | None:
                 "web page?)"
             )
     return None
+
+
+def hide_secrets(values: Any, names: Collection[str], wrap: Callable[[str], Any]) -> Any:
+    """``values`` (a model's raw arguments) with the plain-text secrets under ``names`` wrapped.
+
+    The adapters run this before any other validation (pydantic ``SecretStr`` as
+    ``wrap``), so a ``ValidationError`` about another argument, whose ``input`` is the
+    whole argument dict, shows the key masked in its message, ``errors()`` and ``json()``.
+    """
+    if isinstance(values, dict) and any(isinstance(values.get(name), str) for name in names):
+        return {k: wrap(v) if k in names and isinstance(v, str) else v for k, v in values.items()}
+    return values
 
 
 _short_key_warned = threading.Event()
@@ -256,7 +273,7 @@ def resolve_requests_per_minute(value: int | None) -> int | None:
                 f"{REQUESTS_PER_MINUTE_ENV} must be a whole number of requests such as 50, "
                 f"got {raw!r}"
             ) from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
         raise InvalidRequestError(
             f"{source} must be a whole number of requests, 1 or more (Segmind's plans: "
             f"5 free, 50 Pro), got {value!r}"
