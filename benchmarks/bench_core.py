@@ -46,7 +46,7 @@ def _per_call_us(fn: Callable[[], object], n: int) -> float:
     return (time.perf_counter() - start) / n * 1e6
 
 
-def bench_per_call(rounds: int = 7, n: int = 400) -> dict[str, float]:
+def bench_per_call(rounds: int = 11, n: int = 400) -> dict[str, float]:
     with stub_server(0) as base:
         url = f"{base}/gemini-2.5-flash"
         raw = httpx.Client()
@@ -61,13 +61,22 @@ def bench_per_call(rounds: int = 7, n: int = 400) -> dict[str, float]:
         for fn in (raw_call, our_call):
             _per_call_us(fn, 200)  # warm-up
         raws, mine = [], []
-        for _ in range(rounds):  # interleaved so drift hits both alike
-            raws.append(_per_call_us(raw_call, n))
-            mine.append(_per_call_us(our_call, n))
+        for i in range(rounds):  # interleaved, alternating who goes first, so drift hits both
+            pair = (raw_call, our_call) if i % 2 == 0 else (our_call, raw_call)
+            for fn in pair:
+                (raws if fn is raw_call else mine).append(_per_call_us(fn, n))
         raw.close()
         ours.close()
-    r, m = statistics.median(raws), statistics.median(mine)
-    return {"raw_us": r, "ours_us": m, "ratio": m / r}
+    ratios = sorted(m / r for m, r in zip(mine, raws, strict=True))
+    return {
+        "raw_us": min(raws),
+        "ours_us": min(mine),
+        # Best of each side: the machine is shared, and load only ever adds time.
+        "ratio": min(mine) / min(raws),
+        "ratio_median": statistics.median(ratios),
+        "ratio_low": ratios[0],
+        "ratio_high": ratios[-1],
+    }
 
 
 async def _gather_ours(client: SegmindGeminiClient, n: int) -> float:
@@ -193,13 +202,15 @@ def main() -> None:
     big = bench_big_image()
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python "
-        f"{sys.version.split()[0]}, stub server in its own process.",
+        f"{sys.version.split()[0]}, stub server in its own process. Per call: best of 11 "
+        "interleaved rounds of 400 calls per side.",
         "",
         "| benchmark | result | goal |",
         "|---|---|---|",
         f"| per call, raw `httpx.Client.post` | {per['raw_us']:.0f} us | |",
-        f"| per call, `generate_content` | {per['ours_us']:.0f} us ({per['ratio']:.2f}x raw) "
-        "| <= 1.15x |",
+        f"| per call, `generate_content` | {per['ours_us']:.0f} us ({per['ratio']:.2f}x raw; "
+        f"per-round ratios {per['ratio_low']:.2f}-{per['ratio_high']:.2f}, median "
+        f"{per['ratio_median']:.2f}) | <= 1.15x |",
         f"| 200 concurrent calls held 100 ms, `agenerate_content` (aiohttp) | "
         f"{fan['ours']:.3f} s | < 0.2 s |",
         f"| same, raw `httpx.AsyncClient` | {fan['httpx.AsyncClient']:.3f} s | |",

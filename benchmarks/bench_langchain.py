@@ -93,9 +93,9 @@ def bench_invoke(base_url: str) -> tuple[float, float, float]:
     back to back, so load from anything else on the machine cancels out.
     """
     minimal = MinimalChat(
-        url=f"{base_url}/gemini-2.5-flash", api_key="bench", client=httpx.Client()
+        url=f"{base_url}/gemini-2.5-flash", api_key="bench-key", client=httpx.Client()
     )
-    ours = ChatSegmindGemini(model="gemini-2.5-flash", api_key="bench", base_url=base_url)
+    ours = ChatSegmindGemini(model="gemini-2.5-flash", api_key="bench-key", base_url=base_url)
     for model in (minimal, ours):  # warm connections, imports and caches
         per_call_us(model, 100)
     floor: list[float] = []
@@ -115,7 +115,7 @@ def bench_invoke(base_url: str) -> tuple[float, float, float]:
 
 def bench_abatch(base_url: str) -> tuple[float, float]:
     """Median and best wall time of 200-prompt abatch runs against a 100 ms server."""
-    model = ChatSegmindGemini(model="gemini-2.5-flash", api_key="bench", base_url=base_url)
+    model = ChatSegmindGemini(model="gemini-2.5-flash", api_key="bench-key", base_url=base_url)
     prompts = [f"{PROMPT} #{i}" for i in range(BATCH)]
 
     async def run() -> list[float]:
