@@ -563,3 +563,53 @@ async def test_an_async_client_used_before_fork_gives_each_process_its_own_answe
     assert await asyncio.to_thread(_child_result, pid)
     assert mine == [_expect(1)] * ROUNDS
     await client.aclose()
+
+
+# --- the flows do no I/O: a test drives one step by step ----------------------------------------
+
+
+class _FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def now(self) -> datetime:
+        return datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=self.t)
+
+
+def test_a_flow_is_driven_without_io_and_reports_to_the_governor_through_steps() -> None:
+    from segmind_gemini import client as client_module
+
+    client = SegmindGeminiClient(KEY, base_url="http://127.0.0.1:9/v1", retry_policy=FAST)
+    clock = _FakeClock()
+    flow = client._flow(HELLO, None, None, None, clock)
+    ok = json.dumps(
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "fine"}]}}]}
+    ).encode()
+    replies = [RawResponse(503, {"retry-after": "0.5"}, b'{"error": "busy"}', 0.1)]
+    replies.append(RawResponse(200, {"x-request-id": f"r-{KEY}"}, ok, 0.1))
+    seen: list[str] = []
+    outcome: Any = None
+    result = None
+    while result is None:
+        try:
+            step = flow.send(outcome)
+        except StopIteration as stop:
+            result = stop.value
+            break
+        seen.append(type(step).__name__)
+        if isinstance(step, client_module._Admit):
+            outcome = client._governor.acquire(client._turn(step), max_wait=0.0)
+        elif isinstance(step, client_module._Send):
+            outcome = replies.pop(0)
+        elif isinstance(step, client_module._Sleep):
+            assert 0.5 <= step.seconds <= 0.51  # the server's Retry-After, plus jitter
+            clock.t += step.seconds
+            outcome = None
+        else:
+            outcome = client._govern(step)
+    assert seen == ["_Admit", "_Send", "_Record", "_Sleep", "_Admit", "_Send", "_Record"]
+    assert result.text == "fine"
+    assert result.headers.request_id == "r-**********"
