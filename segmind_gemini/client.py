@@ -57,9 +57,9 @@ from .settings import (
     as_secret,
     check_count,
     check_seconds,
-    resolve_api_key,
     resolve_base_url,
     resolve_requests_per_minute,
+    resolve_secret,
 )
 from .transport import AsyncTransport, MaskedHeaders, RawResponse, SyncTransport, Timeouts
 
@@ -199,7 +199,7 @@ class SegmindGeminiClient:
         # First, so that no frame of a failing constructor holds the key as plain text.
         key = as_secret(api_key)
         del api_key
-        self._key = resolve_api_key(key)
+        self._key = resolve_secret(key)
         if api_mode not in ("sync", "queue"):
             raise InvalidRequestError(f"api_mode must be 'sync' or 'queue', got {api_mode!r}")
         self.timeout = check_seconds("timeout", timeout)

@@ -37,6 +37,7 @@ __all__ = [
     "resolve_api_key",
     "resolve_base_url",
     "resolve_requests_per_minute",
+    "resolve_secret",
 ]
 
 API_KEY_ENV = "SEGMIND_API_KEY"
@@ -110,7 +111,12 @@ class APIKey:
         raise TypeError("an API key is never pickled")
 
 
-def resolve_api_key(api_key: str | SecretLike | APIKey | None) -> APIKey:
+def resolve_api_key(api_key: str | SecretLike | None) -> str:
+    """The key given, else ``$SEGMIND_API_KEY``, as plain text (see :func:`resolve_secret`)."""
+    return resolve_secret(api_key).get_secret_value()
+
+
+def resolve_secret(api_key: str | SecretLike | APIKey | None) -> APIKey:
     """The key given, else ``$SEGMIND_API_KEY``, as an :class:`APIKey`.
 
     Surrounding whitespace and a byte-order mark are stripped; any other character

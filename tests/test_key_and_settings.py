@@ -41,7 +41,7 @@ from segmind_gemini import (
 )
 from segmind_gemini.outcomes import classify
 from segmind_gemini.retries import MAX_HINT, server_retry_hint
-from segmind_gemini.settings import APIKey, resolve_api_key
+from segmind_gemini.settings import APIKey, resolve_secret
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.transport import RawResponse
 
@@ -306,16 +306,16 @@ def test_any_key_is_either_sendable_or_refused_cleanly(raw: str) -> None:
     body = raw.strip(" \t\r\n\v\f\ufeff")
     if body and not all("\x21" <= char <= "\x7e" for char in body):
         with pytest.raises(InvalidAPIKeyError) as info:
-            resolve_api_key(raw)
+            resolve_secret(raw)
         assert len(body) < 4 or body not in str(info.value)
         return
     if not body:
         with pytest.raises(SegmindError):
-            resolve_api_key(raw)
+            resolve_secret(raw)
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short keys warn
-        key = resolve_api_key(raw)
+        key = resolve_secret(raw)
     value = key.get_secret_value()
     value.encode("ascii")  # an HTTP header can carry it
     assert value and value == value.strip()
