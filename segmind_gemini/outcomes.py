@@ -27,7 +27,7 @@ __all__ = ["Reply", "Report", "Verdict", "classify", "decode", "screen"]
 BODY_KEPT = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """A usable answer: the (screened) response and its decoded JSON."""
 
@@ -35,7 +35,7 @@ class Reply:
     json: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Report:
     """What the rate governor learns from one attempt (see ``RateGovernor.record``)."""
 
@@ -48,7 +48,7 @@ class Report:
 Next = Literal["return", "retry", "wait_turn", "raise"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Verdict:
     """The meaning of one attempt's outcome.
 
@@ -128,7 +128,7 @@ def decode(content: bytes, key: APIKey) -> Any:
     log line later quotes from it cannot hold the key.
     """
     decoded = decode_body(content)
-    # JSON may spell the key with escapes (\u0041, \/): then look in the strings.
+    # JSON may spell the key with escapes (\u0041, \/): then look in the decoded strings.
     if key.maskable and (key.get_bytes() in content or b"\\u" in content or b"\\/" in content):
         decoded = _redact(decoded, key)
     return decoded
