@@ -402,7 +402,7 @@ class ChatSegmindGemini(BaseChatModel):
     allow_private_urls: bool = False
     """Let media URLs point at loopback/private addresses (trusted input only)."""
 
-    media_timeout: float = 30.0
+    media_timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds allowed to fetch one media URL."""
 
     model_config = ConfigDict(populate_by_name=True)
