@@ -52,9 +52,11 @@ from segmind_gemini.testing._replies import (
     ReplyContext,
     RequestInvalid,
     Scripted,
+    UnknownName,
     default_outcome,
     fault_script,
     gemini_body,
+    google_400,
     json_outcome,
     parse_request,
 )
@@ -63,6 +65,8 @@ __all__ = ["DEFAULT_API_KEY", "RecordedRequest", "SegmindEmulator", "run_forever
 
 #: The key the emulator accepts unless told otherwise.
 DEFAULT_API_KEY = "emulator-key"
+#: How many recent requests :func:`run_forever` keeps (tests' emulators keep all).
+SERVE_HISTORY = 100
 
 _UNAUTHORIZED = (
     "Unauthorized: provide a valid API key in the x-api-key header "
@@ -120,6 +124,24 @@ def _money(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
+def _log_line(request: web.Request, size: int, response: web.StreamResponse, started: float) -> str:
+    line = (
+        f"{request.method} {request.path} -> {response.status} "
+        f"({size} bytes in, {time.perf_counter() - started:.3f} s)"
+    )
+    body = response.body if isinstance(response, web.Response) else None
+    if response.status >= 400 and isinstance(body, bytes):
+        try:
+            error = json.loads(body).get("error")
+        except (ValueError, AttributeError, RecursionError):
+            error = None
+        if isinstance(error, dict):
+            error = error.get("message")
+        if isinstance(error, str):
+            line += f": {error[:200]}"
+    return line
+
+
 class SegmindEmulator:
     """A real HTTP server on loopback that speaks the Segmind API (v1 and v2 queue).
 
@@ -157,6 +179,10 @@ class SegmindEmulator:
             Segmind does. Refused calls do not count. ``None``: no limit.
         rate_limit_headers: ``False`` leaves the reset header out of those 429s (a server
             that gives no hint).
+        history: keep only the last ``history`` requests in :attr:`requests` (``None``,
+            the default: all of them; a long-running emulator should bound it).
+        log: called with one line per request (method, path, status, size, and the
+            error message of a refusal such as a 429); never the key.
 
     Gateway behaviour, to emulate what a gateway does with each optional Gemini field
     (``"apply"`` forwards it, ``"ignore"`` drops it silently, ``"reject"`` answers 400;
@@ -193,6 +219,8 @@ class SegmindEmulator:
         bearer_auth: bool = True,
         queue_mode: bool = True,
         allow_any_model: bool = False,
+        history: int | None = None,
+        log: Callable[[str], object] | None = None,
     ) -> None:
         self.behaviour = GatewayBehaviour(tools, generation_config, safety_settings, thinking)
         self.bearer_auth = bearer_auth
@@ -226,7 +254,10 @@ class SegmindEmulator:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._queue: collections.deque[Scripted] = collections.deque()
-        self._records: list[RecordedRequest] = []
+        if history is not None and history < 0:
+            raise ValueError(f"history must be >= 0 or None, got {history}")
+        self._records: collections.deque[RecordedRequest] = collections.deque(maxlen=history)
+        self.log = log
         self._jobs: dict[str, _Job] = {}
         self._response_ids = itertools.count(1)
         self._in_flight = 0
@@ -612,9 +643,13 @@ class SegmindEmulator:
                     entry = json.loads(line)
                 except ValueError as exc:
                     raise ValueError(f"{where}: not a JSON object ({exc})") from None
-                if not isinstance(entry, dict) or entry.get("kind") not in self.SCRIPT_KINDS:
-                    kinds = ", ".join(self.SCRIPT_KINDS)
+                kinds = ", ".join(self.SCRIPT_KINDS)
+                if not isinstance(entry, dict) or "kind" not in entry:
                     raise ValueError(f'{where}: each line needs a "kind", one of {kinds}')
+                if entry["kind"] not in self.SCRIPT_KINDS:
+                    raise ValueError(
+                        f"{where}: unknown kind {entry['kind']!r}; known kinds: {kinds}"
+                    )
                 options = {k: v for k, v in entry.items() if k != "kind"}
                 if entry["kind"] == "fault":
                     kind = options.pop("fault", None)
@@ -666,6 +701,8 @@ class SegmindEmulator:
                 response = self._unauthorized(request) or self._error(
                     404, f"Not found: no route for {request.method} {request.path}"
                 )
+            if self.log is not None:
+                self.log(_log_line(request, len(body), response, started))
             return self._stamp(response, started)
         finally:
             with self._lock:
@@ -678,7 +715,7 @@ class SegmindEmulator:
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         try:
             parsed: Any = json.loads(body) if body else None
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             parsed = None
         route = request.match_info.route.resource
         slug = request.match_info.get("slug") if route is not None else None
@@ -723,7 +760,11 @@ class SegmindEmulator:
         if key is None and self.bearer_auth:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             key = token.strip() if scheme.lower() == "bearer" else None
-        if key is not None and secrets.compare_digest(key.encode(), self._api_key.encode()):
+        # aiohttp decodes header bytes as UTF-8 with surrogateescape; encode them back the
+        # same way so a key with stray bytes is a 401, not a 500.
+        if key is not None and secrets.compare_digest(
+            key.encode("utf-8", "surrogateescape"), self._api_key.encode()
+        ):
             return None
         return self._error(401, _UNAUTHORIZED)
 
@@ -788,8 +829,12 @@ class SegmindEmulator:
             if screened != data["messages"]:
                 # What the model sees once the gateway dropped what it ignores.
                 _, summary = parse_request(json.dumps({"messages": screened}).encode())
+        except UnknownName as exc:
+            return self._respond(google_400(str(exc)), 0.0, time.perf_counter())
         except RequestInvalid as exc:
             return self._error(400, str(exc))
+        except RecursionError:
+            return self._error(400, "request body nests JSON too deeply")
         with self._lock:
             if self.cost_per_call > 0 and self._credits < self.cost_per_call:
                 return self._error(406, "Insufficient credits")
@@ -942,6 +987,8 @@ def run_forever(
     queue_polls: int = 2,
     rate_limit: tuple[int, float] | None = None,
     script: str | os.PathLike[str] | None = None,
+    verbose: bool = False,
+    history: int | None = SERVE_HISTORY,
     **behaviour: Any,
 ) -> None:
     """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first.
@@ -949,7 +996,13 @@ def run_forever(
     ``behaviour``: the gateway switches of :class:`SegmindEmulator` (``tools=``,
     ``allow_any_model=``, ...). ``script``: a JSON Lines file of answers to queue first
     (:meth:`SegmindEmulator.queue_script`); a bad line raises before the server starts.
+    ``verbose``: print one line per request (and so per 429) to stdout. ``history``: how
+    many recent requests to keep (bounded, so a long run does not grow without end).
     """
+
+    def _print(line: str) -> None:
+        print(f"{datetime.now().strftime('%H:%M:%S')} {line}", flush=True)
+
     emulator = SegmindEmulator(
         api_key=api_key,
         host=host,
@@ -958,6 +1011,8 @@ def run_forever(
         fault_rate=fault_rate,
         queue_polls=queue_polls,
         rate_limit=rate_limit,
+        history=history,
+        log=_print if verbose else None,
         **behaviour,
     )
 
