@@ -296,3 +296,18 @@ def test_cli_script_names_a_misspelt_kind(tmp_path: Any) -> None:
     with pytest.raises(ValueError, match=r"answers.jsonl:1: unknown kind 'fuction_call'"):
         emu.queue_script(script)
     assert emu.pending == 0
+
+
+def test_a_bad_structured_answer_from_the_emulator_does_not_blame_gemini(
+    emu: SegmindEmulator,
+) -> None:
+    from langchain_core.exceptions import OutputParserException
+
+    from langchain_segmind_gemini import ChatSegmindGemini
+
+    model = ChatSegmindGemini(model=SLUG, api_key=emu.api_key, base_url=emu.base_url)
+    emu.queue_text("no JSON here").queue_text("still none")
+    with pytest.raises(OutputParserException) as caught:
+        model.with_structured_output(Ticket).invoke("open a ticket")
+    assert "The model's answer is not valid structured output" in str(caught.value)
+    assert "Gemini" not in str(caught.value)

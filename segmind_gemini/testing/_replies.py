@@ -533,9 +533,9 @@ def example_value(schema: Any, name: str = "value", *, root: Any = None, depth: 
     """A JSON value valid for ``schema`` (JSON Schema or Gemini's OpenAPI subset).
 
     Strings say they are emulated (``"emulated name"``) unless a ``format`` (uuid,
-    date-time, date, email, uri, ...) asks for more, numbers sit at the lower bound (or
-    0), arrays hold ``minItems`` items (at least one), objects hold every declared
-    property. ``$ref`` into ``$defs``/``definitions`` (a recursive one is cut at its first
+    date-time, date, email, uri, ...) asks for more, numbers are 0 when their bounds
+    allow it (else the nearest bound), arrays hold ``minItems`` items (at least one),
+    objects hold every declared property. ``$ref`` into ``$defs``/``definitions`` (a recursive one is cut at its first
     repeat: only required properties, ``minItems`` items, the null branch), ``anyOf``/
     ``oneOf`` (the first branch that is not null), ``allOf``, ``enum`` of any type,
     ``const`` and ``nullable`` are understood. It is an example of the right shape, not
@@ -631,15 +631,14 @@ def _number(schema: Mapping[str, Any], kind: str) -> int | float:
 
     low, above = bound("minimum"), bound("exclusiveMinimum")
     high, below = bound("maximum"), bound("exclusiveMaximum")
+    # Zero when the bounds allow it, else the nearest bound (one past an exclusive one).
     value = 0.0
-    if low is not None or above is not None:
-        value = max(v for v in (low, above) if v is not None)
-        if above is not None and value == above:
-            value += 1
-    elif high is not None and value > high:
-        value = high
-    elif below is not None and value >= below:
-        value = below - 1
+    lower = max((v for v in (low, above) if v is not None), default=None)
+    upper = min((v for v in (high, below) if v is not None), default=None)
+    if lower is not None and (value < lower or (above is not None and value <= above)):
+        value = lower + (1 if above is not None and lower == above else 0)
+    elif upper is not None and (value > upper or (below is not None and value >= below)):
+        value = upper - (1 if below is not None and upper == below else 0)
     if kind == "integer":
         return math.ceil(value)
     return value

@@ -30,7 +30,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import FrameType, TracebackType
@@ -75,6 +75,8 @@ _UNAUTHORIZED = (
 # aiohttp refuses bigger bodies itself (413); up to here the emulator answers like Gemini.
 _CLIENT_MAX_SIZE = 64 * 1024 * 1024
 _DEFAULT = Scripted("default", default_outcome)
+#: What :attr:`SegmindEmulator.responder` is: Gemini request -> answer parts, or ``None``.
+Responder = Callable[[Mapping[str, Any]], "Sequence[Mapping[str, Any]] | None"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -183,6 +185,10 @@ class SegmindEmulator:
             the default: all of them; a long-running emulator should bound it).
         log: called with one line per request (method, path, status, size, and the
             error message of a refusal such as a 429); never the key.
+        responder: answers computed from each request when nothing is queued: called
+            with the Gemini request (``messages``, as the gateway forwards it), it returns
+            the parts of the answer, or ``None`` for the default answer. Scripts a test
+            that sends many requests (a framework's own suite) from what each one asks.
 
     Gateway behaviour, to emulate what a gateway does with each optional Gemini field
     (``"apply"`` forwards it, ``"ignore"`` drops it silently, ``"reject"`` answers 400;
@@ -221,6 +227,7 @@ class SegmindEmulator:
         allow_any_model: bool = False,
         history: int | None = None,
         log: Callable[[str], object] | None = None,
+        responder: Responder | None = None,
     ) -> None:
         self.behaviour = GatewayBehaviour(tools, generation_config, safety_settings, thinking)
         self.bearer_auth = bearer_auth
@@ -258,6 +265,7 @@ class SegmindEmulator:
             raise ValueError(f"history must be >= 0 or None, got {history}")
         self._records: collections.deque[RecordedRequest] = collections.deque(maxlen=history)
         self.log = log
+        self.responder = responder
         self._jobs: dict[str, _Job] = {}
         self._response_ids = itertools.count(1)
         self._in_flight = 0
@@ -844,7 +852,13 @@ class SegmindEmulator:
                 item = fault_script(self._rng.choice(RANDOM_FAULTS), {})
             else:
                 item = _DEFAULT
+            responder = self.responder
             response_id = f"emulated-{next(self._response_ids):06d}"
+        if item is _DEFAULT and responder is not None:
+            parts = responder(screened)
+            if parts is not None:
+                answer = [dict(part) for part in parts]
+                item = Scripted("responder", lambda ctx: json_outcome(gemini_body(ctx, answer)))
         return item, ReplyContext(summary, request.match_info["slug"], response_id)
 
     def _charge(self) -> float:

@@ -1,30 +1,53 @@
 """langchain-tests standard suites for ChatSegmindGemini.
 
 * ``ChatModelUnitTests`` run offline, in full.
-* ``ChatModelIntegrationTests`` talk to Segmind through VCR (pytest-recording):
-  with ``SEGMIND_API_KEY`` set they run live (recording new cassettes into
-  ``tests/cassettes/``); without a key they replay a test's cassette when it exists
-  and otherwise skip, saying why. Record with::
+* ``ChatModelIntegrationTests`` run twice:
+
+  - ``TestPlumbingAgainstEmulator``: in every run, against the local emulator. What these
+    check is the adapter's plumbing (tool-call round trips, structured output, usage
+    metadata, images, PDFs, audio, histories, async, batch), not a model's judgement: the
+    answers a test needs are scripted from the request it sends (:func:`_plumbing_answer`;
+    a forced tool gets a call built from the prompt and valid for its schema), and the
+    sample media that langchain-tests downloads are made locally. The few tests that need
+    a model's judgement are skipped, saying so.
+  - ``TestChatSegmindGeminiIntegration``: the same suite, unchanged, live against Segmind
+    through VCR (pytest-recording): with ``SEGMIND_API_KEY`` set it runs live (recording
+    new cassettes into ``tests/cassettes/``); without a key it replays a test's cassette
+    when one exists and otherwise skips. Record with::
 
       SEGMIND_API_KEY=... pytest tests/langchain/test_lc_standard.py --record-mode=once -m vcr
 
   Cassettes keep no key: ``x-api-key`` and ``authorization`` are filtered before
   anything is written, and requests match on method, path and body (not host).
+
+Capability flags are exactly what the package claims, the same for both runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
+import json
 import os
+import re
+import struct
+import wave
+import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
+from langchain_tests.integration_tests import chat_models as standard_chat_models
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from langchain_segmind_gemini import ChatSegmindGemini
+from segmind_gemini.testing import SegmindEmulator
+from segmind_gemini.testing._replies import example_value
 
 # The module, not the function of the same name that `langchain_core.load` exports.
 load_module = importlib.import_module("langchain_core.load.load")
@@ -102,33 +125,20 @@ class TestChatSegmindGeminiUnit(ChatModelUnitTests):
 def _cassette_or_skip(cassette_dir: str, name: str) -> None:
     if os.environ.get("SEGMIND_API_KEY"):
         return
-    path = Path(cassette_dir) / f"{name}.yaml"
-    if not path.exists():
+    if not (Path(cassette_dir) / f"{name}.yaml").exists():
+        # One wording for every test, so the grouped skip summary shows one line.
         pytest.skip(
-            f"live Segmind test: SEGMIND_API_KEY is not set and there is no recorded cassette "
-            f"{path.name} in tests/cassettes/ to replay (record one with SEGMIND_API_KEY=... "
-            "pytest --record-mode=once -m vcr)"
+            "live Segmind test: SEGMIND_API_KEY is not set and no cassette is recorded for "
+            "it in tests/cassettes/ (the same suite ran as plumbing against the emulator)"
         )
 
 
-@pytest.mark.vcr
-class TestChatSegmindGeminiIntegration(ChatModelIntegrationTests):
-    @pytest.fixture(autouse=True)
-    def _live_or_recorded(self, vcr_cassette_dir: str, default_cassette_name: str) -> None:
-        _cassette_or_skip(vcr_cassette_dir, default_cassette_name)
+class _Claims:
+    """What ChatSegmindGemini claims, for both runs of the integration suite."""
 
     @property
     def chat_model_class(self) -> type[BaseChatModel]:
         return ChatSegmindGemini
-
-    @property
-    def chat_model_params(self) -> dict[str, Any]:
-        # Replays match on method, path and body, so the key is never needed then.
-        return {"model": MODEL, "api_key": os.environ.get("SEGMIND_API_KEY") or "replay-only"}
-
-    @property
-    def enable_vcr_tests(self) -> bool:
-        return True
 
     @property
     def model_override_value(self) -> str:
@@ -141,7 +151,7 @@ class TestChatSegmindGeminiIntegration(ChatModelIntegrationTests):
     @property
     def supports_image_urls(self) -> bool:
         # The image is fetched by this library after a DNS check against private
-        # addresses; a replay without network cannot resolve the host.
+        # addresses; a replay (or the emulator) without network cannot resolve the host.
         return False
 
     @property
@@ -167,3 +177,182 @@ class TestChatSegmindGeminiIntegration(ChatModelIntegrationTests):
     @property
     def returns_usage_metadata(self) -> bool:
         return True
+
+
+@pytest.mark.vcr
+class TestChatSegmindGeminiIntegration(_Claims, ChatModelIntegrationTests):
+    @pytest.fixture(autouse=True)
+    def _live_or_recorded(self, vcr_cassette_dir: str, default_cassette_name: str) -> None:
+        _cassette_or_skip(vcr_cassette_dir, default_cassette_name)
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        # Replays match on method, path and body, so the key is never needed then.
+        return {"model": MODEL, "api_key": os.environ.get("SEGMIND_API_KEY") or "replay-only"}
+
+    @property
+    def enable_vcr_tests(self) -> bool:
+        return True
+
+
+# -- the same suite as plumbing against the emulator ---------------------------------
+
+_EMULATOR = SegmindEmulator()
+_QUOTED = re.compile(r"'([^']+)'")
+_INTEGER = re.compile(r"-?\d+")
+_PROMPTED_TOOL = re.compile(r"^## (?P<name>\S+)$", re.M)
+_ARGS = "Arguments schema: "
+_JSON_ONLY = "Answer with ONLY a valid JSON value"
+_TOOL_RESULTS = "[Tool results]"
+
+
+def _texts(content: Mapping[str, Any]) -> str:
+    return "\n".join(p["text"] for p in content.get("parts", []) if "text" in p)
+
+
+def _declared_tools(messages: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The request's tools (name -> argument schema) and whether they were declared natively."""
+    native: dict[str, Any] = {}
+    for tool in messages.get("tools") or []:
+        for decl in tool.get("functionDeclarations") or tool.get("function_declarations") or []:
+            native[decl["name"]] = decl.get("parameters") or {"type": "object"}
+    if native:
+        return native, True
+    system = messages.get("system_instruction") or messages.get("systemInstruction") or {}
+    parts = system.get("parts") or []
+    text = _texts({"parts": parts if isinstance(parts, list) else [parts]})
+    if "# How to call tools" not in text or "Tool calling is now switched off" in text:
+        return {}, False
+    found: dict[str, Any] = {}
+    for head in _PROMPTED_TOOL.finditer(text):
+        section = text[head.end() :].split("\n## ", 1)[0].split("\n# ", 1)[0]
+        schema: Any = {"type": "object"}  # "Arguments schema: (no arguments)"
+        with contextlib.suppress(ValueError):
+            schema = json.JSONDecoder().raw_decode(section, section.find(_ARGS) + len(_ARGS))[0]
+        found[head["name"]] = schema
+    return found, False
+
+
+def _arguments(schema: Mapping[str, Any], prompt: str) -> dict[str, Any]:
+    """Arguments valid for ``schema``, taking integers and quoted names from the prompt."""
+    args = example_value(schema)
+    integers = iter(int(n) for n in _INTEGER.findall(prompt))
+    quoted = iter(_QUOTED.findall(prompt))
+    for name, sub in (schema.get("properties") or {}).items():
+        kind = str(sub.get("type", "")).lower()
+        if kind == "integer":
+            args[name] = next(integers, args[name])
+        elif kind == "string" and "enum" not in sub:
+            args[name] = next(quoted, args[name])
+    return args
+
+
+def _plumbing_answer(messages: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """Script the answer a standard test needs from the request it sent.
+
+    With tools declared and a user prompt last, a call to the tool the prompt names (else
+    the first), with integers and quoted names taken from the prompt, in the protocol the
+    tools were declared in; after tool results, text quoting them; for the JSON-mode
+    instruction, an object with the keys the prompt quotes. Anything else: the emulator's
+    default answer.
+    """
+    last = messages["contents"][-1]
+    prompt = _texts(last)
+    tools, native = _declared_tools(messages)
+    answered = any("functionResponse" in p for p in last.get("parts", []))
+    if tools and not answered and _TOOL_RESULTS not in prompt:
+        name = next((n for n in tools if n in prompt), next(iter(tools)))
+        args = _arguments(tools[name], prompt)
+        if native:
+            return [{"functionCall": {"name": name, "args": args}}]
+        return [{"text": json.dumps({"tool_calls": [{"name": name, "arguments": args}]})}]
+    if answered or _TOOL_RESULTS in prompt:
+        return [{"text": f"scripted: the tool results were received ({len(prompt)} chars)"}]
+    system = json.dumps(messages.get("system_instruction") or messages.get("systemInstruction"))
+    if _JSON_ONLY in system and _QUOTED.search(prompt):
+        return [{"text": json.dumps({k: f"scripted {k}" for k in _QUOTED.findall(prompt)})}]
+    return None
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8))
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _pdf() -> bytes:
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def _wav() -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\x00\x00" * 800)
+    return out.getvalue()
+
+
+class _LocalSamples:
+    """Stands in for the ``httpx`` module langchain-tests fetches its samples with."""
+
+    def __init__(self) -> None:
+        self._by_suffix = {".png": _png(), ".pdf": _pdf(), ".wav": _wav()}
+
+    def get(self, url: str, **_: Any) -> SimpleNamespace:
+        suffix = Path(url.split("?")[0]).suffix.lower()
+        if suffix not in self._by_suffix:
+            raise AssertionError(f"no local sample for {url}; the suite must not go online")
+        return SimpleNamespace(content=self._by_suffix[suffix])
+
+
+@pytest.fixture(scope="module")
+def _plumbing_emulator() -> Iterator[SegmindEmulator]:
+    _EMULATOR.responder = _plumbing_answer
+    with _EMULATOR as emulator:
+        yield emulator
+
+
+# Tests of something other than the adapter's plumbing (none of the rest needs a
+# model's judgement once its answers are scripted).
+_NOT_PLUMBING = {
+    "test_stream_time": "times a live stream against a recorded cassette (VCR), not plumbing",
+}
+
+
+class TestPlumbingAgainstEmulator(_Claims, ChatModelIntegrationTests):
+    """The standard integration suite as plumbing against the emulator (answers scripted)."""
+
+    @pytest.fixture(autouse=True)
+    def _scripted(
+        self,
+        _plumbing_emulator: SegmindEmulator,
+        request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        reason = _NOT_PLUMBING.get(request.node.originalname)
+        if reason is not None:
+            pytest.skip(f"plumbing against the emulator: {reason}")
+        _plumbing_emulator.reset()
+        monkeypatch.setattr(standard_chat_models, "httpx", _LocalSamples())
+        # Its samples are local here, so there is no download to identify.
+        monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "segmind-gemini-tests (local samples)")
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": MODEL, "api_key": _EMULATOR.api_key, "base_url": _EMULATOR.base_url}
