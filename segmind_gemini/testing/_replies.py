@@ -533,13 +533,13 @@ def example_value(schema: Any, name: str = "value", *, root: Any = None, depth: 
     """A JSON value valid for ``schema`` (JSON Schema or Gemini's OpenAPI subset).
 
     Strings say they are emulated (``"emulated name"``) unless a ``format`` (uuid,
-    date-time, date, email, uri, ...) asks for more, numbers are 0 when their bounds
-    allow it (else the nearest bound), arrays hold ``minItems`` items (at least one),
-    objects hold every declared property. ``$ref`` into ``$defs``/``definitions`` (a recursive one is cut at its first
-    repeat: only required properties, ``minItems`` items, the null branch), ``anyOf``/
-    ``oneOf`` (the first branch that is not null), ``allOf``, ``enum`` of any type,
-    ``const`` and ``nullable`` are understood. It is an example of the right shape, not
-    an answer.
+    date-time, date, email, uri, ...) asks for more; numbers are 0 when their bounds
+    allow it, else the nearest bound; arrays hold ``minItems`` items (at least one);
+    objects hold every declared property. Understood: ``$ref`` into ``$defs`` /
+    ``definitions`` (a recursive one is cut at its first repeat: only required
+    properties, ``minItems`` items, the null branch), ``anyOf``/``oneOf`` (the first
+    branch that is not null), ``allOf``, ``enum`` of any type, ``const``, ``nullable``.
+    It is an example of the right shape, not an answer.
 
     >>> example_value({"type": "object", "properties": {"city": {"type": "string"},
     ...     "days": {"type": "integer", "minimum": 1}}, "required": ["city"]})
