@@ -311,3 +311,27 @@ def test_a_bad_structured_answer_from_the_emulator_does_not_blame_gemini(
         model.with_structured_output(Ticket).invoke("open a ticket")
     assert "The model's answer is not valid structured output" in str(caught.value)
     assert "Gemini" not in str(caught.value)
+
+
+def test_responder_scripts_answers_from_each_request(emu: SegmindEmulator) -> None:
+    seen: list[Any] = []
+
+    def echo(messages: Any) -> list[dict[str, Any]] | None:
+        seen.append(messages)
+        text = messages["contents"][-1]["parts"][0]["text"]
+        return None if text == "default" else [{"text": f"echo: {text}"}]
+
+    emu.responder = echo
+    try:
+        emu.queue_text("queued first")
+        first = _post(emu, _body()).json()
+        assert first["candidates"][0]["content"]["parts"][0]["text"] == "queued first"
+        answers = [
+            _post(emu, {"messages": {"contents": [{"parts": [{"text": t}]}]}}).json()
+            for t in ("ping", "default")
+        ]
+    finally:
+        emu.responder = None
+    texts = [a["candidates"][0]["content"]["parts"][0]["text"] for a in answers]
+    assert texts == ["echo: ping", "emulated reply: 1 text part"]
+    assert len(seen) == 2  # the queued answer was used without asking the responder

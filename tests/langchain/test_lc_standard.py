@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import io
 import json
 import os
 import re
-import struct
-import wave
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import SimpleNamespace
@@ -48,6 +44,7 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from langchain_segmind_gemini import ChatSegmindGemini
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing._replies import example_value
+from segmind_gemini.testing.samples import tiny_pdf, tiny_png, tiny_wav
 
 # The module, not the function of the same name that `langchain_core.load` exports.
 load_module = importlib.import_module("langchain_core.load.load")
@@ -274,45 +271,11 @@ def _plumbing_answer(messages: Mapping[str, Any]) -> list[dict[str, Any]] | None
     return None
 
 
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8))
-    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-def _pdf() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
-def _wav() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(8000)
-        audio.writeframes(b"\x00\x00" * 800)
-    return out.getvalue()
-
-
 class _LocalSamples:
     """Stands in for the ``httpx`` module langchain-tests fetches its samples with."""
 
     def __init__(self) -> None:
-        self._by_suffix = {".png": _png(), ".pdf": _pdf(), ".wav": _wav()}
+        self._by_suffix = {".png": tiny_png(), ".pdf": tiny_pdf(), ".wav": tiny_wav()}
 
     def get(self, url: str, **_: Any) -> SimpleNamespace:
         suffix = Path(url.split("?")[0]).suffix.lower()
