@@ -10,13 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import enum
 import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from ..encoding import MAX_REQUEST_BYTES
@@ -26,7 +24,6 @@ from ..request import PART_KEYS
 __all__ = [
     "MAX_REQUEST_BYTES",
     "SUPPORTED_MIME_TYPES",
-    "Fault",
     "FieldPolicy",
     "GatewayBehaviour",
     "Outcome",
@@ -47,7 +44,7 @@ MEDIA_TOKENS = 258
 
 _PART_KEYS = PART_KEYS
 
-_SAFETY_RATINGS: list[dict[str, str]] = [
+SAFETY_RATINGS: list[dict[str, str]] = [
     {"category": category, "probability": "NEGLIGIBLE"}
     for category in (
         "HARM_CATEGORY_HATE_SPEECH",
@@ -56,29 +53,6 @@ _SAFETY_RATINGS: list[dict[str, str]] = [
         "HARM_CATEGORY_SEXUALLY_EXPLICIT",
     )
 ]
-
-
-class Fault(str, enum.Enum):
-    """Fault kinds for :meth:`SegmindEmulator.queue_fault`.
-
-    ``RESET``: close the TCP connection with a reset, no answer. ``TRUNCATED``: headers
-    promise more bytes than are sent, then the connection closes. ``HTML_502``: a proxy's
-    HTML error page. ``SLOW``: the default answer after ``delay`` seconds (default 1.0).
-    ``RATE_LIMIT``: 429 with ``x-rate-limit-reset-at-utc`` ``reset_after`` seconds ahead
-    (default 1.0) and no ``Retry-After``. ``BLOCKED``: 200 with no candidates and
-    ``promptFeedback.blockReason`` = ``reason`` (default ``"SAFETY"``).
-    """
-
-    RESET = "reset"
-    TRUNCATED = "truncated"
-    HTML_502 = "html_502"
-    SLOW = "slow"
-    RATE_LIMIT = "rate_limit"
-    BLOCKED = "blocked"
-
-
-#: Faults drawn at random when ``fault_rate`` > 0 and nothing is queued.
-RANDOM_FAULTS: tuple[Fault, ...] = (Fault.RESET, Fault.TRUNCATED, Fault.HTML_502, Fault.RATE_LIMIT)
 
 
 class RequestInvalid(Exception):
@@ -498,7 +472,7 @@ def gemini_body(
                 "content": {"role": "model", "parts": [dict(part) for part in parts]},
                 "finishReason": finish_reason,
                 "index": index,
-                "safetyRatings": [dict(rating) for rating in _SAFETY_RATINGS],
+                "safetyRatings": [dict(rating) for rating in SAFETY_RATINGS],
             }
             for index in range(count)
         ],
@@ -862,85 +836,8 @@ class GatewayBehaviour:
         return out
 
 
-def blocked_outcome(ctx: ReplyContext, reason: str) -> Outcome:
-    prompt = ctx.summary.prompt_tokens
-    return json_outcome(
-        {
-            "promptFeedback": {
-                "blockReason": reason,
-                "safetyRatings": [dict(rating) for rating in _SAFETY_RATINGS],
-            },
-            "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
-            "modelVersion": ctx.slug,
-            "responseId": ctx.response_id,
-        }
-    )
-
-
-_HTML_502 = (
-    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    b"</body>\r\n</html>\r\n"
-)
-
 HTML_405 = (
     b"<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n"
     b"<center><h1>405 Not Allowed</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-
-
-def _rate_limited(reset_after: float, message: str) -> Outcome:
-    reset_at = datetime.now(timezone.utc) + timedelta(seconds=reset_after)
-    return json_outcome(
-        {"error": message},
-        status=429,
-        headers={"x-rate-limit-reset-at-utc": reset_at.isoformat(timespec="milliseconds")},
-    )
-
-
-_FAULT_OPTIONS: dict[Fault, frozenset[str]] = {
-    Fault.RESET: frozenset({"delay"}),
-    Fault.TRUNCATED: frozenset({"delay"}),
-    Fault.HTML_502: frozenset({"delay"}),
-    Fault.SLOW: frozenset({"delay"}),
-    Fault.RATE_LIMIT: frozenset({"delay", "reset_after", "message"}),
-    Fault.BLOCKED: frozenset({"delay", "reason"}),
-}
-
-
-def fault_script(kind: Fault | str, options: Mapping[str, Any]) -> Scripted:
-    """Build the queued item for a fault; unknown kinds or options raise ``ValueError``."""
-    try:
-        fault = Fault(kind)
-    except ValueError:
-        known = ", ".join(f.value for f in Fault)
-        raise ValueError(f"unknown fault kind {kind!r}; known kinds: {known}") from None
-    unknown = set(options) - _FAULT_OPTIONS[fault]
-    if unknown:
-        allowed = ", ".join(sorted(_FAULT_OPTIONS[fault]))
-        raise ValueError(f"fault {fault.value!r} takes only {allowed}; got {sorted(unknown)}")
-    delay = float(options.get("delay", 1.0 if fault is Fault.SLOW else 0.0))
-    label = f"fault:{fault.value}"
-    if fault is Fault.RESET:
-        return Scripted(label, default_outcome, delay, action="reset", exchange=True)
-    if fault is Fault.TRUNCATED:
-        return Scripted(label, default_outcome, delay, action="truncated", exchange=True)
-    if fault is Fault.HTML_502:
-        page = Outcome(502, _HTML_502, content_type="text/html")
-        return Scripted(label, lambda ctx: page, delay, exchange=True)
-    if fault is Fault.SLOW:
-        return Scripted(label, default_outcome, delay)
-    if fault is Fault.RATE_LIMIT:
-        reset_after = float(options.get("reset_after", 1.0))
-        message = str(
-            options.get(
-                "message",
-                "Rate limit exceeded: too many requests; retry after x-rate-limit-reset-at-utc",
-            )
-        )
-        return Scripted(
-            label, lambda ctx: _rate_limited(reset_after, message), delay, exchange=True
-        )
-    reason = str(options.get("reason", "SAFETY"))
-    return Scripted(label, lambda ctx: blocked_outcome(ctx, reason), delay)
