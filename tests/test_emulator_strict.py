@@ -9,6 +9,7 @@ a 4xx, and a long-running emulator keeps a bounded history.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -335,3 +336,36 @@ def test_responder_scripts_answers_from_each_request(emu: SegmindEmulator) -> No
     texts = [a["candidates"][0]["content"]["parts"][0]["text"] for a in answers]
     assert texts == ["echo: ping", "emulated reply: 1 text part"]
     assert len(seen) == 2  # the queued answer was used without asking the responder
+
+
+def test_cli_emulator_verbose_logs_each_request_and_each_429() -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "segmind_gemini.cli",
+        "emulator",
+        "--port",
+        "0",
+        "--verbose",
+        "--history",
+        "2",
+        "--rate-limit",
+        "1/60",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            lines = iter(proc.stdout.readline, "")
+            base_url = next(line for line in lines if "base URL:" in line).split()[-1]
+            next(line for line in lines if "Ctrl-C" in line)
+            url, headers = f"{base_url}/{SLUG}", {"x-api-key": "emulator-key"}
+            assert httpx.post(url, json=_body(), headers=headers).status_code == 200
+            assert httpx.post(url, json=_body(), headers=headers).status_code == 429
+            first, second = next(lines), next(lines)
+            assert f"POST /v1/{SLUG} -> 200 (" in first
+            assert f"POST /v1/{SLUG} -> 429 (" in second and "Rate limit exceeded" in second
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=5) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
