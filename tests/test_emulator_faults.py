@@ -1,5 +1,5 @@
 """The fault table is the one place a fault kind lives: these fail when it and the
-emulator (behaviour, enum, random draws, CLI help, README) disagree."""
+emulator (behaviour, enum, random draws, CLI help, docs) disagree."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_options_are_the_rows(kind: Fault) -> None:
 
 
 def test_docs_name_every_kind() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "emulator.md").read_text(encoding="utf-8")
     for kind in Fault:
         assert f"``{kind.name}``" in (Fault.__doc__ or ""), kind
         assert kind.value in _SCRIPT_HELP.split("Faults:", 1)[1], kind
