@@ -8,8 +8,10 @@
     metadata, images, PDFs, audio, histories, async, batch), not a model's judgement: the
     answers a test needs are scripted from the request it sends (:func:`_plumbing_answer`;
     a forced tool gets a call built from the prompt and valid for its schema), and the
-    sample media that langchain-tests downloads are made locally. The few tests that need
-    a model's judgement are skipped, saying so.
+    sample media that langchain-tests downloads are made locally (its image URL is
+    fetched by the package from a loopback server). Once answers are scripted, no test
+    needs a model's judgement; ``test_stream_time`` (a VCR timing test) is skipped,
+    saying why.
   - ``TestChatSegmindGeminiIntegration``: the same suite, unchanged, live against Segmind
     through VCR (pytest-recording): with ``SEGMIND_API_KEY`` set it runs live (recording
     new cassettes into ``tests/cassettes/``); without a key it replays a test's cassette
@@ -26,14 +28,17 @@ Capability flags are exactly what the package claims, the same for both runs.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import importlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from langchain_core.language_models import BaseChatModel
@@ -42,6 +47,7 @@ from langchain_tests.integration_tests import chat_models as standard_chat_model
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from langchain_segmind_gemini import ChatSegmindGemini
+from langchain_segmind_gemini import chat_models as lc_chat_models
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing._replies import example_value
 from segmind_gemini.testing.samples import tiny_pdf, tiny_png, tiny_wav
@@ -147,9 +153,7 @@ class _Claims:
 
     @property
     def supports_image_urls(self) -> bool:
-        # The image is fetched by this library after a DNS check against private
-        # addresses; a replay (or the emulator) without network cannot resolve the host.
-        return False
+        return True
 
     @property
     def supports_pdf_inputs(self) -> bool:
@@ -190,6 +194,11 @@ class TestChatSegmindGeminiIntegration(_Claims, ChatModelIntegrationTests):
     @property
     def enable_vcr_tests(self) -> bool:
         return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        # This library fetches the image itself; a replay without network cannot.
+        return bool(os.environ.get("SEGMIND_API_KEY"))
 
 
 # -- the same suite as plumbing against the emulator ---------------------------------
@@ -284,6 +293,30 @@ class _LocalSamples:
         return SimpleNamespace(content=self._by_suffix[suffix])
 
 
+class _PngHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = tiny_png()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def _image_host() -> Iterator[str]:
+    """A loopback server for the image URL the suite names (any path: a PNG)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PngHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
 @pytest.fixture(scope="module")
 def _plumbing_emulator() -> Iterator[SegmindEmulator]:
     _EMULATOR.responder = _plumbing_answer
@@ -305,6 +338,7 @@ class TestPlumbingAgainstEmulator(_Claims, ChatModelIntegrationTests):
     def _scripted(
         self,
         _plumbing_emulator: SegmindEmulator,
+        _image_host: str,
         request: pytest.FixtureRequest,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
@@ -313,6 +347,14 @@ class TestPlumbingAgainstEmulator(_Claims, ChatModelIntegrationTests):
             pytest.skip(f"plumbing against the emulator: {reason}")
         _plumbing_emulator.reset()
         monkeypatch.setattr(standard_chat_models, "httpx", _LocalSamples())
+        fetch = lc_chat_models.part_from_url
+
+        def fetch_locally(url: str, mime_type: str | None = None, **options: Any) -> Any:
+            # The package's own fetch, pointed at loopback instead of the internet.
+            local = _image_host + urlsplit(url).path
+            return fetch(local, mime_type, **{**options, "allow_private": True})
+
+        monkeypatch.setattr(lc_chat_models, "part_from_url", fetch_locally)
         # Its samples are local here, so there is no download to identify.
         monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "segmind-gemini-tests (local samples)")
 
