@@ -213,7 +213,7 @@ arguments of SegmindEmulator.queue_<kind>(). Blank lines and # comments are skip
   {"kind": "google_error", "status": 429, "message": "quota", "google_status":
    "RESOURCE_EXHAUSTED", "retry_delay": "2s"}
   {"kind": "fault", "fault": "rate_limit", "reset_after": 2}
-Faults: reset, truncated, html_502, slow, rate_limit, blocked. Every kind takes
+Faults: reset, truncated, html_502, slow, rate_limit, blocked, drip. Every kind takes
 "delay" (seconds). A bad line stops the emulator before it starts, naming the line.
 """
 

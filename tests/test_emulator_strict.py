@@ -369,3 +369,19 @@ def test_cli_emulator_verbose_logs_each_request_and_each_429() -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_verbatim_answers_any_request_exactly_as_queued() -> None:
+    with SegmindEmulator(verbatim=True) as emu:
+        emu.queue_response({"request_id": "job-1"}, headers={"x-request-id": "mine"})
+        emu.queue_fault("reset")
+        first = httpx.get(f"{emu.origin}/anything/at/all")  # no key, any path and method
+        assert first.status_code == 200 and first.json() == {"request_id": "job-1"}
+        assert first.headers["x-request-id"] == "mine"
+        assert "x-cost" not in first.headers  # nothing is added to what was queued
+        with pytest.raises(httpx.TransportError):
+            httpx.post(f"{emu.base_url}/{SLUG}", content=b"not json")
+        unscripted = httpx.post(f"{emu.base_url}/{SLUG}", json=_body())
+        assert unscripted.status_code == 599
+        assert unscripted.json() == {"error": f"nothing queued for POST /v1/{SLUG}"}
+        assert [r.path for r in emu.requests] == ["/anything/at/all", *[f"/v1/{SLUG}"] * 2]

@@ -35,7 +35,9 @@ class Fault(str, enum.Enum):
     HTML error page. ``SLOW``: the default answer after ``delay`` seconds (default 1.0).
     ``RATE_LIMIT``: 429 with ``x-rate-limit-reset-at-utc`` ``reset_after`` seconds ahead
     (default 1.0) and no ``Retry-After``. ``BLOCKED``: 200 with no candidates and
-    ``promptFeedback.blockReason`` = ``reason`` (default ``"SAFETY"``).
+    ``promptFeedback.blockReason`` = ``reason`` (default ``"SAFETY"``). ``DRIP``: the
+    default answer's headers at once, then its body in ten pieces 0.2 s apart (a body
+    that trickles in, for whole-answer deadlines).
     """
 
     RESET = "reset"
@@ -44,6 +46,7 @@ class Fault(str, enum.Enum):
     SLOW = "slow"
     RATE_LIMIT = "rate_limit"
     BLOCKED = "blocked"
+    DRIP = "drip"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,14 @@ FAULTS: dict[Fault, FaultKind] = {
     ),
     Fault.RATE_LIMIT: FaultKind(frozenset({"reset_after", "message"}), 429, True, _rate_limit),
     Fault.BLOCKED: FaultKind(frozenset({"reason"}), 200, False, _blocked),
+    Fault.DRIP: FaultKind(
+        frozenset(),
+        200,
+        False,
+        lambda label, delay, _: Scripted(
+            label, default_outcome, delay, action="drip", exchange=True
+        ),
+    ),
 }
 
 #: Faults drawn at random when ``fault_rate`` > 0 and nothing is queued.

@@ -410,7 +410,7 @@ class Outcome:
         return json.dumps(data)[:500]
 
 
-Action = Literal["answer", "reset", "truncated"]
+Action = Literal["answer", "reset", "truncated", "drip"]
 
 
 @dataclass(frozen=True)

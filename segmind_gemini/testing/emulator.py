@@ -50,6 +50,7 @@ from segmind_gemini.testing._replies import (
     Outcome,
     ReplyContext,
     RequestInvalid,
+    RequestSummary,
     Scripted,
     UnknownName,
     default_outcome,
@@ -172,6 +173,10 @@ class SegmindEmulator(Scripting):
             the default: all of them; a long-running emulator should bound it).
         log: called with one line per request (method, path, status, size, and the
             error message of a refusal such as a 429); never the key.
+        verbatim: answer every request, on any path and method, with the next queued
+            answer exactly as queued (no key check, validation, routes or queue jobs);
+            nothing queued: 599. For tests that script a gateway's exact exchanges,
+            hostile ones included.
         responder: answers computed from each request when nothing is queued: called
             with the Gemini request (``messages``, as the gateway forwards it), it returns
             the parts of the answer, or ``None`` for the default answer. Scripts a test
@@ -215,6 +220,7 @@ class SegmindEmulator(Scripting):
         history: int | None = None,
         log: Callable[[str], object] | None = None,
         responder: Responder | None = None,
+        verbatim: bool = False,
     ) -> None:
         self.behaviour = GatewayBehaviour(tools, generation_config, safety_settings, thinking)
         self.bearer_auth = bearer_auth
@@ -248,6 +254,7 @@ class SegmindEmulator(Scripting):
         self._records: collections.deque[RecordedRequest] = collections.deque(maxlen=history)
         self.log = log
         self.responder = responder
+        self.verbatim = verbatim
         self._jobs = JobBoard()
         self._response_ids = itertools.count(1)
         self._in_flight = 0
@@ -413,6 +420,8 @@ class SegmindEmulator(Scripting):
                 self._record(request, b"")
                 return self._stamp(self._error(413, "Request entity too large"), started)
             self._record(request, body)
+            if self.verbatim:
+                return await self._verbatim(request)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPNotFound:
@@ -560,8 +569,11 @@ class SegmindEmulator(Scripting):
                 item = Scripted("responder", lambda ctx: json_outcome(gemini_body(ctx, answer)))
         return item, ReplyContext(summary, request.match_info["slug"], response_id)
 
-    def _respond(self, outcome: Outcome, cost: float, started: float) -> web.Response:
-        headers: CIMultiDict[str] = CIMultiDict(self._segmind_headers(cost, started))
+    def _respond(
+        self, outcome: Outcome, cost: float, started: float, *, segmind: bool = True
+    ) -> web.Response:
+        stamp = self._segmind_headers(cost, started) if segmind else {}
+        headers: CIMultiDict[str] = CIMultiDict(stamp)
         for name, value in outcome.headers.items():
             headers[name] = value
         headers.setdefault("Content-Type", outcome.content_type)
@@ -582,8 +594,20 @@ class SegmindEmulator(Scripting):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 transport.abort()
             return web.Response()
-        cost = self._ledger.charge() if outcome.ok else 0.0
-        response = self._respond(outcome, cost, started)
+        verbatim = self.verbatim
+        cost = self._ledger.charge() if outcome.ok and not verbatim else 0.0
+        response = self._respond(outcome, cost, started, segmind=not verbatim)
+        if item.action == "drip":
+            # Headers at once, then the body in ten pieces, 0.2 s apart.
+            stream = web.StreamResponse(status=outcome.status, headers=response.headers)
+            stream.content_length = len(outcome.body)
+            await stream.prepare(request)
+            step = max(1, len(outcome.body) // 10)
+            for start in range(0, len(outcome.body), step):
+                await stream.write(outcome.body[start : start + step])
+                await asyncio.sleep(0.2)
+            await stream.write_eof()
+            return stream
         if item.action == "truncated":
             stream = web.StreamResponse(status=outcome.status, headers=response.headers)
             stream.content_length = len(outcome.body)
@@ -593,6 +617,16 @@ class SegmindEmulator(Scripting):
                 transport.close()
             return stream
         return response
+
+    async def _verbatim(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        with self._lock:
+            item = self._queue.popleft() if self._queue else None
+            response_id = f"emulated-{next(self._response_ids):06d}"
+        if item is None:
+            return self._error(599, f"nothing queued for {request.method} {request.path}")
+        ctx = ReplyContext(RequestSummary(), request.match_info.get("slug") or "", response_id)
+        return await self._exchange(request, item, item.build(ctx), started)
 
     async def _handle_v1(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()

@@ -14,15 +14,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import http.server
 import json
 import pickle
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from _emulated import posts, reply
 from llama_index.core import Document, MockEmbedding, VectorStoreIndex
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
 from llama_index.core.base.llms.types import (
@@ -43,7 +42,7 @@ from pydantic import BaseModel
 import segmind_gemini as sg
 from llama_index_segmind_gemini import SegmindGemini
 from segmind_gemini.structured import StructuredOutputError
-from segmind_gemini.testing import RecordedRequest, SegmindEmulator
+from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing.samples import tiny_png as _sample_png
 
 # A dummy key: never a real one. Long and distinctive so any leak is easy to find.
@@ -199,78 +198,6 @@ def srv(_emulator_module: SegmindEmulator) -> Iterator[SegmindEmulator]:
     _emulator_module.reset()
     yield _emulator_module
     _emulator_module.reset()
-
-
-def reply(
-    srv: SegmindEmulator,
-    status: int = 200,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    *,
-    delay: float = 0.0,
-    times: int = 1,
-) -> None:
-    """Queue ``times`` copies of an exact answer (a str body is sent as text/plain)."""
-    extra = dict(headers or {})
-    if isinstance(body, str):
-        extra.setdefault("content-type", "text/plain")
-    for _ in range(times):
-        srv.queue_response(b"" if body is None else body, status=status, headers=extra, delay=delay)
-
-
-def posts(srv: SegmindEmulator) -> list[RecordedRequest]:
-    return [r for r in srv.requests if r.method == "POST"]
-
-
-class _FileHandler(http.server.BaseHTTPRequestHandler):
-    files: dict[str, tuple[bytes, str]]
-    seen: list[tuple[str, str, dict[str, str]]]
-
-    def do_GET(self) -> None:
-        self.seen.append(("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
-        found = self.files.get(self.path.removeprefix("/files/"))
-        if found is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", found[1])
-        self.send_header("Content-Length", str(len(found[0])))
-        self.end_headers()
-        self.wfile.write(found[0])
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-class FileHost:
-    """A static file server on loopback, for image URLs (not a Segmind stand-in)."""
-
-    def __init__(self) -> None:
-        handler = type("Handler", (_FileHandler,), {"files": {}, "seen": []})
-        self._handler = handler
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def requests(self) -> list[tuple[str, str, dict[str, str]]]:
-        return list(self._handler.seen)
-
-    def serve_file(self, name: str, data: bytes, content_type: str) -> str:
-        self._handler.files[name] = (data, content_type)
-        return f"http://127.0.0.1:{self.port}/files/{name}"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
-
-
-@pytest.fixture
-def files() -> Iterator[FileHost]:
-    host = FileHost()
-    yield host
-    host.close()
 
 
 @pytest.fixture
