@@ -546,11 +546,6 @@ def test_rate_limit_store_reaches_the_client_only_when_set(
     assert "rate_limit_store" not in seen[1]
 
 
-@pytest.mark.xfail(
-    not hasattr(__import__("segmind_gemini.settings").settings, "resolve_secret"),
-    reason="reflected headers are masked where they enter the package (issue 17, the key work)",
-    strict=True,
-)
 def test_a_proxy_reflecting_the_key_does_not_put_it_in_the_output(tmp_path: Path) -> None:
     key = "sg_batch_reflection_key_0123456789"
     jobs = write_jobs(tmp_path / "jobs.jsonl", [{"id": f"j{i}", "prompt": "q"} for i in range(2)])
