@@ -544,6 +544,11 @@ def test_rate_limit_store_reaches_the_client_only_when_set(
             run_batch(jobs, tmp_path / "o.jsonl", rate_limit_store=store, progress=False)
     assert seen[0]["rate_limit_store"].startswith("sqlite:///")
     assert "rate_limit_store" not in seen[1]
+    # The CLI flag is the same setting.
+    cmd = ["batch", str(jobs), "-o", str(tmp_path / "o.jsonl"), "--quiet"]
+    with pytest.raises(Refused):
+        main([*cmd, "--rate-limit-store", "process"])
+    assert seen[2]["rate_limit_store"] == "process"
 
 
 def test_a_proxy_reflecting_the_key_does_not_put_it_in_the_output(tmp_path: Path) -> None:
