@@ -33,13 +33,13 @@ __all__ = [
     "SETTING_ALIASES",
     "SETTING_NAMES",
     "Setting",
+    "check_value",
     "deep_merge",
     "layered_settings",
     "normalize_media_resolution",
     "safety_settings_list",
     "settings_fields",
     "settings_of",
-    "check_value",
 ]
 
 _INT32 = 2**31 - 1
