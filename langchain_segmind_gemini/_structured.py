@@ -33,9 +33,12 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ValidationError
 
 from segmind_gemini.structured import (
+    JSON_ONLY_INSTRUCTION,
+    Repair,
     StructuredOutputError,
+    arun_repairing,
     extract_json,
-    repair_prompt,
+    run_repairing,
     validate_json,
 )
 
@@ -43,11 +46,6 @@ if TYPE_CHECKING:
     from .chat_models import ChatSegmindGemini
 
 __all__ = ["JSON_ONLY_INSTRUCTION", "structured_output_runnable"]
-
-JSON_ONLY_INSTRUCTION = (
-    "Answer with ONLY a valid JSON value (an object unless the request asks for something "
-    "else). Write the JSON itself: no explanation, no Markdown, no code fences."
-)
 
 # Finish reasons meaning the model withheld the answer rather than fumbled the format.
 _REFUSALS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"})
@@ -104,7 +102,7 @@ def _short(text: str, limit: int = 1500) -> str:
 
 
 class _Repairing:
-    """invoke -> parse -> (one repair round trip) -> parsed value."""
+    """invoke -> parse -> (one repair round trip) -> parsed value (the core's flow)."""
 
     def __init__(
         self,
@@ -118,11 +116,11 @@ class _Repairing:
         self.reader = reader
         self.include_raw = include_raw
 
-    def _repair_messages(
-        self, messages: list[BaseMessage], raw: BaseMessage, error: StructuredOutputError
-    ) -> list[BaseMessage]:
-        prompt = repair_prompt(error.raw_text, error.reason, self.reader.json_schema or {})
-        return [*messages, AIMessage(content=raw.text), HumanMessage(content=prompt)]
+    @staticmethod
+    def _messages(messages: list[BaseMessage], repair: Repair | None) -> list[BaseMessage]:
+        if repair is None:
+            return messages
+        return [*messages, AIMessage(content=repair.raw_text), HumanMessage(content=repair.prompt)]
 
     def _done(self, raw: BaseMessage, parsed: Any) -> Any:
         if self.include_raw:
@@ -132,7 +130,7 @@ class _Repairing:
     def _failed(self, raw: BaseMessage, error: Exception) -> Any:
         if isinstance(error, StructuredOutputError):
             error = OutputParserException(
-                f"Gemini's answer is not valid structured output after one repair attempt: "
+                f"The answer is not valid structured output after one repair attempt: "
                 f"{error.reason}",
                 llm_output=error.raw_text,
             )
@@ -140,35 +138,36 @@ class _Repairing:
             return {"raw": raw, "parsed": None, "parsing_error": error}
         raise error
 
-    def run(self, input_: LanguageModelInput, config: RunnableConfig) -> Any:
+    def run(self, input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        """Call arguments (``invoke(x, temperature=0.1)``) go to every model call."""
         messages = self.model._convert_input(input_).to_messages()
-        raw = self.llm.invoke(messages, config)
-        try:
-            return self._done(raw, self.reader(raw))
-        except StructuredOutputError as exc:
-            first = exc
-        except ModelRefusalError as exc:
-            return self._failed(raw, exc)
-        raw = self.llm.invoke(self._repair_messages(messages, raw, first), config)
-        try:
-            return self._done(raw, self.reader(raw))
-        except (StructuredOutputError, ModelRefusalError) as exc:
-            return self._failed(raw, exc)
+        sent: list[BaseMessage] = []
 
-    async def arun(self, input_: LanguageModelInput, config: RunnableConfig) -> Any:
-        messages = self.model._convert_input(input_).to_messages()
-        raw = await self.llm.ainvoke(messages, config)
+        def send(repair: Repair | None) -> BaseMessage:
+            sent.append(self.llm.invoke(self._messages(messages, repair), config, **kwargs))
+            return sent[-1]
+
         try:
-            return self._done(raw, self.reader(raw))
-        except StructuredOutputError as exc:
-            first = exc
-        except ModelRefusalError as exc:
-            return self._failed(raw, exc)
-        raw = await self.llm.ainvoke(self._repair_messages(messages, raw, first), config)
-        try:
-            return self._done(raw, self.reader(raw))
+            parsed = run_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
-            return self._failed(raw, exc)
+            return self._failed(sent[-1], exc)
+        return self._done(sent[-1], parsed)
+
+    async def arun(self, input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        """The async form of :meth:`run`."""
+        messages = self.model._convert_input(input_).to_messages()
+        sent: list[BaseMessage] = []
+
+        async def send(repair: Repair | None) -> BaseMessage:
+            raw = await self.llm.ainvoke(self._messages(messages, repair), config, **kwargs)
+            sent.append(raw)
+            return raw
+
+        try:
+            parsed = await arun_repairing(send, self.reader, self.reader.json_schema)
+        except (StructuredOutputError, ModelRefusalError) as exc:
+            return self._failed(sent[-1], exc)
+        return self._done(sent[-1], parsed)
 
 
 def _require_tool_call(message: AIMessage) -> AIMessage:

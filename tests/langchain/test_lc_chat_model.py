@@ -120,7 +120,7 @@ def test_unknown_call_argument_is_sent_with_a_warning(
     model: ChatSegmindGemini, emu: SegmindEmulator
 ) -> None:
     # langchain-openai's convention: never dropped, never silent.
-    with pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini call argument"):
+    with pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini setting"):
         model.invoke("Hi", temprature=0.1)
     assert emu.requests[0].messages["temprature"] == 0.1
 
