@@ -11,6 +11,7 @@ tools, the one-call-at-a-time rule, and the checks Gemini would otherwise fail.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -81,7 +82,7 @@ class Plan:
             return ParsedReply(text=result.text)
         reply = read_tool_reply(result, self.tools, mode=self.mode)
         if self.single_call and len(reply.tool_calls) > 1:
-            reply.tool_calls = reply.tool_calls[:1]
+            reply = dataclasses.replace(reply, tool_calls=reply.tool_calls[:1])
         return reply
 
 
