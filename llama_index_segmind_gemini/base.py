@@ -66,7 +66,7 @@ from segmind_gemini.builtin_tools import (
 from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
 from segmind_gemini.media import apart_from_url, part_from_url
-from segmind_gemini.options import layered_settings, settings_of
+from segmind_gemini.options import SETTING_ALIASES, layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.response import GenerateContentResult
@@ -277,6 +277,9 @@ class SegmindGemini(FunctionCallingLLM):
         values = screen_arguments(
             values, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
         )
+        for alias, canonical in SETTING_ALIASES.items():  # the table's names work too
+            if canonical in values and alias in cls.model_fields and alias not in values:
+                values[alias] = values.pop(canonical)
         known = {*cls.model_fields, "class_name"}
         return move_unknown(values, known, into="additional_kwargs", owner=_OWNER, stacklevel=4)
 

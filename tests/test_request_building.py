@@ -11,8 +11,8 @@ import pytest
 from segmind_gemini import InvalidRequestError, SegmindGeminiClient
 from segmind_gemini.encoding import encode_json_body
 from segmind_gemini.errors import AuthenticationError
-from segmind_gemini.registry import CURRENT_MODELS, get_model_info
 from segmind_gemini.options import settings_fields
+from segmind_gemini.registry import CURRENT_MODELS, get_model_info
 from segmind_gemini.request import (
     build_request,
     merge_consecutive_turns,

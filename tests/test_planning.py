@@ -1,0 +1,300 @@
+"""The settings table, the call planner and the argument rules, through both adapters."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.llm import LLMStructuredPredictInProgressEvent
+from llama_index.core.prompts import PromptTemplate
+from pydantic import BaseModel
+
+from langchain_segmind_gemini import ChatSegmindGemini
+from llama_index_segmind_gemini import SegmindGemini
+from segmind_gemini.options import SETTINGS, Setting
+from segmind_gemini.testing import SegmindEmulator
+
+HI = [ChatMessage(role="user", content="Hi")]
+SECRET = "sk-live-0123456789abcdef"
+
+
+class City(BaseModel):
+    name: str
+    country: str
+
+
+@pytest.fixture
+def lc(emu: SegmindEmulator) -> Iterator[Callable[..., ChatSegmindGemini]]:
+    def make(**kwargs: Any) -> ChatSegmindGemini:
+        return ChatSegmindGemini(
+            api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs
+        )
+
+    yield make
+
+
+@pytest.fixture
+def li(emu: SegmindEmulator) -> Iterator[Callable[..., SegmindGemini]]:
+    def make(**kwargs: Any) -> SegmindGemini:
+        return SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs)
+
+    yield make
+
+
+def _wire(body: dict[str, Any], setting: Setting) -> Any:
+    if setting.place == "body":
+        return body.get(setting.wire)
+    config = body.get("generationConfig") or {}
+    if setting.place == "thinking":
+        config = config.get("thinkingConfig") or {}
+    return config.get(setting.wire)
+
+
+def _disagreements(
+    setting: Setting, emu: SegmindEmulator, lc: Callable[..., Any], li: Callable[..., Any]
+) -> list[str]:
+    """Where an adapter does not accept ``setting`` or does not send it."""
+    problems: list[str] = []
+    value = setting.sample
+    ways: list[tuple[str, Callable[[], Any]]] = [
+        ("ChatSegmindGemini constructor", lambda: lc(**{setting.name: value}).invoke("Hi")),
+        ("ChatSegmindGemini per call", lambda: lc().invoke("Hi", **{setting.name: value})),
+        ("SegmindGemini constructor", lambda: li(**{setting.name: value}).chat(HI)),
+        ("SegmindGemini per call", lambda: li().chat(HI, **{setting.name: value})),
+    ]
+    for label, call in ways:
+        emu.reset()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "moved to model_kwargs" means not accepted
+            try:
+                call()
+            except Exception as exc:
+                problems.append(f"{label} refuses {setting.name}: {exc}")
+                continue
+        if _wire(emu.requests[-1].messages, setting) is None:
+            problems.append(f"{label} does not send {setting.name} as {setting.wire}")
+    return problems
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
+def test_every_table_setting_is_accepted_and_sent_by_both_adapters(
+    setting: Setting, emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    # Adding a row to options.SETTINGS runs this for it: it fails naming the adapter
+    # (and constructor or per call) that does not take the new setting.
+    assert _disagreements(setting, emu, lc, li) == []
+
+
+def test_a_table_row_an_adapter_lacks_is_named(emu: SegmindEmulator, lc: Any, li: Any) -> None:
+    new = Setting("shiny_new", "shinyNew", "config", int, "A setting from the future.", 1, 9, 3)
+    problems = _disagreements(new, emu, lc, li)
+    assert any(p.startswith("ChatSegmindGemini constructor") for p in problems)
+    assert any(p.startswith("SegmindGemini constructor") for p in problems)
+
+
+def test_the_same_unknown_constructor_argument_has_the_same_outcome(
+    emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    with pytest.warns(UserWarning, match="'candidateCountt' is not a ChatSegmindGemini setting"):
+        lc_model = lc(candidateCountt=2)
+    with pytest.warns(UserWarning, match="'candidateCountt' is not a SegmindGemini setting"):
+        li_model = li(candidateCountt=2)
+    lc_model.invoke("Hi")
+    li_model.chat(HI)
+    assert [r.messages.get("candidateCountt") for r in emu.requests] == [2, 2]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, 1e300, -1.0])
+def test_absurd_numbers_are_refused_at_construction_by_both(value: float, lc: Any, li: Any) -> None:
+    with pytest.raises(ValueError, match="temperature must be a finite number from 0 to 2"):
+        lc(temperature=value)
+    with pytest.raises(ValueError, match="temperature"):
+        li(temperature=value)
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+class _Recorder(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.seen.append(repr((serialized, messages, kwargs)))
+
+    def on_llm_start(self, serialized: Any, prompts: Any, **kwargs: Any) -> None:
+        self.seen.append(repr((serialized, prompts, kwargs)))
+
+
+class _Events(BaseEventHandler):
+    seen: list[str] = []
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "Events"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.seen.append(repr(event))
+
+
+_words = st.sampled_from(
+    ["api_key", "apiKey", "key", "token", "secret", "password", "auth", "credentials"]
+)
+_secret_names = st.builds(
+    lambda pre, word, post: f"{pre}{word}{post}",
+    st.sampled_from(["", "segmind_", "google_", "x_", "access_", "my"]),
+    _words,
+    st.sampled_from(["", "_value", "Id", "_2"]),
+)
+
+
+@settings(
+    derandomize=True,
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(name=_secret_names, value=st.text(min_size=8, max_size=30))
+def test_a_credential_per_call_is_refused_before_any_trace_or_request(
+    name: str, value: str, emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    emu.reset()
+    handler = _Recorder()
+    model = lc()
+    for call in (
+        lambda: model.invoke("Hi", config={"callbacks": [handler]}, **{name: value}),
+        lambda: list(model.stream("Hi", config={"callbacks": [handler]}, **{name: value})),
+        lambda: model.bind(**{name: value}),
+        lambda: model.invoke("Hi", model_kwargs={"nested": {name: value}}),
+    ):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert value not in str(caught.value)
+    assert handler.seen == []
+    events = _Events()
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(events)
+    try:
+        llm = li()
+        with pytest.raises(ValueError) as caught:
+            llm.chat(HI, **{name: value})
+        assert value not in str(caught.value)
+        with pytest.raises(ValueError):
+            llm.complete("Hi", generation_config={name: value})
+    finally:
+        dispatcher.event_handlers.remove(events)
+    assert not any(value in seen for seen in events.seen)
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize(
+    "name", ["google_api_key", "credentials", "vertexai", "project", "location"]
+)
+def test_google_only_settings_are_refused_naming_the_segmind_key(
+    name: str, emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    for make in (lc, li):
+        with pytest.raises(ValueError, match="Segmind API key: pass api_key=") as caught:
+            make(**{name: SECRET})
+        assert SECRET not in str(caught.value)
+    assert emu.requests == []
+
+
+# --------------------------------------------------------------------------- peers' spellings
+
+
+def test_peer_spellings_map_to_the_same_settings(emu: SegmindEmulator, lc: Any, li: Any) -> None:
+    model = ChatSegmindGemini(
+        api_key=emu.api_key,
+        base_url=emu.base_url,
+        request_timeout=12,
+        retries=1,
+        reasoning_effort="low",
+    )
+    assert (model.timeout, model.max_retries, model.thinking_level) == (12, 1, "low")
+    model.invoke("Hi", thinking_config={"thinking_budget": 64, "include_thoughts": True})
+    thinking = emu.requests[-1].messages["generationConfig"]["thinkingConfig"]
+    assert thinking == {"thinkingLevel": "LOW", "thinkingBudget": 64, "includeThoughts": True}
+    llm = li(
+        generation_config={
+            "temperature": 0.2,
+            "thinking_config": {"thinking_budget": 0},
+            "safety_settings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
+            "http_options": {"timeout": 30_000},
+        }
+    )
+    assert llm.timeout == 30.0
+    llm.chat(HI)
+    body = emu.requests[-1].messages
+    assert body["generationConfig"]["temperature"] == 0.2
+    assert body["safetySettings"][0]["threshold"] == "OFF"
+
+
+def test_tool_config_means_tool_choice_in_bind_tools(emu: SegmindEmulator, lc: Any) -> None:
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    config = {"function_calling_config": {"mode": "NONE"}}
+    lc(tool_calling="native").bind_tools([add], tool_config=config).invoke("Hi")
+    assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == "NONE"
+
+
+# --------------------------------------------------------------------------- adapter bugs
+
+
+def test_cached_content_with_a_system_instruction_is_refused_before_sending(
+    emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    with pytest.raises(ValueError, match="cached_content cannot be sent with a system"):
+        lc(cached_content="cachedContents/x").invoke([("system", "Be brief."), ("human", "Hi")])
+    with pytest.raises(ValueError, match="cached_content cannot be sent with"):
+        li(cached_content="cachedContents/x", system_prompt="Be brief.").chat(HI)
+    assert emu.requests == []
+
+
+def test_parallel_tool_calls_false_keeps_one_call(emu: SegmindEmulator, lc: Any) -> None:
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    emu.queue_prompted_tool_calls([("add", {"a": 1, "b": 2}), ("add", {"a": 3, "b": 4})])
+    message = lc().bind_tools([add], parallel_tool_calls=False).invoke("Hi")
+    assert isinstance(message, AIMessage)
+    assert [c["args"] for c in message.tool_calls] == [{"a": 1, "b": 2}]
+    assert "Call at most one tool" in str(emu.requests[-1].messages["system_instruction"])
+
+
+@pytest.mark.parametrize("method", ["json_schema", "json_mode", "function_calling"])
+def test_structured_output_takes_per_call_settings(
+    method: str, emu: SegmindEmulator, lc: Any
+) -> None:
+    if method != "function_calling":
+        emu.queue_text('{"name": "Oslo", "country": "Norway"}')
+    structured = lc().with_structured_output(City, method=method)
+    structured.invoke("Capital of Norway?", temperature=0.1)
+    assert emu.requests[-1].messages["generationConfig"]["temperature"] == 0.1
+
+
+def test_stream_structured_predict_reports_each_object(li: Any) -> None:
+    events = _Events()
+    events.seen = []
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(events)
+    try:
+        out = list(li().stream_structured_predict(City, PromptTemplate("Capital of Peru?")))
+    finally:
+        dispatcher.event_handlers.remove(events)
+    assert len(out) == 1
+    assert sum(LLMStructuredPredictInProgressEvent.__name__ in e for e in events.seen) == 1
