@@ -17,6 +17,7 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
+from langchain_core.language_models.chat_models import _ChatModelBinding
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from langchain_core.prompt_values import PromptValue
@@ -625,7 +626,7 @@ class ChatSegmindGemini(BaseChatModel):
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
 
-    def bind(self, **kwargs: Any) -> Runnable[LanguageModelInput, BaseMessage]:
+    def bind(self, **kwargs: Any) -> _ChatModelBinding:
         """Bind call arguments; a credential among them is refused here, not sent."""
         self._refuse_secrets(kwargs)
         return super().bind(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,21 +35,21 @@ class City(BaseModel):
 
 
 @pytest.fixture
-def lc(emu: SegmindEmulator) -> Iterator[Callable[..., ChatSegmindGemini]]:
+def lc(emu: SegmindEmulator) -> Callable[..., ChatSegmindGemini]:
     def make(**kwargs: Any) -> ChatSegmindGemini:
         return ChatSegmindGemini(
             api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs
         )
 
-    yield make
+    return make
 
 
 @pytest.fixture
-def li(emu: SegmindEmulator) -> Iterator[Callable[..., SegmindGemini]]:
+def li(emu: SegmindEmulator) -> Callable[..., SegmindGemini]:
     def make(**kwargs: Any) -> SegmindGemini:
         return SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs)
 
-    yield make
+    return make
 
 
 def _wire(body: dict[str, Any], setting: Setting) -> Any:
