@@ -34,14 +34,12 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
-    ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import (
     BaseModel,
     Field,
     PrivateAttr,
     SecretStr,
-    ValidationError,
     model_validator,
 )
 
@@ -79,9 +77,7 @@ from segmind_gemini.settings import (
 )
 from segmind_gemini.structured import (
     Repair,
-    StructuredOutputError,
     arun_repairing,
-    extract_json,
     run_repairing,
     schema_instruction,
 )
@@ -89,7 +85,13 @@ from segmind_gemini.tool_calling import check_setting
 from segmind_gemini.tools import ToolSpec, new_call_id
 
 from ._messages import MediaRef, UrlLoader, convert_messages, media_urls, tool_calls_of
-from ._output import chat_response, completion_response
+from ._output import (
+    chat_response,
+    completion_response,
+    first_call_only,
+    parse_structured,
+    repair_messages,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.prompts import BasePromptTemplate
@@ -638,7 +640,7 @@ class SegmindGemini(FunctionCallingLLM):
         **kwargs: Any,
     ) -> ChatResponse:
         """Keep only the first tool call unless parallel calls were allowed."""
-        return response if allow_parallel_tool_calls else _first_call_only(response)
+        return response if allow_parallel_tool_calls else first_call_only(response)
 
     def get_tool_calls_from_response(
         self,
@@ -712,10 +714,10 @@ class SegmindGemini(FunctionCallingLLM):
         messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
 
         def send(repair: Repair | None) -> str:
-            reply = self.chat(_repair_messages(messages, repair), **kwargs)
+            reply = self.chat(repair_messages(messages, repair), **kwargs)
             return reply.message.content or ""
 
-        result = run_repairing(send, lambda text: _parse_structured(output_cls, text), schema)
+        result = run_repairing(send, lambda text: parse_structured(output_cls, text), schema)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -741,12 +743,10 @@ class SegmindGemini(FunctionCallingLLM):
         messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
 
         async def send(repair: Repair | None) -> str:
-            reply = await self.achat(_repair_messages(messages, repair), **kwargs)
+            reply = await self.achat(repair_messages(messages, repair), **kwargs)
             return reply.message.content or ""
 
-        result = await arun_repairing(
-            send, lambda text: _parse_structured(output_cls, text), schema
-        )
+        result = await arun_repairing(send, lambda text: parse_structured(output_cls, text), schema)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -829,45 +829,6 @@ def _tool_specs(tools: Any) -> list[ToolSpec]:
                 )
             )
     return specs
-
-
-def _first_call_only(response: ChatResponse) -> ChatResponse:
-    message = response.message
-    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
-    if len(calls) <= 1:
-        return response
-    keep = calls[0]
-    blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is keep]
-    kwargs = dict(message.additional_kwargs)
-    legacy = kwargs.get("tool_calls")
-    if isinstance(legacy, list):
-        kwargs["tool_calls"] = [c for c in legacy if c.get("id") == keep.tool_call_id]
-    new_message = ChatMessage(role=message.role, blocks=blocks, additional_kwargs=kwargs)
-    return response.model_copy(update={"message": new_message})
-
-
-def _parse_structured(output_cls: type[_M], text: str) -> _M:
-    data = extract_json(text)
-    try:
-        return output_cls.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '$'}: {err['msg']}"
-            for err in exc.errors()[:10]
-        )
-        raise StructuredOutputError(
-            f"the JSON does not match the schema ({problems})", raw_text=text
-        ) from exc
-
-
-def _repair_messages(messages: list[ChatMessage], repair: Repair | None) -> list[ChatMessage]:
-    if repair is None:
-        return messages
-    return [
-        *messages,
-        ChatMessage(role=MessageRole.ASSISTANT, content=repair.raw_text),
-        ChatMessage(role=MessageRole.USER, content=repair.prompt),
-    ]
 
 
 _ENTRY_POINTS = (
