@@ -37,6 +37,7 @@ __all__ = [
     "deep_merge",
     "layered_settings",
     "normalize_media_resolution",
+    "part_media_resolution",
     "safety_settings_list",
     "settings_fields",
     "settings_of",
@@ -245,6 +246,26 @@ def normalize_media_resolution(value: Any) -> str:
     if short not in _MEDIA_RESOLUTIONS:
         raise _fail("media_resolution", "one of low, medium, high, ultra_high", value)
     return f"MEDIA_RESOLUTION_{short}"
+
+
+def part_media_resolution(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A media part's own ``mediaResolution`` from a content block (``{}`` if it sets none).
+
+    Read from the block itself or its ``extras`` (LangChain's v1 blocks), as
+    langchain-google-genai reads it; Gemini takes ``{"level": "MEDIA_RESOLUTION_..."}``.
+
+    >>> part_media_resolution({"type": "image", "extras": {"media_resolution": "high"}})
+    {'mediaResolution': {'level': 'MEDIA_RESOLUTION_HIGH'}}
+    """
+    extras = block.get("extras")
+    value = block.get("media_resolution")
+    if value is None and isinstance(extras, Mapping):
+        value = extras.get("media_resolution")
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):  # already Gemini's {"level": ...}
+        value = value.get("level")
+    return {"mediaResolution": {"level": normalize_media_resolution(value)}}
 
 
 def _thinking_level(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import warnings
 from collections.abc import Callable
@@ -298,3 +299,26 @@ def test_stream_structured_predict_reports_each_object(li: Any) -> None:
         dispatcher.event_handlers.remove(events)
     assert len(out) == 1
     assert sum(LLMStructuredPredictInProgressEvent.__name__ in e for e in events.seen) == 1
+
+
+@pytest.mark.parametrize("where", ["extras", "block"])
+def test_a_blocks_own_media_resolution_is_sent_on_its_part(
+    where: str, emu: SegmindEmulator, lc: Any
+) -> None:
+    from langchain_core.messages import HumanMessage
+
+    from segmind_gemini.testing.samples import tiny_png
+
+    block: dict[str, Any] = {
+        "type": "image",
+        "base64": base64.b64encode(tiny_png()).decode(),
+        "mime_type": "image/png",
+    }
+    if where == "extras":
+        block["extras"] = {"media_resolution": "high"}
+    else:
+        block["media_resolution"] = "MEDIA_RESOLUTION_HIGH"
+    lc().invoke([HumanMessage(content=[{"type": "text", "text": "What is it?"}, block])])
+    parts = emu.requests[-1].messages["contents"][0]["parts"]
+    assert parts[1]["mediaResolution"] == {"level": "MEDIA_RESOLUTION_HIGH"}
+    assert "mediaResolution" not in parts[0]
