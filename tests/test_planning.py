@@ -6,6 +6,7 @@ import base64
 import math
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -322,3 +323,10 @@ def test_a_blocks_own_media_resolution_is_sent_on_its_part(
     parts = emu.requests[-1].messages["contents"][0]["parts"]
     assert parts[1]["mediaResolution"] == {"level": "MEDIA_RESOLUTION_HIGH"}
     assert "mediaResolution" not in parts[0]
+
+
+def test_the_docs_name_every_table_setting() -> None:
+    root = Path(__file__).resolve().parents[1]
+    pages = [root / "README.md", *sorted((root / "docs").glob("**/*.md"))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages if p.exists())
+    assert [s.name for s in SETTINGS if f"`{s.name}`" not in text] == []
