@@ -347,6 +347,15 @@ class ChatSegmindGemini(BaseChatModel):
 
     _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Screened before pydantic runs: a refusal raised inside validation would be
+        # wrapped in a ValidationError that quotes the input, credentials included.
+        super().__init__(
+            **screen_arguments(
+                kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
+            )
+        )
+
     @model_validator(mode="before")
     @classmethod
     def _screen_arguments(cls, values: Any) -> Any:

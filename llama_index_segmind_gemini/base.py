@@ -267,6 +267,15 @@ class SegmindGemini(FunctionCallingLLM):
 
     _client: SegmindGeminiClient | None = PrivateAttr(default=None)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Screened before pydantic runs: a refusal raised inside validation would be
+        # wrapped in a ValidationError that quotes the input, credentials included.
+        super().__init__(
+            **screen_arguments(
+                kwargs, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
+            )
+        )
+
     @model_validator(mode="before")
     @classmethod
     def _screen_arguments(cls, values: Any) -> Any:

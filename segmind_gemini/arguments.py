@@ -100,7 +100,13 @@ _CONFIG_REFUSED = {
     "tools": "offer tools with bind_tools / chat_with_tools (or tools=...)",
     "automatic_function_calling": "the framework's agents run the tools",
 }
-_NESTED = ("model_kwargs", "generation_config", "additional_kwargs")
+_NESTED = (
+    "model_kwargs",
+    "generation_config",
+    "additional_kwargs",
+    "additional_headers",
+    "http_options",
+)
 _MAX_DEPTH = 32
 
 

@@ -208,8 +208,8 @@ def test_google_only_settings_are_refused_naming_the_segmind_key(
 ) -> None:
     for make in (lc, li):
         with pytest.raises(ValueError, match="Segmind API key: pass api_key=") as caught:
-            make(**{name: SECRET})
-        assert SECRET not in str(caught.value)
+            make(**{name: "short"})
+        assert "short" not in str(caught.value)
     assert emu.requests == []
 
 
@@ -330,3 +330,36 @@ def test_the_docs_name_every_table_setting() -> None:
     pages = [root / "README.md", *sorted((root / "docs").glob("**/*.md"))]
     text = "\n".join(p.read_text(encoding="utf-8") for p in pages if p.exists())
     assert [s.name for s in SETTINGS if f"`{s.name}`" not in text] == []
+
+
+def test_langchain_run_tracing_records_no_run_for_a_refused_credential(lc: Any) -> None:
+    from langchain_core.tracers.context import collect_runs
+
+    model = lc()
+    with collect_runs() as runs:
+        with pytest.raises(ValueError):
+            model.invoke("Hi", api_key=SECRET)
+        with pytest.raises(ValueError):
+            model.bind(segmind_api_key=SECRET).invoke("Hi")
+        model.invoke("Hi", temperature=0.1)  # a traced call, for contrast
+    assert len(runs.traced_runs) == 1
+    assert SECRET not in repr(runs.traced_runs[0].dict())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"additional_headers": {"Authorization": f"Bearer {SECRET}"}},
+        {"http_options": {"headers": {"x-api-key": SECRET}}},
+        {"model_kwargs": {"auth": {"token": SECRET}}},
+        {"access_token": SECRET},
+    ],
+)
+def test_a_credential_in_constructor_extras_is_refused_by_both(
+    kwargs: dict[str, Any], lc: Any, li: Any
+) -> None:
+    for make in (lc, li):
+        with pytest.raises(ValueError, match="credential") as caught:
+            make(**kwargs)
+        assert SECRET not in str(caught.value)
+        assert SECRET not in repr(getattr(caught.value, "errors", lambda: "")())
