@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +37,33 @@ class City(BaseModel):
 
 
 @pytest.fixture
-def lc(emu: SegmindEmulator) -> Callable[..., ChatSegmindGemini]:
-    def make(**kwargs: Any) -> ChatSegmindGemini:
-        return ChatSegmindGemini(
-            api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs
-        )
+def lc(emu: SegmindEmulator) -> Iterator[Callable[..., ChatSegmindGemini]]:
+    made: list[ChatSegmindGemini] = []
 
-    return make
+    def make(**kwargs: Any) -> ChatSegmindGemini:
+        made.append(
+            ChatSegmindGemini(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs)
+        )
+        return made[-1]
+
+    yield make
+    for model in made:
+        model.close()
 
 
 @pytest.fixture
-def li(emu: SegmindEmulator) -> Callable[..., SegmindGemini]:
-    def make(**kwargs: Any) -> SegmindGemini:
-        return SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs)
+def li(emu: SegmindEmulator) -> Iterator[Callable[..., SegmindGemini]]:
+    made: list[SegmindGemini] = []
 
-    return make
+    def make(**kwargs: Any) -> SegmindGemini:
+        made.append(
+            SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs)
+        )
+        return made[-1]
+
+    yield make
+    for llm in made:
+        llm.close()
 
 
 def _wire(body: dict[str, Any], setting: Setting) -> Any:
@@ -241,6 +253,7 @@ def test_peer_spellings_map_to_the_same_settings(emu: SegmindEmulator, lc: Any, 
     body = emu.requests[-1].messages
     assert body["generationConfig"]["temperature"] == 0.2
     assert body["safetySettings"][0]["threshold"] == "OFF"
+    model.close()
 
 
 def test_tool_config_means_tool_choice_in_bind_tools(emu: SegmindEmulator, lc: Any) -> None:
