@@ -42,11 +42,11 @@ __all__ = [
 
 Where = Literal["constructor", "call", "bind_tools"]
 
-# Separate words (``x_key_id``) and run-together ones (``mykey``, ``xApiToken``).
-_SECRET_WORDS = frozenset({"key", "keys", "auth"})
+# Words that are credentials (``x_key_id``, ``mykey_value``), and run-together names
+# (``xApiToken``, ``clientsecret``).
+_SECRET_WORD = re.compile(r"(?:key|keys|auth)$")
 _SECRET_PARTS = re.compile(
     r"apikey|secret|passw(?:or)?d|token(?!s)|credential|authori[sz]ation|bearer|cookie"
-    r"|(?:key|keys|auth)$"
 )
 # Names that contain a secret word but are settings (never credentials).
 _NOT_SECRET = frozenset({*SETTING_NAMES, *SETTING_ALIASES, "top_k", "thought_signature"})
@@ -118,9 +118,9 @@ def is_secret_name(name: str) -> bool:
     """
     if name in _NOT_SECRET:
         return False
-    words = {w.lower() for w in _WORDS.findall(name)}
-    squashed = re.sub(r"[^a-z0-9]", "", name.lower())
-    return bool(words & _SECRET_WORDS) or _SECRET_PARTS.search(squashed) is not None
+    if any(_SECRET_WORD.search(w.lower()) for w in _WORDS.findall(name)):
+        return True
+    return _SECRET_PARTS.search(re.sub(r"[^a-z0-9]", "", name.lower())) is not None
 
 
 def _secret_path(value: Any, path: str, depth: int = 0) -> str | None:

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from langchain_segmind_gemini import ChatSegmindGemini
 from llama_index_segmind_gemini import SegmindGemini
+from segmind_gemini.arguments import is_secret_name
 from segmind_gemini.options import SETTINGS, Setting
 from segmind_gemini.testing import SegmindEmulator
 
@@ -167,9 +168,12 @@ _words = st.sampled_from(
 )
 _secret_names = st.builds(
     lambda pre, word, post: f"{pre}{word}{post}",
-    st.sampled_from(["", "segmind_", "google_", "x_", "access_", "my"]),
+    st.one_of(
+        st.sampled_from(["", "segmind_", "google_", "x_", "access_", "my"]),
+        st.from_regex(r"[a-z]{1,6}_?", fullmatch=True),
+    ),
     _words,
-    st.sampled_from(["", "_value", "Id", "_2"]),
+    st.sampled_from(["", "_value", "Id", "_2", "_x"]),
 )
 
 
@@ -376,3 +380,14 @@ def test_a_credential_in_constructor_extras_is_refused_by_both(
             make(**kwargs)
         assert SECRET not in str(caught.value)
         assert SECRET not in repr(getattr(caught.value, "errors", lambda: "")())
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(name=_secret_names)
+def test_every_name_holding_a_credential_word_is_secret(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
+def test_no_setting_name_looks_like_a_credential(setting: Setting) -> None:
+    assert not is_secret_name(setting.name)
