@@ -391,3 +391,18 @@ def test_every_name_holding_a_credential_word_is_secret(name: str) -> None:
 @pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
 def test_no_setting_name_looks_like_a_credential(setting: Setting) -> None:
     assert not is_secret_name(setting.name)
+
+
+def test_the_request_types_hold_every_table_setting() -> None:
+    from segmind_gemini.types import GenerateContentRequest, GenerationConfig
+
+    config = set(GenerationConfig.__annotations__)
+    body = set(GenerateContentRequest.__annotations__)
+    missing = [
+        s.wire
+        for s in SETTINGS
+        if (s.place == "config" and s.wire not in config)
+        or (s.place == "body" and s.wire not in body)
+    ]
+    assert missing == []
+    assert "thinkingConfig" in config
