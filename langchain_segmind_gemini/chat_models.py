@@ -786,6 +786,7 @@ class ChatSegmindGemini(BaseChatModel):
     def bind_tools(
         self,
         tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
+        tool_config: Mapping[str, Any] | Any | None = None,
         *,
         tool_choice: str | bool | Mapping[str, Any] | None = None,
         tool_calling: Literal["prompt", "native", "auto"] | None = None,
@@ -800,6 +801,8 @@ class ChatSegmindGemini(BaseChatModel):
                 OpenAI-style tool dicts; and Gemini's built-in tools
                 (``{"google_search": {}}``, ``{"code_execution": {}}``,
                 ``{"url_context": {}}``), which need ``tool_calling="native"``.
+            tool_config: langchain-google-genai's spelling: Gemini's ``tool_config``
+                (``{"function_calling_config": {"mode": "ANY", ...}}``), read as ``tool_choice``.
             tool_choice: ``"auto"`` (default), ``"any"``/``"required"``/``True``
                 (must call one), ``"none"``/``False``, or a tool name.
             tool_calling: override the model's ``tool_calling`` mode for this binding.
@@ -814,6 +817,8 @@ class ChatSegmindGemini(BaseChatModel):
         AIMessage(content='', tool_calls=[{'name': 'get_weather', 'args': {'city': 'Oslo'}, ...}])
         """
         try:
+            if tool_config is not None:
+                kwargs["tool_config"] = tool_config
             kwargs = screen_arguments(kwargs, where="bind_tools", owner=_OWNER)
             if tool_choice is None:
                 tool_choice = kwargs.pop("tool_choice", None)

@@ -100,6 +100,10 @@ _CONFIG_REFUSED = {
     "tools": "offer tools with bind_tools / chat_with_tools (or tools=...)",
     "automatic_function_calling": "the framework's agents run the tools",
 }
+_TOOL_CONFIG_ON_CONSTRUCTOR = (
+    "tool_config belongs with the tools: pass it (or tool_choice=...) to bind_tools / "
+    "chat_with_tools, or per call"
+)
 _NESTED = (
     "model_kwargs",
     "generation_config",
@@ -249,11 +253,14 @@ def _generation_config(value: Any, out: dict[str, Any], where: Where) -> None:
             )
         lifted = _CONFIG_LIFTED.get(key)
         if lifted == "tool_config":
-            _set(out, "tool_choice", _tool_choice(inner), "generation_config['tool_config']")
+            if where == "constructor":
+                raise InvalidRequestError(_TOOL_CONFIG_ON_CONSTRUCTOR)
+            # Within one level a raw dict beats the named field (see options.py).
+            out["tool_choice"] = _tool_choice(inner)
         elif lifted == "http_options":
             _http_options(inner, out, where)
         elif lifted:
-            _set(out, lifted, inner, f"generation_config[{key!r}]")
+            out[lifted] = inner
         else:
             raw[key] = inner
     out["generation_config"] = raw or None
@@ -290,10 +297,7 @@ def peer_arguments(args: Mapping[str, Any], *, where: Where) -> dict[str, Any]:
     tool_config = out.pop("tool_config", None)
     if tool_config is not None:
         if where == "constructor":
-            raise InvalidRequestError(
-                "tool_config belongs with the tools: pass it (or tool_choice=...) to "
-                "bind_tools / chat_with_tools"
-            )
+            raise InvalidRequestError(_TOOL_CONFIG_ON_CONSTRUCTOR)
         _set(out, "tool_choice", _tool_choice(tool_config), "tool_config")
     if where == "call":
         for name in ("max_retries", "additional_headers"):

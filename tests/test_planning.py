@@ -268,6 +268,13 @@ def test_tool_config_means_tool_choice_in_bind_tools(emu: SegmindEmulator, lc: A
     config = {"function_calling_config": {"mode": "NONE"}}
     lc(tool_calling="native").bind_tools([add], tool_config=config).invoke("Hi")
     assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == "NONE"
+    # langchain-google-genai takes it as the second positional argument.
+    forced = {"function_calling_config": {"mode": "ANY", "allowed_function_names": ["add"]}}
+    lc(tool_calling="native").bind_tools([add], forced).invoke("Hi")
+    assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"] == {
+        "mode": "ANY",
+        "allowedFunctionNames": ["add"],
+    }
 
 
 # --------------------------------------------------------------------------- adapter bugs
@@ -406,3 +413,29 @@ def test_the_request_types_hold_every_table_setting() -> None:
     ]
     assert missing == []
     assert "thinkingConfig" in config
+
+
+def test_tool_config_on_a_constructor_points_to_the_tools(lc: Any, li: Any) -> None:
+    config = {"function_calling_config": {"mode": "ANY"}}
+    with pytest.raises(ValueError, match="tool_config belongs with the tools"):
+        lc(tool_config=config)
+    with pytest.raises(ValueError, match="tool_config belongs with the tools"):
+        li(generation_config={"tool_config": config})
+
+
+def test_per_call_tool_config_and_generation_config_work_in_llama_index(
+    emu: SegmindEmulator, li: Any
+) -> None:
+    from llama_index.core.tools import FunctionTool
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    llm = li(tool_calling="native")
+    llm.chat_with_tools(
+        [FunctionTool.from_defaults(add)],
+        user_msg="Hi",
+        generation_config={"tool_config": {"function_calling_config": {"mode": "NONE"}}},
+    )
+    assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == "NONE"
