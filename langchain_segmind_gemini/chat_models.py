@@ -628,10 +628,12 @@ class ChatSegmindGemini(BaseChatModel):
     # LangChain hands call arguments to callbacks and traces (``on_chat_model_start``)
     # before ``_generate`` runs: a credential is refused at these entry points, first.
 
-    @staticmethod
-    def _refuse_secrets(kwargs: Mapping[str, Any]) -> None:
+    def _refuse_secrets(self, kwargs: Mapping[str, Any]) -> None:
+        if not kwargs:
+            return
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
         try:
-            check_no_secrets(kwargs, where="call", owner=_OWNER)
+            check_no_secrets(kwargs, where="call", owner=_OWNER, key=key)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
 

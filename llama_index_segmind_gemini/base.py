@@ -852,6 +852,12 @@ _ENTRY_POINTS = (
 )
 
 
+def _refuse_secrets(llm: SegmindGemini, kwargs: Mapping[str, Any]) -> None:
+    if kwargs:
+        key = llm.api_key.get_secret_value() if llm.api_key is not None else None
+        check_no_secrets(kwargs, where="call", owner=_OWNER, key=key)
+
+
 def _refusing_secrets(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` refusing a credential among its keyword arguments before it runs.
 
@@ -862,15 +868,15 @@ def _refusing_secrets(method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
-        async def acall(self: Any, *args: Any, **kwargs: Any) -> Any:
-            check_no_secrets(kwargs, where="call", owner=_OWNER)
+        async def acall(self: SegmindGemini, *args: Any, **kwargs: Any) -> Any:
+            _refuse_secrets(self, kwargs)
             return await method(self, *args, **kwargs)
 
         return acall
 
     @functools.wraps(method)
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        check_no_secrets(kwargs, where="call", owner=_OWNER)
+    def call(self: SegmindGemini, *args: Any, **kwargs: Any) -> Any:
+        _refuse_secrets(self, kwargs)
         return method(self, *args, **kwargs)
 
     return call

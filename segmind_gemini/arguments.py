@@ -69,6 +69,18 @@ _GOOGLE_ONLY: dict[str, str] = {
     "location": f"location is a Google Cloud region. {_SEGMIND_KEY}; Segmind chooses where "
     "the model runs.",
 }
+# The peers' transport and client settings: nothing here to apply them to.
+_NO_EQUIVALENT: dict[str, str] = {
+    name: f"{name} configures Google's own client and has no equivalent on Segmind{hint}"
+    for name, hint in {
+        "client_options": ": set base_url=... for another address",
+        "transport": " (requests go over HTTPS with httpx/aiohttp)",
+        "client_args": ": use additional_headers=... or timeout=...",
+        "api_version": " (Segmind's API has one version)",
+        "debug_config": " (the emulator records requests: segmind_gemini.testing)",
+        "default_metadata": ": use additional_headers=...",
+    }.items()
+}
 _RENAMES: dict[str, str] = {
     "request_timeout": "timeout",
     "retries": "max_retries",
@@ -140,13 +152,33 @@ def _secret_path(value: Any, path: str, depth: int = 0) -> str | None:
     return None
 
 
+def _holds(value: Any, secret: str, depth: int = 0) -> bool:
+    """Whether ``value`` (strings, dicts, lists, nested) contains ``secret``."""
+    if isinstance(value, str):
+        return secret in value
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(value, Mapping):
+        return any(_holds(v, secret, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds(v, secret, depth + 1) for v in value)
+    return False
+
+
 def check_no_secrets(
-    args: Mapping[str, Any], *, where: Where, owner: str, allowed: Collection[str] = ()
+    args: Mapping[str, Any],
+    *,
+    where: Where,
+    owner: str,
+    allowed: Collection[str] = (),
+    key: str | None = None,
 ) -> None:
     """Refuse credential-looking names in ``args`` and in the raw dicts they hold.
 
     ``allowed`` names the credential arguments this place really takes (the
-    constructor's ``api_key``). The message names the argument, never its value.
+    constructor's ``api_key``). With ``key`` (the model's own key), an argument whose
+    value holds it is refused too, whatever its name. The message names the
+    argument, never its value.
 
     Raises:
         InvalidRequestError: a credential as a call argument or inside a raw dict.
@@ -154,20 +186,20 @@ def check_no_secrets(
     for name, value in args.items():
         if name in allowed:
             continue
-        refusal = _GOOGLE_ONLY.get(name)
+        refusal = _GOOGLE_ONLY.get(name) or _NO_EQUIVALENT.get(name)
         if refusal:
             raise InvalidRequestError(f"{owner}: {refusal}")
-        if is_secret_name(name):
+        if is_secret_name(name) or (key and len(key) >= 8 and _holds(value, key)):
             if where == "constructor":
                 raise InvalidRequestError(
                     f"{owner} got {name!r}, which looks like a credential and has no "
                     f"meaning here. {_SEGMIND_KEY}."
                 )
             raise InvalidRequestError(
-                f"{owner}: {name!r} cannot be given per call. Call arguments are recorded "
-                "by LangChain callbacks and traces and LlamaIndex events, and would be "
-                f"sent in the request body. Set the key on the constructor: {_SEGMIND_KEY}; "
-                "for a second key, make a second model."
+                f"{owner}: {name!r} holds a credential and cannot be given per call. Call "
+                "arguments are recorded by LangChain callbacks and traces and LlamaIndex "
+                "events, and would be sent in the request body. Set the key on the "
+                f"constructor: {_SEGMIND_KEY}; for a second key, make a second model."
             )
         if name in _NESTED:
             found = _secret_path(value, name)

@@ -439,3 +439,25 @@ def test_per_call_tool_config_and_generation_config_work_in_llama_index(
         generation_config={"tool_config": {"function_calling_config": {"mode": "NONE"}}},
     )
     assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == "NONE"
+
+
+def test_the_models_own_key_under_any_name_is_refused_per_call(
+    emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    key = emu.api_key
+    for call in (
+        lambda: lc().invoke("Hi", notes={"x": [key]}),
+        lambda: lc().bind(extra=f"Bearer {key}").invoke("Hi"),
+        lambda: li().chat(HI, notes=key),
+    ):
+        with pytest.raises(ValueError, match="holds a credential") as caught:
+            call()
+        assert key not in str(caught.value)
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize("name", ["client_options", "transport", "api_version"])
+def test_google_client_settings_are_refused_saying_why(name: str, lc: Any, li: Any) -> None:
+    for make in (lc, li):
+        with pytest.raises(ValueError, match=f"{name} configures Google's own client"):
+            make(**{name: "x"})
