@@ -11,7 +11,6 @@ arguments, like LangChain's built-in implementation.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.exceptions import ModelRefusalError, OutputParserException
@@ -25,8 +24,6 @@ from langchain_core.runnables import (
     Runnable,
     RunnableConfig,
     RunnableLambda,
-    RunnableMap,
-    RunnablePassthrough,
 )
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
@@ -202,11 +199,28 @@ def _function_calling(
     parse = RunnableLambda(_require_tool_call) | parser
     if not include_raw:
         return llm | parse
-    assign = RunnablePassthrough.assign(
-        parsed=itemgetter("raw") | parse, parsing_error=lambda _: None
-    )
-    fallback = RunnablePassthrough.assign(parsed=lambda _: None)
-    return RunnableMap(raw=llm) | assign.with_fallbacks([fallback], exception_key="parsing_error")
+
+    # A function rather than RunnableMap(raw=llm): a map does not hand call
+    # arguments (invoke(x, temperature=0.1)) on to the model.
+    def with_raw(raw: BaseMessage, config: RunnableConfig) -> dict[str, Any]:
+        try:
+            parsed = parse.invoke(raw, config)
+        except Exception as exc:  # include_raw: every parsing failure is reported, not raised
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
+        return {"raw": raw, "parsed": parsed, "parsing_error": None}
+
+    def run(input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        return with_raw(llm.invoke(input_, config, **kwargs), config)
+
+    async def arun(input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        raw = await llm.ainvoke(input_, config, **kwargs)
+        try:
+            parsed = await parse.ainvoke(raw, config)
+        except Exception as exc:
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
+        return {"raw": raw, "parsed": parsed, "parsing_error": None}
+
+    return RunnableLambda(run, afunc=arun, name="SegmindStructuredOutput")
 
 
 def structured_output_runnable(

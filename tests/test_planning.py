@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import math
 import warnings
@@ -302,15 +303,21 @@ def test_parallel_tool_calls_false_keeps_one_call(emu: SegmindEmulator, lc: Any)
     assert "Call at most one tool" in str(emu.requests[-1].messages["system_instruction"])
 
 
+@pytest.mark.parametrize("include_raw", [False, True])
 @pytest.mark.parametrize("method", ["json_schema", "json_mode", "function_calling"])
 def test_structured_output_takes_per_call_settings(
-    method: str, emu: SegmindEmulator, lc: Any
+    method: str, include_raw: bool, emu: SegmindEmulator, lc: Any
 ) -> None:
-    if method != "function_calling":
-        emu.queue_text('{"name": "Oslo", "country": "Norway"}')
-    structured = lc().with_structured_output(City, method=method)
-    structured.invoke("Capital of Norway?", temperature=0.1)
-    assert emu.requests[-1].messages["generationConfig"]["temperature"] == 0.1
+    structured = lc().with_structured_output(City, method=method, include_raw=include_raw)
+    for run in (
+        lambda: structured.invoke("Capital of Norway?", temperature=0.1),
+        lambda: asyncio.run(structured.ainvoke("Capital of Norway?", temperature=0.1)),
+    ):
+        if method != "function_calling":
+            emu.queue_text('{"name": "Oslo", "country": "Norway"}')
+        out = run()
+        assert emu.requests[-1].messages["generationConfig"]["temperature"] == 0.1
+        assert isinstance(out["parsed"] if include_raw else out, City)
 
 
 def test_stream_structured_predict_reports_each_object(li: Any) -> None:
