@@ -202,7 +202,7 @@ def _function_calling(
 
     # A function rather than RunnableMap(raw=llm): a map does not hand call
     # arguments (invoke(x, temperature=0.1)) on to the model.
-    def with_raw(raw: BaseMessage, config: RunnableConfig) -> dict[str, Any]:
+    def with_raw(raw: AIMessage, config: RunnableConfig) -> dict[str, Any]:
         try:
             parsed = parse.invoke(raw, config)
         except Exception as exc:  # include_raw: every parsing failure is reported, not raised
