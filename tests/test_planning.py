@@ -468,3 +468,42 @@ def test_google_client_settings_are_refused_saying_why(name: str, lc: Any, li: A
     for make in (lc, li):
         with pytest.raises(ValueError, match=f"{name} configures Google's own client"):
             make(**{name: "x"})
+
+
+def test_auto_tool_mode_reads_the_reports_once_per_call(
+    monkeypatch: pytest.MonkeyPatch, emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    import segmind_gemini.reports as reports
+
+    reads: list[str] = []
+
+    def status(model: str, probe: str, base_url: str) -> str | None:
+        reads.append(probe)
+        return None
+
+    monkeypatch.setattr(reports, "latest_probe_status", status)
+    from llama_index.core.tools import FunctionTool
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    li(tool_calling="auto").chat_with_tools([FunctionTool.from_defaults(add)], user_msg="Hi")
+    assert reads == ["native_tools"]
+    reads.clear()
+    lc(tool_calling="auto").bind_tools([add]).invoke("Hi")
+    assert reads == ["native_tools"]
+
+
+def test_both_adapters_pass_rate_limit_window_and_headers_to_the_client(
+    emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    headers = {"x-team": "search"}
+    for model in (
+        lc(rate_limit_window=0.5, additional_headers=headers),
+        li(rate_limit_window=0.5, http_options={"headers": headers}),
+    ):
+        assert model.client.rate_limit_window == 0.5
+        emu.reset()
+        (model.invoke("Hi") if isinstance(model, ChatSegmindGemini) else model.complete("Hi"))
+        assert emu.requests[-1].headers.get("x-team") == "search"
