@@ -1,5 +1,11 @@
 """Every Gemini request setting by name, built into the request body in one place.
 
+:data:`SETTINGS` is the single source: one :class:`Setting` row per setting (name,
+Gemini name, where it goes, type, range, one-line doc). Adding a setting is adding a
+row; the adapters keep typed fields for editors and docs, and
+``tests/test_planning.py`` fails, naming the adapter, while either does not take
+and send a row (constructor and per call).
+
 Both adapters accept the same named settings (in the constructor and per call)
 and hand them here; each one that is set lands in the body under Gemini's own
 name, and nothing that is not set is sent::
