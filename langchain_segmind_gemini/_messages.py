@@ -666,3 +666,16 @@ async def aresolve_media(
 
     parts = await asyncio.gather(*(one(r) for r in refs))
     return _swap(prompt.contents, {id(r): p for r, p in zip(refs, parts, strict=True)})
+
+
+def counted_part(part: Any) -> Any:
+    """A part to count: an unfetched URL stands in as an image reference (or nothing)."""
+    if isinstance(part, MediaRef):
+        mime = part.mime_type or "image/*"
+        return {"fileData": {"fileUri": part.url, "mimeType": mime}}
+    return part
+
+
+def with_contents(prompt: GeminiPrompt, request: Mapping[str, Any]) -> GeminiPrompt:
+    """The prompt whose contents are the (merged) ones in ``request``."""
+    return GeminiPrompt(request["contents"], prompt.system, prompt.media_refs)

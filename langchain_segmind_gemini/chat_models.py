@@ -47,12 +47,13 @@ from segmind_gemini.tools import ToolSpec, resolve_tool_choice
 
 from ._errors import to_langchain_error
 from ._messages import (
-    GeminiPrompt,
     MediaRef,
     aresolve_media,
     check_block_types,
     convert_messages,
+    counted_part,
     resolve_media,
+    with_contents,
 )
 from ._output import to_ai_message, to_ai_message_chunk
 from ._structured import structured_output_runnable
@@ -596,7 +597,7 @@ class ChatSegmindGemini(BaseChatModel):
     def _send(self, call: Plan) -> GenerateContentResult:
         request = call.request
         if call.converted.media_refs:
-            contents = resolve_media(_with_contents(call.converted, request), self._load_media)
+            contents = resolve_media(with_contents(call.converted, request), self._load_media)
             request = {**request, "contents": contents}
         return self.client.generate_content(
             request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
@@ -606,7 +607,7 @@ class ChatSegmindGemini(BaseChatModel):
         request = call.request
         if call.converted.media_refs:
             contents = await aresolve_media(
-                _with_contents(call.converted, request), self._aload_media
+                with_contents(call.converted, request), self._aload_media
             )
             request = {**request, "contents": contents}
         return await self.client.agenerate_content(
@@ -771,7 +772,7 @@ class ChatSegmindGemini(BaseChatModel):
                 raise
             # Only system messages (a trimming step may ask): count their text.
             return sum(estimate_text_tokens(m.text) for m in messages)
-        contents = [{**c, "parts": [_counted_part(p) for p in c["parts"]]} for c in prompt.contents]
+        contents = [{**c, "parts": [counted_part(p) for p in c["parts"]]} for c in prompt.contents]
         request = build_request(
             contents,
             system=prompt.system,
@@ -886,16 +887,3 @@ def _known_arguments(cls: type[BaseModel]) -> frozenset[str]:
     """Field names and aliases a model class accepts (fields are fixed per class)."""
     fields = cls.model_fields
     return frozenset({*fields, *(f.alias for f in fields.values() if f.alias)})
-
-
-def _counted_part(part: Any) -> Any:
-    """A part to count: an unfetched URL stands in as an image reference (or nothing)."""
-    if isinstance(part, MediaRef):
-        mime = part.mime_type or "image/*"
-        return {"fileData": {"fileUri": part.url, "mimeType": mime}}
-    return part
-
-
-def _with_contents(prompt: Any, request: Mapping[str, Any]) -> GeminiPrompt:
-    """The prompt whose contents are the (merged) ones in ``request``."""
-    return GeminiPrompt(request["contents"], prompt.system, prompt.media_refs)
