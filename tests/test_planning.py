@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import math
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 from langchain_segmind_gemini import ChatSegmindGemini
 from llama_index_segmind_gemini import SegmindGemini
 from segmind_gemini.arguments import is_secret_name
+from segmind_gemini.errors import BadRequestError
 from segmind_gemini.options import SETTINGS, Setting
 from segmind_gemini.testing import SegmindEmulator
 
@@ -126,8 +128,12 @@ def test_the_same_unknown_constructor_argument_has_the_same_outcome(
         lc_model = lc(candidateCountt=2)
     with pytest.warns(UserWarning, match="'candidateCountt' is not a SegmindGemini setting"):
         li_model = li(candidateCountt=2)
-    lc_model.invoke("Hi")
-    li_model.chat(HI)
+    # Gemini answers an unknown field with 400 "Unknown name" (an emulator as strict
+    # may too): what matters here is that both sent it.
+    with contextlib.suppress(BadRequestError):
+        lc_model.invoke("Hi")
+    with contextlib.suppress(BadRequestError):
+        li_model.chat(HI)
     assert [r.messages.get("candidateCountt") for r in emu.requests] == [2, 2]
 
 
