@@ -82,9 +82,16 @@ from segmind_gemini.structured import (
     schema_instruction,
 )
 from segmind_gemini.tool_calling import check_setting
-from segmind_gemini.tools import ToolSpec, new_call_id
+from segmind_gemini.tools import new_call_id
 
-from ._messages import MediaRef, UrlLoader, convert_messages, media_urls, tool_calls_of
+from ._messages import (
+    MediaRef,
+    UrlLoader,
+    convert_messages,
+    media_urls,
+    tool_calls_of,
+    tool_specs,
+)
 from ._output import (
     chat_response,
     completion_response,
@@ -446,7 +453,7 @@ class SegmindGemini(FunctionCallingLLM):
         """Plan one call (the core planner; the tool mode is resolved once, there)."""
         call = dict(kwargs)
         if call.get("tools"):
-            call["tools"] = _tool_specs(call["tools"])
+            call["tools"] = tool_specs(call["tools"])
         if "allow_parallel_tool_calls" in call:
             call["parallel_tool_calls"] = call.pop("allow_parallel_tool_calls")
         if "built_in_tool" in call:
@@ -636,7 +643,7 @@ class SegmindGemini(FunctionCallingLLM):
         return {
             **kwargs,
             "messages": messages,
-            "tools": _tool_specs(tools),
+            "tools": tool_specs(tools),
             "tool_choice": tool_choice,
             "allow_parallel_tool_calls": allow_parallel_tool_calls,
         }
@@ -714,11 +721,19 @@ class SegmindGemini(FunctionCallingLLM):
             return cast(
                 "_M", super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
             )
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(
-                output_cls=output_cls, template=prompt, template_args=prompt_args
-            )
-        )
+        _started(output_cls, prompt, prompt_args)
+        result = self._predict(output_cls, prompt, llm_kwargs, prompt_args)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    def _predict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> _M:
+        """Ask, parse, repair once (the core flow); no structured-predict events."""
         kwargs = dict(llm_kwargs or {})
         messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
 
@@ -726,9 +741,24 @@ class SegmindGemini(FunctionCallingLLM):
             reply = self.chat(repair_messages(messages, repair), **kwargs)
             return reply.message.content or ""
 
-        result = run_repairing(send, lambda text: parse_structured(output_cls, text), schema)
-        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
-        return result
+        return run_repairing(send, lambda text: parse_structured(output_cls, text), schema)
+
+    async def _apredict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> _M:
+        """The async form of :meth:`_predict`."""
+        kwargs = dict(llm_kwargs or {})
+        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
+
+        async def send(repair: Repair | None) -> str:
+            reply = await self.achat(repair_messages(messages, repair), **kwargs)
+            return reply.message.content or ""
+
+        return await arun_repairing(send, lambda text: parse_structured(output_cls, text), schema)
 
     async def astructured_predict(
         self,
@@ -743,19 +773,8 @@ class SegmindGemini(FunctionCallingLLM):
                 "_M",
                 await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args),
             )
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(
-                output_cls=output_cls, template=prompt, template_args=prompt_args
-            )
-        )
-        kwargs = dict(llm_kwargs or {})
-        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
-
-        async def send(repair: Repair | None) -> str:
-            reply = await self.achat(repair_messages(messages, repair), **kwargs)
-            return reply.message.content or ""
-
-        result = await arun_repairing(send, lambda text: parse_structured(output_cls, text), schema)
+        _started(output_cls, prompt, prompt_args)
+        result = await self._apredict(output_cls, prompt, llm_kwargs, prompt_args)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -774,10 +793,12 @@ class SegmindGemini(FunctionCallingLLM):
             )
 
         def gen() -> Generator[_M, None, None]:
-            result = self.structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
-            # llama-index-core reports each object it yields.
+            # llama-index-core's order: start, one in-progress event per object, end.
+            _started(output_cls, prompt, prompt_args)
+            result = self._predict(output_cls, prompt, llm_kwargs, prompt_args)
             dispatcher.event(LLMStructuredPredictInProgressEvent(output=result))
             yield result
+            dispatcher.event(LLMStructuredPredictEndEvent(output=result))
 
         return gen()
 
@@ -798,9 +819,11 @@ class SegmindGemini(FunctionCallingLLM):
             )
 
         async def gen() -> AsyncGenerator[_M, None]:
-            result = await self.astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            _started(output_cls, prompt, prompt_args)
+            result = await self._apredict(output_cls, prompt, llm_kwargs, prompt_args)
             dispatcher.event(LLMStructuredPredictInProgressEvent(output=result))
             yield result
+            dispatcher.event(LLMStructuredPredictEndEvent(output=result))
 
         return gen()
 
@@ -818,28 +841,6 @@ class _Converted:
         self.system = system
 
 
-def _tool_specs(tools: Any) -> list[ToolSpec]:
-    """ToolSpecs from LlamaIndex tools, ToolSpecs or OpenAI-style dicts."""
-    if not tools:
-        return []
-    specs: list[ToolSpec] = []
-    for tool in tools:
-        if isinstance(tool, ToolSpec):
-            specs.append(tool)
-        elif isinstance(tool, Mapping):
-            specs.append(ToolSpec.from_openai(tool))
-        else:
-            meta = tool.metadata
-            specs.append(
-                ToolSpec(
-                    name=meta.get_name(),
-                    description=meta.description or "",
-                    parameters=meta.get_parameters_dict(),
-                )
-            )
-    return specs
-
-
 _ENTRY_POINTS = (
     "chat",
     "achat",
@@ -850,6 +851,14 @@ _ENTRY_POINTS = (
     "stream_complete",
     "astream_complete",
 )
+
+
+def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, Any]) -> None:
+    dispatcher.event(
+        LLMStructuredPredictStartEvent(
+            output_cls=output_cls, template=prompt, template_args=prompt_args
+        )
+    )
 
 
 def _refuse_secrets(llm: SegmindGemini, kwargs: Mapping[str, Any]) -> None:

@@ -20,7 +20,6 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
-from llama_index.core.instrumentation.events.llm import LLMStructuredPredictInProgressEvent
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
 
@@ -331,12 +330,21 @@ def test_stream_structured_predict_reports_each_object(li: Any) -> None:
     events.seen = []
     dispatcher = get_dispatcher()
     dispatcher.add_event_handler(events)
+    llm = li()
+
+    async def astream() -> list[City]:
+        stream = await llm.astream_structured_predict(City, PromptTemplate("Capital of Peru?"))
+        return [city async for city in stream]
+
     try:
-        out = list(li().stream_structured_predict(City, PromptTemplate("Capital of Peru?")))
+        out = list(llm.stream_structured_predict(City, PromptTemplate("Capital of Peru?")))
+        out += asyncio.run(astream())
     finally:
         dispatcher.event_handlers.remove(events)
-    assert len(out) == 1
-    assert sum(LLMStructuredPredictInProgressEvent.__name__ in e for e in events.seen) == 1
+    assert len(out) == 2
+    kinds = [e.split("(")[0] for e in events.seen if "LLMStructuredPredict" in e]
+    one = ["LLMStructuredPredictStartEvent", "LLMStructuredPredictInProgressEvent"]
+    assert kinds == [*one, "LLMStructuredPredictEndEvent"] * 2
 
 
 @pytest.mark.parametrize("where", ["extras", "block"])
