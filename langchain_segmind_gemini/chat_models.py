@@ -630,6 +630,8 @@ class ChatSegmindGemini(BaseChatModel):
     # before ``_generate`` runs: a credential is refused at these entry points, first.
 
     def _refuse_secrets(self, kwargs: Mapping[str, Any]) -> None:
+        # LangChain always passes tags, metadata, run_name and run_id: skip the unset.
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if not kwargs:
             return
         key = self.api_key.get_secret_value() if self.api_key is not None else None

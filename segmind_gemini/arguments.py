@@ -23,6 +23,7 @@ them the same way:
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Collection, Mapping
@@ -126,6 +127,7 @@ _NESTED = (
 _MAX_DEPTH = 32
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether an argument or field name looks like a credential.
 

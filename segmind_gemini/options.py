@@ -214,6 +214,7 @@ SETTING_ALIASES: dict[str, str] = {
     "n": "candidate_count",
 }
 _KNOWN = frozenset(SETTING_NAMES)
+_FIELD_ALIASES = {canonical: alias for alias, canonical in SETTING_ALIASES.items()}
 #: The raw-dict settings: merged into ``generationConfig`` / the request body.
 ESCAPE_HATCHES: tuple[str, ...] = ("generation_config", "model_kwargs")
 
@@ -230,9 +231,8 @@ def settings_of(obj: Any) -> dict[str, Any]:
     (``max_tokens`` for ``max_output_tokens``).
     """
     values: dict[str, Any] = {}
-    aliases = {canonical: alias for alias, canonical in SETTING_ALIASES.items()}
     for name in SETTING_NAMES:
-        field = name if hasattr(obj, name) else aliases.get(name, name)
+        field = name if hasattr(obj, name) else _FIELD_ALIASES.get(name, name)
         values[name] = getattr(obj, field, None)
     return values
 
