@@ -24,7 +24,6 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from segmind_gemini.arguments import check_no_secrets, move_unknown, screen_arguments
@@ -57,6 +56,7 @@ from ._messages import (
 )
 from ._output import to_ai_message, to_ai_message_chunk
 from ._structured import structured_output_runnable
+from ._tool_schema import openai_tool
 
 __all__ = ["ChatSegmindGemini"]
 
@@ -782,7 +782,7 @@ class ChatSegmindGemini(BaseChatModel):
         )
         if tools:
             functions, _ = split_builtin_tools(tools)
-            specs = [ToolSpec.from_openai(convert_to_openai_tool(t)) for t in functions]
+            specs = [ToolSpec.from_openai(openai_tool(t)) for t in functions]
             request = apply_tools(request, specs, mode=mode)
         return count_request_tokens(request, model=self.model)
 
@@ -830,7 +830,7 @@ class ChatSegmindGemini(BaseChatModel):
             if parallel_tool_calls is not None:
                 kwargs["parallel_tool_calls"] = parallel_tool_calls
             functions, builtins = split_builtin_tools(tools)
-            formatted = [convert_to_openai_tool(t) for t in functions]
+            formatted = [openai_tool(t) for t in functions]
             # Check each definition now; a name defined twice is refused when called.
             names = list(dict.fromkeys(ToolSpec.from_openai(t).name for t in formatted))
             if tool_choice is not None and names:

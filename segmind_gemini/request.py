@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import InvalidRequestError
 from .options import deep_merge
+from .wire.parts import PART_KEYS
 
 __all__ = [
     "PART_KEYS",
@@ -28,22 +29,6 @@ __all__ = [
     "system_instruction",
     "validate_request",
 ]
-
-PART_KEYS = frozenset(
-    {
-        "text",
-        "inlineData",
-        "inline_data",
-        "functionCall",
-        "function_call",
-        "functionResponse",
-        "function_response",
-        "fileData",
-        "file_data",
-        "executableCode",
-        "codeExecutionResult",
-    }
-)
 
 
 def system_instruction(text: str | Sequence[str] | None) -> dict[str, Any] | None:
