@@ -21,7 +21,7 @@ from langchain_core.language_models.chat_models import _ChatModelBinding
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from langchain_core.prompt_values import PromptValue
-from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -39,7 +39,14 @@ from segmind_gemini.planning import Plan, plan_call
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
-from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT, resolve_base_url
+from segmind_gemini.settings import (
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT,
+    MAX_COUNT,
+    MAX_SECONDS,
+    hide_secrets,
+    resolve_base_url,
+)
 from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import apply_tools, check_setting, resolve_mode
 from segmind_gemini.tools import ToolSpec, resolve_tool_choice
@@ -68,6 +75,8 @@ _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
 # One lock for every model object: building a client is rare, and a per-object
 # lock would make the model unpicklable and un-deep-copyable.
 _CLIENT_LOCK = threading.Lock()
+# The key's field name and alias: wrapped in a SecretStr before any validation.
+_KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
 
 
 class _ClientSlot:
@@ -241,20 +250,20 @@ class ChatSegmindGemini(BaseChatModel):
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
     """Stop sequences; sent only when non-empty."""
 
-    timeout: float | None = None
+    timeout: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds allowed for one call (default 120; in queue mode for the whole job)."""
 
-    max_retries: int = 2
+    max_retries: int = Field(default=2, ge=0, le=MAX_COUNT)
     """Retries on 5xx, connection resets, cut bodies and timeouts (a 429 waits its turn
     instead and uses none)."""
 
-    requests_per_minute: int | None = Field(default=None, gt=0)
+    requests_per_minute: int | None = Field(default=None, gt=0, le=MAX_COUNT)
     """Your plan's limit (5 free, 50 Pro; default ``$SEGMIND_REQUESTS_PER_MINUTE``): calls
     are paced from the first one. Unset, the pace is learned from the server's 429
     answers. Shared by every model and client with the same key, across threads and event
     loops."""
 
-    max_rate_limit_wait: float = Field(default=900.0, ge=0)
+    max_rate_limit_wait: float = Field(default=900.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     """The longest one call waits for its turn under a rate limit (seconds); a reset
     further away raises ``RateLimitError`` at once with ``retry_after``."""
 
@@ -325,7 +334,7 @@ class ChatSegmindGemini(BaseChatModel):
     additional_headers: dict[str, str] | None = None
     """Extra HTTP headers on every request (credential headers are refused: use ``api_key``)."""
 
-    rate_limit_window: float | None = Field(default=None, gt=0)
+    rate_limit_window: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """The seconds ``requests_per_minute`` counts over (default 60)."""
 
     generation_config: dict[str, Any] | None = None
@@ -341,7 +350,7 @@ class ChatSegmindGemini(BaseChatModel):
     allow_private_urls: bool = False
     """Let media URLs point at loopback/private addresses (trusted input only)."""
 
-    media_timeout: float = 30.0
+    media_timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds allowed to fetch one media URL."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -356,6 +365,12 @@ class ChatSegmindGemini(BaseChatModel):
                 kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
             )
         )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hide_key(cls, values: Any, handler: Any) -> Any:
+        """The key is a SecretStr before anything else reads it: no error can quote it."""
+        return handler(hide_secrets(values, _KEY_NAMES, SecretStr))
 
     @model_validator(mode="before")
     @classmethod
@@ -518,7 +533,7 @@ class ChatSegmindGemini(BaseChatModel):
             if slot.client is not None and slot.key == key:
                 return slot.client
             client = SegmindGeminiClient(
-                self.api_key.get_secret_value() if self.api_key is not None else None,
+                self.api_key,
                 model=self.model,
                 base_url=self.base_url,
                 timeout=self.timeout if self.timeout else DEFAULT_TIMEOUT,
@@ -645,47 +660,23 @@ class ChatSegmindGemini(BaseChatModel):
         self._refuse_secrets(kwargs)
         return super().bind(**kwargs)
 
-    def generate(
-        self,
-        messages: list[list[BaseMessage]],
-        stop: list[str] | None = None,
-        callbacks: Any = None,
-        **kwargs: Any,
-    ) -> LLMResult:
+    # The entry points LangChain routes every call through (invoke and batch reach
+    # generate / agenerate): *args keeps their signatures LangChain's own.
+    def generate(self, *args: Any, **kwargs: Any) -> LLMResult:
         self._refuse_secrets(kwargs)
-        return super().generate(messages, stop, callbacks, **kwargs)
+        return super().generate(*args, **kwargs)
 
-    async def agenerate(
-        self,
-        messages: list[list[BaseMessage]],
-        stop: list[str] | None = None,
-        callbacks: Any = None,
-        **kwargs: Any,
-    ) -> LLMResult:
+    async def agenerate(self, *args: Any, **kwargs: Any) -> LLMResult:
         self._refuse_secrets(kwargs)
-        return await super().agenerate(messages, stop, callbacks, **kwargs)
+        return await super().agenerate(*args, **kwargs)
 
-    def stream(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> Iterator[AIMessageChunk]:
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[AIMessageChunk]:
         self._refuse_secrets(kwargs)
-        return super().stream(input, config, stop=stop, **kwargs)
+        return super().stream(*args, **kwargs)
 
-    def astream(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[AIMessageChunk]:
+    def astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
         self._refuse_secrets(kwargs)
-        return super().astream(input, config, stop=stop, **kwargs)
+        return super().astream(*args, **kwargs)
 
     def _generate(
         self,

@@ -18,8 +18,6 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -56,7 +54,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
 from typing_extensions import Self
 
-from segmind_gemini.arguments import check_no_secrets, move_unknown, screen_arguments
+from segmind_gemini.arguments import move_unknown, screen_arguments
 from segmind_gemini.builtin_tools import (
     builtin_tool,
     check_builtin_mode,
@@ -74,6 +72,9 @@ from segmind_gemini.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
+    MAX_COUNT,
+    MAX_SECONDS,
+    hide_secrets,
 )
 from segmind_gemini.structured import (
     Repair,
@@ -84,6 +85,7 @@ from segmind_gemini.structured import (
 from segmind_gemini.tool_calling import check_setting
 from segmind_gemini.tools import new_call_id
 
+from ._arguments import ENTRY_POINTS, refusing_secrets
 from ._messages import (
     MediaRef,
     UrlLoader,
@@ -233,18 +235,30 @@ class SegmindGemini(FunctionCallingLLM):
         default=None, description="Extra HTTP headers on every request.", frozen=True
     )
     rate_limit_window: float = Field(
-        default=60.0, gt=0, frozen=True, description="Seconds requests_per_minute counts over."
+        default=60.0,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        frozen=True,
+        description="Seconds requests_per_minute counts over.",
     )
     built_in_tool: Any = Field(
         default=None,
         description="Gemini built-in tool(s) such as {'google_search': {}} (native mode only).",
     )
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per call.")
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, frozen=True)
-    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0, frozen=True)
+    timeout: float = Field(
+        default=DEFAULT_TIMEOUT,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds per call.",
+    )
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=MAX_COUNT, frozen=True)
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0, le=MAX_COUNT, frozen=True)
     requests_per_minute: int | None = Field(
         default=None,
         gt=0,
+        le=MAX_COUNT,
         frozen=True,
         description="Your plan's limit (5 free, 50 Pro; default $SEGMIND_REQUESTS_PER_MINUTE): "
         "calls are paced from the first one. Unset, the pace is learned from 429 answers.",
@@ -252,6 +266,8 @@ class SegmindGemini(FunctionCallingLLM):
     max_rate_limit_wait: float = Field(
         default=DEFAULT_MAX_RATE_LIMIT_WAIT,
         ge=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
         frozen=True,
         description="Longest wait for a turn under a rate limit (seconds); a reset further "
         "away raises RateLimitError at once with retry_after.",
@@ -282,6 +298,12 @@ class SegmindGemini(FunctionCallingLLM):
                 kwargs, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
             )
         )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hide_key(cls, values: Any, handler: Any) -> Any:
+        """The key is a SecretStr before anything else reads it: no error can quote it."""
+        return handler(hide_secrets(values, ("api_key",), SecretStr))
 
     @model_validator(mode="before")
     @classmethod
@@ -315,7 +337,7 @@ class SegmindGemini(FunctionCallingLLM):
 
     def _new_client(self) -> SegmindGeminiClient:
         return SegmindGeminiClient(
-            self.api_key.get_secret_value() if self.api_key is not None else None,
+            self.api_key,
             model=self.model,
             base_url=self.base_url,
             timeout=self.timeout,
@@ -841,18 +863,6 @@ class _Converted:
         self.system = system
 
 
-_ENTRY_POINTS = (
-    "chat",
-    "achat",
-    "stream_chat",
-    "astream_chat",
-    "complete",
-    "acomplete",
-    "stream_complete",
-    "astream_complete",
-)
-
-
 def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, Any]) -> None:
     dispatcher.event(
         LLMStructuredPredictStartEvent(
@@ -861,35 +871,5 @@ def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, An
     )
 
 
-def _refuse_secrets(llm: SegmindGemini, kwargs: Mapping[str, Any]) -> None:
-    if kwargs:
-        key = llm.api_key.get_secret_value() if llm.api_key is not None else None
-        check_no_secrets(kwargs, where="call", owner=_OWNER, key=key)
-
-
-def _refusing_secrets(method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` refusing a credential among its keyword arguments before it runs.
-
-    LlamaIndex's callback decorator and instrumentation span record the call's
-    keyword arguments (``LLMChatStartEvent.additional_kwargs``) before the body
-    runs, so the check wraps them from outside.
-    """
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def acall(self: SegmindGemini, *args: Any, **kwargs: Any) -> Any:
-            _refuse_secrets(self, kwargs)
-            return await method(self, *args, **kwargs)
-
-        return acall
-
-    @functools.wraps(method)
-    def call(self: SegmindGemini, *args: Any, **kwargs: Any) -> Any:
-        _refuse_secrets(self, kwargs)
-        return method(self, *args, **kwargs)
-
-    return call
-
-
-for _name in _ENTRY_POINTS:
-    setattr(SegmindGemini, _name, _refusing_secrets(getattr(SegmindGemini, _name)))
+for _name in ENTRY_POINTS:
+    setattr(SegmindGemini, _name, refusing_secrets(getattr(SegmindGemini, _name), _OWNER))
