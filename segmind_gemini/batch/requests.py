@@ -14,11 +14,13 @@ from ..mime import sniff_mime_type
 from ..request import build_request
 from ..response import GenerateContentResult
 from ..structured import (
+    Repair,
     StructuredOutputError,
+    arun_repairing,
     extract_json,
-    repair_prompt,
     schema_instruction,
     validate_json,
+    with_repair_turns,
 )
 from .jobs import Job
 
@@ -116,26 +118,20 @@ Send = Callable[[Mapping[str, Any]], Awaitable[GenerateContentResult]]
 async def structured_answer(
     send: Send, request: Mapping[str, Any], result: GenerateContentResult, schema: Mapping[str, Any]
 ) -> tuple[Any, GenerateContentResult]:
-    """Parse ``result`` against ``schema``, else ask once for a repair and parse that.
+    """Parse ``result`` against ``schema``, else ask once for a repair and parse that
+    (the package's one flow, :func:`~segmind_gemini.structured.arun_repairing`).
 
     Returns the value and the result it came from.
 
     Raises:
         StructuredOutputError: the repaired answer does not fit either.
     """
-    try:
-        return _parse_structured(result.text, schema), result
-    except StructuredOutputError as exc:
-        repair = {
-            **request,
-            "contents": [
-                *request["contents"],
-                {"role": "model", "parts": [{"text": result.text or " "}]},
-                {
-                    "role": "user",
-                    "parts": [{"text": repair_prompt(exc.raw_text, exc.reason, schema)}],
-                },
-            ],
-        }
-        repaired = await send(repair)
-        return _parse_structured(repaired.text, schema), repaired
+    replies = [result]
+
+    async def send_turn(repair: Repair | None) -> GenerateContentResult:
+        if repair is not None:
+            replies.append(await send(with_repair_turns(request, repair)))
+        return replies[-1]
+
+    value = await arun_repairing(send_turn, lambda r: _parse_structured(r.text, schema), schema)
+    return value, replies[-1]
