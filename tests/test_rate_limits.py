@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from segmind_gemini import InvalidRequestError, RateLimitError, SegmindGeminiClient
 from segmind_gemini.cli import _rate_limit
 from segmind_gemini.governor import RateGovernor, Turn
+from segmind_gemini.ratelimit import LONGEST_BLOCK
 from segmind_gemini.testing import SegmindEmulator
 
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
@@ -65,7 +66,7 @@ def simulate(
     ready, done = calls, 0
     while done < calls:
         while ready:
-            ticket = governor._try_now(Turn(True, rpm, window))
+            ticket = governor.try_acquire(Turn(True, rpm, window))
             if ticket is None:
                 break
             ready -= 1
@@ -210,11 +211,11 @@ def test_requests_per_minute_set_to_the_limit_sees_no_429(
 def test_requests_per_minute_allows_a_burst_then_waits_for_the_window() -> None:
     now = [0.0]
     governor = RateGovernor(clock=lambda: now[0])
-    tickets = [governor._try_now(Turn(requests_per_minute=50)) for _ in range(30)]
+    tickets = [governor.try_acquire(Turn(requests_per_minute=50)) for _ in range(30)]
     assert all(tickets)  # a 30-call job on a 50-per-minute plan is not spread out
-    more = [governor._try_now(Turn(requests_per_minute=50)) for _ in range(20)]
+    more = [governor.try_acquire(Turn(requests_per_minute=50)) for _ in range(20)]
     assert all(more)
-    assert governor._try_now(Turn(requests_per_minute=50)) is None  # the 51st waits for the window
+    assert governor.try_acquire(Turn(requests_per_minute=50)) is None  # the 51st waits for the window
     assert 60.0 <= governor.next_turn_in(Turn(requests_per_minute=50)) <= 60.3
 
 
@@ -349,7 +350,9 @@ def test_a_daily_quota_fails_fast_for_this_call_and_the_next(
             client.generate_content(HELLO)  # nothing is sent: the key is blocked
         assert time.monotonic() - start < 1.0
     assert first.value.retry_after == pytest.approx(7200, abs=1)
-    assert second.value.retry_after is not None and second.value.retry_after > 7000
+    # The governor trusts a far hint for LONGEST_BLOCK, then asks again; it says so.
+    assert second.value.retry_after == pytest.approx(LONGEST_BLOCK, abs=5)
+    assert "resets in 7200 s" in str(second.value)
     assert "max_rate_limit_wait" in str(second.value)
     assert len(segmind_emulator.requests) == 1
 
@@ -546,3 +549,20 @@ def test_a_stray_429_does_not_slow_the_rest_of_the_run(limited: SegmindEmulator)
 
     # 8 windows of 0.5 s at the full pace; a pace stuck low would take several times that.
     assert asyncio.run(run()) < 8.0
+
+
+def test_a_reset_in_year_9999_blocks_the_key_only_so_long_then_one_call_asks() -> None:
+    now = [0.0]
+    governor = RateGovernor(clock=lambda: now[0])
+    ticket = governor.acquire(Turn(), max_wait=1)
+    absurd = 250_000 * 365 * 86400.0  # what a reset "in year 9999" comes to
+    governor.record(ticket, 429, absurd)
+    with pytest.raises(RateLimitError) as error:
+        governor.acquire(Turn(), max_wait=900)
+    assert error.value.retry_after == pytest.approx(LONGEST_BLOCK, abs=1)
+    assert f"resets in {absurd:.0f} s" in str(error.value)
+    now[0] = LONGEST_BLOCK + 1.0
+    probe = governor.try_acquire(Turn())
+    assert probe is not None  # one call goes to ask the server again
+    governor.record(probe, 200)
+    assert governor.try_acquire(Turn()) is not None
