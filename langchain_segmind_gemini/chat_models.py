@@ -25,7 +25,15 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from segmind_gemini.builtin_tools import (
     apply_builtin_tools,
@@ -41,6 +49,7 @@ from segmind_gemini.options import (
     SETTING_NAMES,
     layered_settings,
 )
+from segmind_gemini.ratelimit import resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
@@ -316,6 +325,17 @@ class ChatSegmindGemini(BaseChatModel):
     loops."""
 
     max_rate_limit_wait: float = Field(default=900.0, ge=0)
+
+    rate_limit_store: str | None = None
+    """Where the rate state is shared: ``"machine"`` (default: every process of this
+    user here), ``"process"``, ``"sqlite:///PATH"`` or ``"redis://HOST:PORT/DB"``;
+    default ``$SEGMIND_RATE_LIMIT_STORE``."""
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        return None if value is None else resolve_rate_limit_store(value)
+
     """The longest one call waits for its turn under a rate limit (seconds); a reset
     further away raises ``RateLimitError`` at once with ``retry_after``."""
 
@@ -559,6 +579,7 @@ class ChatSegmindGemini(BaseChatModel):
             self.api_mode,
             self.requests_per_minute,
             self.max_rate_limit_wait,
+            self.rate_limit_store,
         )
         slot = self._slot
         client = slot.client
@@ -577,6 +598,7 @@ class ChatSegmindGemini(BaseChatModel):
                 api_mode=self.api_mode,
                 requests_per_minute=self.requests_per_minute,
                 max_rate_limit_wait=self.max_rate_limit_wait,
+                rate_limit_store=self.rate_limit_store,
             )
             if slot.client is None:
                 slot.client, slot.key = client, key

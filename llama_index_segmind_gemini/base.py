@@ -41,6 +41,7 @@ from llama_index.core.bridge.pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -66,6 +67,7 @@ from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import SETTING_ALIASES, SETTING_NAMES, layered_settings
+from segmind_gemini.ratelimit import resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.request import append_system_text, build_request
 from segmind_gemini.response import GenerateContentResult
@@ -235,6 +237,19 @@ class SegmindGemini(FunctionCallingLLM):
         description="Longest wait for a turn under a rate limit (seconds); a reset further "
         "away raises RateLimitError at once with retry_after.",
     )
+    rate_limit_store: str | None = Field(
+        default=None,
+        frozen=True,
+        description="Where the rate state is shared: 'machine' (default: every process of "
+        "this user here), 'process', 'sqlite:///PATH' or 'redis://HOST:PORT/DB'; default "
+        "$SEGMIND_RATE_LIMIT_STORE.",
+    )
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        return None if value is None else resolve_rate_limit_store(value)
+
     api_mode: Literal["sync", "queue"] = Field(
         default="sync", description="'sync' (/v1) or 'queue' (Segmind's /v2 async queue)."
     )
@@ -291,6 +306,7 @@ class SegmindGemini(FunctionCallingLLM):
             max_connections=self.max_connections,
             requests_per_minute=self.requests_per_minute,
             max_rate_limit_wait=self.max_rate_limit_wait,
+            rate_limit_store=self.rate_limit_store,
         )
 
     @property

@@ -215,7 +215,9 @@ def test_requests_per_minute_allows_a_burst_then_waits_for_the_window() -> None:
     assert all(tickets)  # a 30-call job on a 50-per-minute plan is not spread out
     more = [governor.try_acquire(Turn(requests_per_minute=50)) for _ in range(20)]
     assert all(more)
-    assert governor.try_acquire(Turn(requests_per_minute=50)) is None  # the 51st waits for the window
+    assert (
+        governor.try_acquire(Turn(requests_per_minute=50)) is None
+    )  # the 51st waits for the window
     assert 60.0 <= governor.next_turn_in(Turn(requests_per_minute=50)) <= 60.3
 
 

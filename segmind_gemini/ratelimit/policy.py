@@ -162,7 +162,8 @@ class WindowPolicy:
             policy.sent = sorted(float(t) for t in policy.sent)
             policy.taken = [int(t) for t in policy.taken][-3:]
             policy.model_blocked = {str(k): float(v) for k, v in policy.model_blocked.items()}
-            for name in ("blocked_until", "keep", "probe_not_before", "reset_margin", "claimed_until"):
+            floats = ("blocked_until", "keep", "probe_not_before", "reset_margin", "claimed_until")
+            for name in floats:
                 setattr(policy, name, float(getattr(policy, name)))
             if policy.window not in policy.sent_by:
                 policy.sent_by[policy.window] = 0
