@@ -1,8 +1,9 @@
 """One worker process of the shared-rate-limit tests and benchmark.
 
-    python tests/rate_worker.py BASE_URL CALLS START_AT [core|langchain|llama_index]
+    python tests/rate_worker.py BASE_URL CALLS [core|langchain|llama_index]
 
-Waits until ``START_AT`` (Unix time), sends ``CALLS`` calls at once through the chosen
+Imports everything, prints ``ready``, reads the start time (Unix time) from stdin,
+waits for it, sends ``CALLS`` calls at once through the chosen
 front end with the default settings (the store comes from ``$SEGMIND_RATE_LIMIT_STORE``
 or the default), and prints one JSON line: answers, errors, and when it finished.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sys
 import time
 from typing import Any
@@ -49,19 +52,37 @@ async def _llama_index(base_url: str, calls: int) -> list[Any]:
 
 
 def main() -> None:
-    base_url, calls, start_at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    front = sys.argv[4] if len(sys.argv) > 4 else "core"
+    base_url, calls = sys.argv[1], int(sys.argv[2])
+    front = sys.argv[3] if len(sys.argv) > 3 else "core"
     run = {"core": _core, "langchain": _langchain, "llama_index": _llama_index}[front]
     # Import everything first, so the start is the calls', not the interpreter's.
     import langchain_segmind_gemini  # noqa: F401
     import llama_index_segmind_gemini  # noqa: F401
 
+    import segmind_gemini.ratelimit  # noqa: F401
+
+    print("ready", flush=True)
+    start_at = float(sys.stdin.readline())
+    if os.environ.get("RATE_WORKER_LOG"):
+        logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)d %(process)d %(message)s")
     time.sleep(max(0.0, start_at - time.time()))
+    done: list[float] = []
+    logging.getLogger("segmind_gemini").addFilter(
+        lambda record: done.append(time.time() - start_at) or True
+        if "-> 200" in record.getMessage()
+        else True
+    )
+    logging.getLogger("segmind_gemini").setLevel(logging.DEBUG)
     results = asyncio.run(run(base_url, calls))
     errors = [repr(r) for r in results if isinstance(r, BaseException)]
     print(
         json.dumps(
-            {"answers": len(results) - len(errors), "errors": errors[:3], "end": time.time()}
+            {
+                "answers": len(results) - len(errors),
+                "errors": errors[:3],
+                "end": time.time(),
+                "done": sorted(round(t, 2) for t in done),
+            }
         ),
         flush=True,
     )

@@ -40,22 +40,39 @@ def server() -> Iterator[SegmindEmulator]:
         yield emulator
 
 
+def start_workers(
+    emulator: SegmindEmulator, plans: list[tuple[int, str, dict[str, str]]]
+) -> list[subprocess.Popen[str]]:
+    return [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), emulator.base_url, str(calls), front],
+            env={**os.environ, **env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for calls, front, env in plans
+    ]
+
+
+def start_together(procs: list[subprocess.Popen[str]]) -> float:
+    """Once every worker is ready, start them all at the next window boundary."""
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    start_at = (math.floor(time.time() / WINDOW) + 1) * WINDOW
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at}\n")
+        proc.stdin.flush()
+    return start_at
+
+
 def run_workers(
     emulator: SegmindEmulator, plans: list[tuple[int, str, dict[str, str]]]
 ) -> tuple[float, int]:
     """Start one process per ``(calls, front, env)``; return wall / floor and the 429s."""
-    start_at = (math.floor(time.time() / WINDOW) + 3) * WINDOW  # after interpreter start
-    procs = []
-    for calls, front, env in plans:
-        full = {**os.environ, **env}
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, str(WORKER), emulator.base_url, str(calls), str(start_at), front],
-                env=full,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        )
+    procs = start_workers(emulator, plans)
+    start_at = start_together(procs)
     outs = [json.loads(proc.communicate(timeout=120)[0].strip().splitlines()[-1]) for proc in procs]
     total = sum(calls for calls, _, _ in plans)
     for out, (calls, front, _) in zip(outs, plans, strict=True):
