@@ -58,19 +58,20 @@ def main() -> None:
     # Import everything first, so the start is the calls', not the interpreter's.
     import langchain_segmind_gemini  # noqa: F401
     import llama_index_segmind_gemini  # noqa: F401
-
     import segmind_gemini.ratelimit  # noqa: F401
 
     print("ready", flush=True)
     start_at = float(sys.stdin.readline())
     if os.environ.get("RATE_WORKER_LOG"):
-        logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)d %(process)d %(message)s")
+        logging.basicConfig(
+            level=logging.DEBUG, format="%(relativeCreated)d %(process)d %(message)s"
+        )
     time.sleep(max(0.0, start_at - time.time()))
     done: list[float] = []
     logging.getLogger("segmind_gemini").addFilter(
-        lambda record: done.append(time.time() - start_at) or True
-        if "-> 200" in record.getMessage()
-        else True
+        lambda record: (
+            done.append(time.time() - start_at) or True if "-> 200" in record.getMessage() else True
+        )
     )
     logging.getLogger("segmind_gemini").setLevel(logging.DEBUG)
     results = asyncio.run(run(base_url, calls))
