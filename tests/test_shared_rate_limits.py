@@ -111,9 +111,10 @@ def test_core_langchain_and_llama_index_processes_share_it(
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 item 3 not done: independent governors still collapse (about 12x the "
-    "floor for 2 processes): one that got nothing in the refused windows keeps a ceiling of 1",
+    strict=False,
+    reason="issue 16 item 3 only partly done: without a shared store, 2 processes range "
+    "from 1.7x to 10x the floor from run to run (a process keeps a small share when the "
+    "others stop and it saw no sign of them)",
 )
 def test_processes_that_share_nothing_still_finish(server: SegmindEmulator, tmp_path: Path) -> None:
     env = {"SEGMIND_RATE_LIMIT_STORE": "process"}

@@ -49,6 +49,8 @@ MAX_MARGIN = 2.0
 #: The first and the longest wait after a 429 that carried no hint.
 HINTLESS_FIRST = 0.1
 HINTLESS_MAX = 10.0
+#: A lone process at its confirmed limit tries one more call every this many full windows.
+CLIMB_EVERY = 4
 #: The longest any hint may hold a key or model back (a reset "in year 9999" included);
 #: after it one call goes and the server's next answer says more.
 LONGEST_BLOCK = 3600.0
@@ -105,6 +107,24 @@ class Ticket:
         self.shared = False
 
 
+def _window_of(known: float, gap: float, tolerance: float) -> float:
+    """The window length that both ``known`` and ``gap`` are whole multiples of.
+
+    A process that shares its key sees refusals only in some windows, so the gap between
+    two resets it saw may be several windows: 5 s and 3 s between resets mean 1 s windows.
+    A result shorter than 5 tolerances, or than a quarter of the shorter gap, is more
+    likely jitter (hints rounded to the second) than a window: the shorter gap is kept.
+    """
+    a, b = max(known, gap), min(known, gap)
+    while b > tolerance:
+        rest = a % b
+        if rest > b - tolerance:
+            rest = 0.0  # a whole multiple, give or take the jitter
+        a, b = b, rest
+    shorter = min(known, gap)
+    return a if a >= max(5 * tolerance, 0.25 * shorter) else shorter
+
+
 def _ints(value: Any) -> dict[int, int]:
     if not isinstance(value, dict):
         raise ValueError("not a mapping")
@@ -142,6 +162,10 @@ class WindowPolicy:
     hintless_gap: float | None = None
     #: The furthest reset a hint claimed, before :data:`LONGEST_BLOCK` capped it.
     claimed_until: float = 0.0
+    #: Full windows in a row at the confirmed limit without a refusal.
+    quiet: int = 0
+    #: Another client uses the key: a window we were refused in took nothing of ours.
+    crowded: bool = False
 
     # ------------------------------------------------------------------ persistence
 
@@ -334,10 +358,29 @@ class WindowPolicy:
             and self.sent_by.get(closing, 0) >= self.limit
         ):
             # The server took a full window without refusing: the pace may be low (a
-            # stray 429 taught it). Grow it back quickly, but never past the most a
-            # recently refused window took, so the true limit is not overshot.
-            ceiling = max((t for t in self.taken if t > 0), default=self.limit)
-            self.limit = min(ceiling, self.limit + max(1, self.limit // 2))
+            # stray 429 taught it, or another client took the rest of the windows that
+            # taught it and has stopped). Grow it back by half, up to the most a refused
+            # window took; past it only when the key is crowded and no count repeated.
+            counts = [t for t in self.taken if t > 0]
+            grown = self.limit + max(1, self.limit // 2)
+            ceiling = max(counts, default=None)
+            confirmed = len(counts) >= 2 and counts[-1] == counts[-2]
+            if ceiling is None or (self.crowded and not confirmed):
+                self.limit = grown
+            elif not self.crowded:
+                self.limit = min(ceiling, grown)
+            elif self.limit > ceiling:
+                # One more than any refused window took went through: that was a share,
+                # not the limit (the others on the key have slowed). Learn afresh.
+                self.taken, self.limit = [], grown
+            elif self.limit == ceiling:
+                # Now and then one more, in case others that shared the key stopped:
+                # at most one 429 in CLIMB_EVERY full windows.
+                self.quiet += 1
+                if self.quiet >= CLIMB_EVERY:
+                    self.quiet, self.limit = 0, self.limit + 1
+            else:
+                self.limit = min(ceiling, grown)
         self.window += 1
         self.window_sent = 0
         self.sent_by[self.window] = 0
@@ -370,6 +413,7 @@ class WindowPolicy:
         ticket.window = self.window
 
     def _refused(self, ticket: Ticket, retry_after: float | None, now: float, exact: bool) -> None:
+        self.quiet = 0
         if ticket.counted and self.log_sends:
             # The server did not count a refused call: neither does requests_per_minute.
             self._unlog(ticket)
@@ -381,6 +425,13 @@ class WindowPolicy:
                 # refused. Counting refusals (which come back fast) rather than answers
                 # (which may take 40 s) keeps the estimate right under any latency.
                 taken = self.sent_by.get(window, 0) - self.refused_by[window]
+                if taken == 0 and retry_after is not None and retry_after > 0.01:
+                    # Not a call that came before the window we thought had opened (a
+                    # hint that names that window's end): the window was open and others
+                    # filled it.
+                    opened = self.opened_at
+                    early = opened is not None and now + retry_after <= opened + 1.0 + SAME_RESET
+                    self.crowded = self.crowded or not early
                 if window != self.limit_window or not self.taken:
                     self.taken = [*self.taken, taken][-3:]
                 else:
@@ -438,7 +489,7 @@ class WindowPolicy:
             if self.last_reset is not None and exact:
                 gap = reset - self.last_reset
                 self.window_length = (
-                    gap if self.window_length is None else min(self.window_length, gap)
+                    gap if self.window_length is None else _window_of(self.window_length, gap, same)
                 )
             self.last_reset = reset
             self.epoch += 1
