@@ -180,7 +180,7 @@ class RateGovernor:
 
             def shared(policy: WindowPolicy, now: float) -> T:
                 if pending and policy.window == idle_window:
-                    policy.count_sent(pending)
+                    policy.count_late(pending)
                 result = change(policy, now)
                 last[:] = [policy]
                 return result
@@ -396,6 +396,10 @@ class RateGovernor:
             if status == 429:
                 self._rate_limited += 1
             elif not ticket.probe and not self._waiters:
+                if self._pending and time.monotonic() >= self._idle_until:
+                    # Calls that went without the store are counted there now, so the
+                    # others learn the window's true count from their own refusals.
+                    self._apply(lambda policy, now: None)
                 self._maybe_log_end()
                 return  # nothing to learn and nobody to admit
 

@@ -282,9 +282,27 @@ class WindowPolicy:
         return ticket
 
     def count_sent(self, count: int) -> None:
-        """Count requests sent in the current window (admitted without asking the store)."""
+        """Count requests sent in the current window."""
         self.window_sent += count
         self.sent_by[self.window] = self.sent_by.get(self.window, 0) + count
+
+    def count_late(self, count: int) -> None:
+        """Count requests another process sent in this window without asking the store.
+
+        When the window was already refused, what the server took from it is now known
+        better: the pace is learned again.
+        """
+        self.count_sent(count)
+        if self.window == self.limit_window and self.taken:
+            self.taken[-1] = self.sent_by[self.window] - self.refused_by.get(self.window, 0)
+            self._learn()
+
+    def _learn(self) -> None:
+        counts = sorted(t for t in self.taken if t > 0)
+        if counts:
+            self.limit = counts[(len(counts) - 1) // 2]
+        elif self.limit is None:
+            self.limit = 1
 
     def release(self, ticket: Ticket) -> None:
         """A turn given back unused."""
@@ -441,11 +459,7 @@ class WindowPolicy:
                 # when, not how many. Of the others, the (lower) median of the last three:
                 # one window cut by a boundary (too few) or spanning two (too many) does
                 # not set the pace for long, and a clean window grows it back.
-                counts = sorted(t for t in self.taken if t > 0)
-                if counts:
-                    self.limit = counts[(len(counts) - 1) // 2]
-                elif self.limit is None:
-                    self.limit = 1
+                self._learn()
         if retry_after is not None:
             if retry_after > 0.01:
                 self._reset_at(now + retry_after, exact=exact)
