@@ -410,6 +410,17 @@ class WindowPolicy:
     def _accepted(self, ticket: Ticket, busy: bool) -> None:
         if not (ticket.probe and ticket.window == self.window):
             return
+        if (
+            self.last_reset is not None
+            and self.window_length is None
+            and not self.hintless_level
+            and not self.early
+        ):
+            # A reset time was seen and the next refusal will name the next one: this
+            # window had room for one more (another process's call was refused, or the
+            # pace is low). Say so, rather than guess that a new window began.
+            self.limit = max(self.limit or 0, self.window_sent)
+            return
         # The server took one more than the last window held: a new window began
         # (if the limit is higher instead, the next refusal counts it).
         if self.hintless_level:
