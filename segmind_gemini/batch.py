@@ -914,6 +914,7 @@ def run_batch(
     concurrency: int = 8,
     requests_per_minute: int | None = None,
     rate_limit_window: float = 60.0,
+    rate_limit_store: str | None = None,
     max_retries: int = 4,
     timeout: float = 120.0,
     max_cost: float | None = None,
@@ -933,7 +934,8 @@ def run_batch(
     Args:
         model: the slug for jobs that name none.
         client: a configured client (else one is made from ``api_key``, ``base_url``,
-            ``requests_per_minute``, ``rate_limit_window``, ``max_retries``, ``timeout``).
+            ``requests_per_minute``, ``rate_limit_window``, ``rate_limit_store``,
+            ``max_retries``, ``timeout``).
         concurrency: jobs in flight at once; the rate governor paces the calls.
         max_cost: USD this run may spend (from ``x-cost``): no job starts once what was
             spent plus an estimate for the jobs in flight would pass it. Until the first
@@ -995,6 +997,7 @@ def run_batch(
             timeout=timeout,
             requests_per_minute=requests_per_minute,
             rate_limit_window=rate_limit_window,
+            rate_limit_store=rate_limit_store,
         )
     out = _Output(out_path)
     started = time.monotonic()

@@ -340,6 +340,7 @@ def _run_batch_from_args(args: argparse.Namespace, err: TextIO) -> BatchSummary:
         base_url=args.base_url,
         concurrency=args.concurrency,
         requests_per_minute=args.requests_per_minute,
+        rate_limit_store=args.rate_limit_store,
         max_retries=args.max_retries,
         timeout=args.timeout,
         max_cost=args.max_cost,
@@ -457,6 +458,12 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--model", default=None, metavar="SLUG", help="for jobs that name none")
     batch.add_argument("--concurrency", type=int, default=8, metavar="N")
     batch.add_argument("--requests-per-minute", type=int, default=None, metavar="N")
+    batch.add_argument(
+        "--rate-limit-store",
+        default=None,
+        metavar="STORE",
+        help="machine (default), process, sqlite:///PATH or redis://HOST:PORT/DB",
+    )
     batch.add_argument("--max-cost", type=float, default=None, metavar="USD")
     batch.add_argument("--retry-errors", action="store_true", help="redo ids that ended in error")
     batch.add_argument("--dry-run", action="store_true", help="check and estimate; send nothing")

@@ -172,9 +172,14 @@ class SegmindGeminiClient:
             ``retry_after``. Waiting uses no retries and no part of ``timeout``.
         rate_limit_window: the seconds ``requests_per_minute`` counts over (60; set it
             to match a test server with other windows).
+        rate_limit_store: where the rate state is shared: ``"machine"`` (every process
+            of this user here; the default), ``"process"``, ``"sqlite:///PATH"`` or
+            ``"redis://HOST:PORT/DB"`` (``[redis]`` extra); defaults to
+            ``$SEGMIND_RATE_LIMIT_STORE``.
 
-    Every client with the same key and origin shares one process-wide rate governor
-    (see :meth:`rate_limit_status`), across threads and event loops.
+    Every client with the same key, origin and store shares one process-wide rate
+    governor (see :meth:`rate_limit_status`), across threads and event loops, and
+    through the store with other processes.
 
     Use as a context manager, or call :meth:`close` / :meth:`aclose` when done.
     """
@@ -197,6 +202,7 @@ class SegmindGeminiClient:
         requests_per_minute: int | None = None,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         rate_limit_window: float = 60.0,
+        rate_limit_store: str | None = None,
     ) -> None:
         # First, so that no frame of a failing constructor holds the key as plain text.
         key = as_secret(api_key)
@@ -224,7 +230,7 @@ class SegmindGeminiClient:
         self._origin = f"{parts.scheme}://{parts.netloc}"
         path = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
         self._queue_base = f"{self._origin}{path}/v2"
-        self._governor = governor_for(self._key.get_secret_value(), self._origin)
+        self._governor = governor_for(self._key.get_secret_value(), self._origin, rate_limit_store)
         self._headers = MaskedHeaders(
             {
                 "x-api-key": self._key.get_secret_value(),
