@@ -181,8 +181,12 @@ def test_without_hints_every_call_still_finishes(
     )
     windows_needed = math.ceil(calls / limit)
     assert wall <= 1.6 * windows_needed * window + 2 * window
+    # The first window's worth of the run is spent finding the limit: a run that starts
+    # late in a server window probes across its boundary, so both windows it touches count
+    # as the start.
     first = min(refused) if refused else None
-    later = sum(count for index, count in refused.items() if index != first)
+    start = {first} if first is None or phase_share == 0.0 else {first, first + 1}
+    later = sum(count for index, count in refused.items() if index not in start)
     # Probing costs a few refusals per window, never a storm of the whole line.
     assert later <= max(3, windows_needed) * 3
 
