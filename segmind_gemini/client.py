@@ -36,6 +36,7 @@ from .errors import (
     UnprocessableEntityError,
 )
 from .governor import RateLimitStatus, Ticket, Turn, governor_for
+from .registry import warn_if_retired
 from .request import validate_request
 from .response import (
     GenerateContentResult,
@@ -228,6 +229,7 @@ class SegmindGeminiClient:
         self.rate_limit_window = float(rate_limit_window)
         self._key = _Secret(resolve_api_key(api_key))
         self.model = _check_slug(model)
+        warn_if_retired(self.model)
         self.base_url = resolve_base_url(base_url)
         self.timeout = float(timeout)
         self.api_mode: ApiMode = api_mode
@@ -293,6 +295,29 @@ class SegmindGeminiClient:
         """The async form of :meth:`generate_content`; works from any event loop."""
         return await self._drive_async(self._flow(request, model, api_mode, timeout))
 
+    def post_raw(
+        self, request: Mapping[str, Any], *, model: str | None = None, bearer: bool = False
+    ) -> tuple[int, dict[str, str], Any]:
+        """POST ``request`` unchecked, through the same rate governor and retries.
+
+        For ``segmind-gemini check``'s probes of what :meth:`generate_content` refuses
+        to send (an empty parts list) or of ``Authorization: Bearer`` instead of
+        ``x-api-key``. Returns ``(status, headers, decoded body)``, the key masked in
+        the body; an HTTP error is returned (headers empty), not raised.
+        """
+        slug = _check_slug(model) if model else self.model
+        send = _Send("POST", f"{self.base_url}/{slug}", encode_json_body(request), None)
+        headers = self._headers
+        if bearer:
+            headers = _Headers({k: v for k, v in headers.items() if k != "x-api-key"})
+            headers["authorization"] = f"Bearer {self._key.get()}"
+        flow = self._with_retries(send, slug, _Budget(self.max_rate_limit_wait, None))
+        try:
+            reply = self._drive_sync(flow, headers)
+        except APIStatusError as exc:
+            return exc.status_code or 0, {}, exc.body
+        return reply.raw.status, dict(reply.raw.headers), reply.json
+
     def rate_limit_status(self) -> RateLimitStatus:
         """What the rate governor shared by this key and origin knows and is doing.
 
@@ -341,7 +366,7 @@ class SegmindGeminiClient:
 
     # --------------------------------------------------------------------- drivers
 
-    def _drive_sync(self, flow: _Flow[T]) -> T:
+    def _drive_sync(self, flow: _Flow[T], headers: Mapping[str, str] | None = None) -> T:
         outcome: _Outcome = None
         try:
             while True:
@@ -359,7 +384,7 @@ class SegmindGeminiClient:
                 else:
                     try:
                         outcome = self._sync.send(
-                            step.method, step.url, self._headers, step.body, step.timeout
+                            step.method, step.url, headers or self._headers, step.body, step.timeout
                         )
                     except APIConnectionError as exc:
                         outcome = exc

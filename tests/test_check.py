@@ -226,7 +226,8 @@ def test_a_whole_run_against_a_gateway_that_drops_things(make_emulator: Any) -> 
     assert report.cost == pytest.approx(10.0 - emu.credits)  # what the emulator charged
     assert report.cost > 0
     data = report.as_json()
-    assert set(data) == {"base_url", "checked_at", "package_version", "models", "cost"}
+    assert set(data) == {"base_url", "target", "checked_at", "package_version", "models", "cost"}
+    assert data["target"] == "emulator"
     assert KEY not in json.dumps(data) and KEY not in format_table(report)
     assert "native_tools" in format_table(report)
 
@@ -284,13 +285,19 @@ def test_cli_asks_first_and_refuses_without_a_terminal(
     code, _, err = _run_cli(["check"], monkeypatch)
     assert code == 2 and "pass --yes" in err and f"make {CALLS_PER_MODEL} calls" in err
     code, _, err = _run_cli(
-        ["check", "--model", SLUG, "--model", "gemini-2.5-flash"], monkeypatch, _Tty("n\n")
+        ["check", "--model", SLUG, "--model", "gemini-2.5-flash-lite"], monkeypatch, _Tty("n\n")
     )
     assert code == 1 and f"make {2 * CALLS_PER_MODEL} calls" in err and "Cancelled" in err
     assert emu.requests == []
     code, out, err = _run_cli(["check"], monkeypatch, _Tty("y\n"))
     assert code == 0 and emu.requests
-    assert "native_tools" in out and "Total cost from x-cost: $" in err
+    # A loopback base URL is an emulator: the table, the plan and the total say so.
+    assert "native_tools" in out and out.startswith("EMULATOR at ")
+    rows = {line.split()[1]: line.split()[2:4] for line in out.splitlines()[3:]}
+    assert rows["image"][1] == "(emulated)" and rows["audio"][1] == "(emulated)"
+    assert rows["auth"][1] != "(emulated)"  # the gateway's own behaviour, not the model's
+    assert "not Segmind" in err and "x-cost total reported by the emulator: $" in err
+    assert "made up; nothing billed" in err and "Estimated cost" not in err
 
 
 def test_cli_json_saves_the_report_that_auto_reads(
