@@ -22,6 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._version import __version__
 from .check.cli import add_parser as add_check_parser
 from .check.report import target_of
 from .client import SegmindGeminiClient
@@ -347,6 +348,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="segmind-gemini",
         description="Segmind's hosted Gemini models from the command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     defaults = _Defaults

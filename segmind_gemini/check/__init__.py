@@ -76,6 +76,7 @@ def run_checks(
     record_dir: str | Path | None = None,
     progress: Progress | None = None,
     around_probe: ProbeHook | None = None,
+    secrets: Sequence[str] = (),
 ) -> CheckReport:
     """Run the live probes against ``client``'s base URL for each slug in ``models``.
 
@@ -90,6 +91,9 @@ def run_checks(
         progress: called with ``(slug, probe, result)`` as each probe finishes.
         around_probe: a context manager factory wrapped around each probe (``(slug,
             probe)``), for callers that record or time exchanges themselves.
+        secrets: the key(s), to mask in every spelling (JSON escapes, URL-encoding,
+            base64) wherever a gateway echoes them. The client already masks the key
+            as written and JSON-escaped; recording adds the key its requests carry.
 
     The run stops at the first 401 or 406 (``report.stopped`` says which); nothing
     more is sent after it. Costs are summed from ``x-cost``.
@@ -106,17 +110,18 @@ def run_checks(
         target=target_of(client.base_url),
     )
     recorder: ProbeHook | None = around_probe
-    secrets: list[str] = []
+    known: list[str] = [s for s in secrets if s]
     if record_dir is not None:
         from .._record import cassette_recorder
 
         recorder = cassette_recorder(Path(record_dir) / "check")
-        secrets = recorder.secrets  # the keys the recorded requests carried
+        known = recorder.secrets  # fills with the keys the recorded requests carry
+        known += [s for s in secrets if s and s not in known]
     selected = [name for name in PROBES if name in probes]
     seen: list[Any] = []
     try:
         for slug in models:
-            prober = Prober(client, slug)
+            prober = Prober(client, slug, known)
             results = report.models.setdefault(slug, {})
             try:
                 for name in selected:
@@ -133,8 +138,8 @@ def run_checks(
         if progress is not None:
             progress(slug, name, results[name])
     report.target = target_of(client.base_url, seen)
-    if secrets:
-        report = report.scrubbed(secrets)
+    if known:
+        report = report.scrubbed(known)
     if record_dir is not None:
         out = Path(record_dir) / "check" / "report.json"
         out.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")

@@ -115,7 +115,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"  {slug} {probe}: {result.status}", file=err, flush=True)
 
     with SegmindGeminiClient(base_url=base_url, timeout=args.timeout, max_retries=4) as client:
-        report = run_checks(client, models, record_dir=args.record, progress=progress)
+        report = run_checks(
+            client, models, record_dir=args.record, progress=progress, secrets=[key]
+        )
     # A gateway may echo the key in an error in any spelling; none reaches the output.
     report = report.scrubbed([key])
     data = report.as_json()

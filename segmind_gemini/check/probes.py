@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._record import scrub
 from ..errors import APIStatusError, InsufficientCreditsError, SegmindError
 from ..media import inline_part_from_bytes
 from ..registry import DEFAULT_MODEL
@@ -138,9 +139,12 @@ def _combine(subs: Sequence[_Sub]) -> ProbeResult:
 class Prober:
     """Sends one model's probes through the client and keeps the cost and headers seen."""
 
-    def __init__(self, client: Any, slug: str) -> None:
+    def __init__(self, client: Any, slug: str, secrets: Sequence[str] = ()) -> None:
         self.client = client
         self.slug = slug
+        # Keys to mask in what comes back before any evidence quotes (and cuts) it; a
+        # live list (the recorder adds the keys its requests carry).
+        self.secrets = secrets
         self.cost = 0.0
         self.headers_seen: list[Mapping[str, str]] = []
 
@@ -177,6 +181,8 @@ class Prober:
                 request, model=options.pop("model", self.slug), **options
             )
         except SegmindError as exc:
+            exc.message = scrub(exc.message, self.secrets)
+            exc.body = _scrub_all(exc.body, self.secrets)
             if exc.status_code in (401, 406) or isinstance(exc, InsufficientCreditsError):
                 raise Stop(_why(exc)) from exc
             return exc
@@ -192,12 +198,23 @@ class Prober:
         try:
             status, headers, body = self.client.post_raw(request, model=self.slug, bearer=bearer)
         except SegmindError as exc:  # no answer at all (connection, timeout)
-            return _Raw(0, {}, f"{type(exc).__name__}: {exc.message}")
-        reply = _Raw(status, headers, body)
+            return _Raw(0, {}, scrub(f"{type(exc).__name__}: {exc.message}", self.secrets))
+        reply = _Raw(status, headers, _scrub_all(body, self.secrets))
         self._account(reply.headers)
         if reply.status == 406 or (reply.status == 401 and not bearer):
             raise Stop(f"HTTP {reply.status}: {_snippet(_message(reply.body), 90)}")
         return reply
+
+
+def _scrub_all(value: Any, secrets: Sequence[str]) -> Any:
+    """A decoded body with every string scrubbed of ``secrets`` (in any spelling)."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, Mapping):
+        return {_scrub_all(k, secrets): _scrub_all(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_all(v, secrets) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
