@@ -1,8 +1,11 @@
-"""Every Python block in README.md runs, as written, against an in-process emulator.
+"""Every Python block in README.md and docs/*.md runs, as written, against an in-process emulator.
 
-The harness is small and our own (see the README's "Examples in this README are tested"):
-it finds every fenced ``python`` block, and runs the blocks of one ``##`` section in order
-in one namespace, as a notebook would (a fresh namespace per section). A block whose
+The harness is small and our own (see docs/emulator.md, "Examples in these docs are tested"):
+it finds every fenced ``python`` block of each page, and runs the blocks of one ``##``
+section of one page in order in one namespace, as a notebook would (a fresh namespace per
+section). Links between the pages are checked too: each lands on a file, and on a heading
+that exists there (under GitHub's anchor rule and MkDocs' alike); ``mkdocs build --strict``
+is run offline. A block whose
 fence is preceded by the line ``<!-- live-only -->`` is reported as skipped with that
 reason. Blocks with a top-level ``await`` are run the way the README says to run them
 outside Jupyter: compiled with top-level await allowed and driven by ``asyncio.run``.
@@ -22,11 +25,15 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import html
 import inspect
 import io
 import logging
 import os
 import re
+import subprocess
+import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +44,11 @@ import pytest
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing.samples import tiny_pdf, tiny_png
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+#: The README first (its first block is the one a new reader runs), then the docs pages.
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
 LIVE_ONLY = "<!-- live-only -->"
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
 _PYTHON = {"python", "py", "python3"}
@@ -49,14 +60,19 @@ class Block:
     section: str
     code: str
     live_only: bool
+    path: Path = README
+
+    @property
+    def page(self) -> str:
+        return self.path.relative_to(ROOT).as_posix()
 
     @property
     def id(self) -> str:
         slug = re.sub(r"[^a-z0-9]+", "-", self.section.lower()).strip("-")
-        return f"L{self.line}-{slug}"
+        return f"{self.page}:L{self.line}-{slug}"
 
 
-def parse_blocks(text: str) -> list[Block]:
+def parse_blocks(text: str, path: Path = README) -> list[Block]:
     """The fenced Python blocks of a Markdown text, with their ``##`` section."""
     blocks: list[Block] = []
     section = "(top)"
@@ -79,21 +95,21 @@ def parse_blocks(text: str) -> list[Block]:
             end += 1
         if lang in _PYTHON:
             code = "\n".join(lines[index + 1 : end]) + "\n"
-            blocks.append(Block(index + 2, section, code, previous == LIVE_ONLY))
+            blocks.append(Block(index + 2, section, code, previous == LIVE_ONLY, path))
         previous = ""
         index = end + 1
     return blocks
 
 
-BLOCKS = parse_blocks(README.read_text(encoding="utf-8"))
+BLOCKS = [block for page in PAGES for block in parse_blocks(page.read_text("utf-8"), page)]
 
 
 def run_block(block: Block, namespace: dict[str, Any]) -> None:
     """Run one block in ``namespace``; top-level ``await`` goes through ``asyncio.run``."""
-    # Leading newlines make tracebacks name the README's own line numbers.
+    # Leading newlines make tracebacks name the page's own line numbers.
     source = "\n" * (block.line - 1) + block.code
     code = compile(
-        source, str(README), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+        source, str(block.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
     )
     if code.co_flags & inspect.CO_COROUTINE:
         asyncio.run(eval(code, namespace))
@@ -248,7 +264,7 @@ def _restore_llama_settings(saved: dict[str, Any]) -> None:
     vars(Settings).update(saved)
 
 
-_SECTIONS: dict[str, Section] = {}
+_SECTIONS: dict[tuple[Path, str], Section] = {}
 
 
 def _run_one(block: Block, emu: SegmindEmulator, state: Section) -> str:
@@ -259,7 +275,7 @@ def _run_one(block: Block, emu: SegmindEmulator, state: Section) -> str:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         run_block(block, state.namespace)
-    assert emu.pending == 0, f"README.md:{block.line}: {emu.pending} scripted answers unused"
+    assert emu.pending == 0, f"{block.page}:{block.line}: {emu.pending} scripted answers unused"
     for key, check in CHECKS.items():
         if key in block.code:
             check(state.namespace, emu, out.getvalue())
@@ -270,9 +286,11 @@ def _run_one(block: Block, emu: SegmindEmulator, state: Section) -> str:
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_readme_block_runs(block: Block, reader_env: SegmindEmulator) -> None:
     if block.live_only:
-        pytest.skip(f"README.md:{block.line} is marked live-only (it needs a real key)")
-    runnable = [b for b in BLOCKS if b.section == block.section and not b.live_only]
-    state = _SECTIONS.setdefault(block.section, Section())
+        pytest.skip(f"{block.page}:{block.line} is marked live-only (it needs a real key)")
+    runnable = [
+        b for b in BLOCKS if b.path == block.path and b.section == block.section and not b.live_only
+    ]
+    state = _SECTIONS.setdefault((block.path, block.section), Section())
     position = runnable.index(block)
     # Blocks of one section build on each other: run the earlier ones first if needed.
     while state.done <= position:
@@ -280,7 +298,7 @@ def test_readme_block_runs(block: Block, reader_env: SegmindEmulator) -> None:
         if state.failed is not None:
             pytest.fail(
                 f"an earlier block of section {block.section!r} "
-                f"(README.md:{state.failed.line}) failed"
+                f"({block.page}:{state.failed.line}) failed"
             )
         try:
             _run_one(current, reader_env, state)
@@ -291,14 +309,19 @@ def test_readme_block_runs(block: Block, reader_env: SegmindEmulator) -> None:
             state.done += 1
 
 
-def test_harness_sees_every_python_block() -> None:
-    text = README.read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_harness_sees_every_python_block(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
     fences = [line for line in text.splitlines() if line.lstrip().startswith("```py")]
     # Indented fences (inside lists) would be missed by the parser: there must be none.
-    assert all(line.startswith("```") for line in fences), "indented python fence in README"
-    assert len(BLOCKS) == len(fences)
-    live = [b.line for b in BLOCKS if b.live_only]
+    assert all(line.startswith("```") for line in fences), f"indented python fence in {page}"
+    assert len([b for b in BLOCKS if b.path == page]) == len(fences)
+
+
+def test_live_only_blocks_are_a_handful() -> None:
+    live = [f"{b.page}:{b.line}" for b in BLOCKS if b.live_only]
     assert len(live) <= 5, f"keep live-only blocks to a handful: {live}"
+    assert len(BLOCKS) - len(live) >= 30  # the docs' examples did not vanish from the run
 
 
 def test_parser_reads_sections_markers_and_fences() -> None:
@@ -326,29 +349,160 @@ def _github_anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_toc_links_land_on_the_heading_they_name() -> None:
-    text = README.read_text(encoding="utf-8")
+def _mkdocs_anchor(heading: str) -> str:
+    # Python-Markdown's toc slugify (what MkDocs uses): ASCII only, runs of spaces and
+    # hyphens become one hyphen. It differs from GitHub's for headings like "a -- b".
+    text = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def _prose(text: str, *, spans: bool = True) -> str:
+    """The text outside fenced code blocks (and, with ``spans``, outside inline code)."""
+    kept: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        match = _FENCE.match(line)
+        if match and (not fence or match["fence"][0] * len(fence) == line.strip()[: len(fence)]):
+            fence = "" if fence else match["fence"]
+            continue
+        if not fence:
+            kept.append(re.sub(r"`[^`]*`", "", line) if spans else line)
+    return "\n".join(kept)
+
+
+def _headings(text: str) -> list[str]:
+    return [
+        m[1].strip() for m in re.finditer(r"^#{1,6} (.+)$", _prose(text, spans=False), re.MULTILINE)
+    ]
+
+
+def _anchors(text: str, slug: Callable[[str], str]) -> dict[str, str]:
     anchors: dict[str, str] = {}
     seen: dict[str, int] = {}
-    in_fence = False
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        heading = re.match(r"^#{1,6} (.+)$", line)
-        if heading and not in_fence:
-            slug = _github_anchor(heading[1])
-            count = seen.get(slug, 0)
-            seen[slug] = count + 1
-            anchors[slug if count == 0 else f"{slug}-{count}"] = heading[1].strip()
+    for heading in _headings(text):
+        key = slug(heading.replace("`", ""))
+        count = seen.get(key, 0)
+        seen[key] = count + 1
+        anchors[key if count == 0 else f"{key}-{count}"] = heading
+    return anchors
+
+
+def _links(text: str) -> list[tuple[str, str]]:
+    # A label may be all inline code (``[`docs/`](docs/index.md)``), blanked by _prose.
+    return re.findall(r"\[([^\]]*)\]\(([^)\s]+)\)", _prose(text))
+
+
+def test_toc_links_land_on_the_heading_they_name() -> None:
+    text = README.read_text(encoding="utf-8")
+    anchors = _anchors(text, _github_anchor)
     toc = text.split("<!-- TOC -->", 1)[1].split("\n\n", 1)[0]
     links = re.findall(r"\[([^\]]+)\]\(#([^)]+)\)", toc)
-    assert len(links) >= 10
+    assert len(links) >= 4
     for label, anchor in links:
         assert anchors.get(anchor) == label, (
             f"TOC [{label}](#{anchor}) lands on {anchors.get(anchor)!r}"
         )
-    for label, anchor in re.findall(r"\[([^\]]+)\]\(#([^)]+)\)", text):
-        assert anchor in anchors, f"link [{label}](#{anchor}) has no heading"
+    # Every ## section of the README is in its table of contents.
+    sections = re.findall(r"^## (.+)$", _prose(text), re.MULTILINE)
+    assert sections == [label for label, _ in links]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_links_land_on_a_page_and_heading_that_exist(page: Path) -> None:
+    """Relative links name an existing file; an anchor names a heading of that page.
+
+    Docs pages are read on GitHub and on the MkDocs site, so their anchors must hold
+    under both slug rules; and they may link only inside ``docs/`` (the site has
+    nothing else).
+    """
+    for label, target in _links(page.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", target):  # https:, mailto:
+            continue
+        file_part, _, anchor = target.partition("#")
+        dest = (page.parent / file_part).resolve() if file_part else page
+        assert dest.exists(), f"{page.name}: [{label}]({target}) names no file"
+        if page.parent == DOCS:
+            assert dest.parent == DOCS, f"{page.name}: [{label}]({target}) leaves docs/"
+        if not anchor:
+            continue
+        assert dest.suffix == ".md", f"{page.name}: [{label}]({target}): anchor into a non-page"
+        text = dest.read_text(encoding="utf-8")
+        assert anchor in _anchors(text, _github_anchor), (
+            f"{page.name}: [{label}]({target}) has no heading there (GitHub's anchors)"
+        )
+        if dest.parent == DOCS:
+            assert anchor in _anchors(text, _mkdocs_anchor), (
+                f"{page.name}: [{label}]({target}) has no heading there (MkDocs' anchors)"
+            )
+
+
+def test_link_checker_reads_anchors_and_skips_code() -> None:
+    text = "# A page\n\n## Gemini's `tools` -- here\n```md\n## not a heading [x](nowhere.md)\n```\n"
+    assert _headings(text) == ["A page", "Gemini's `tools` -- here"]
+    assert "geminis-tools----here" in _anchors(text, _github_anchor)
+    assert "geminis-tools-here" in _anchors(text, _mkdocs_anchor)
+    assert _links(text + "[y](b.md#c) `[z](d.md)`\n") == [("y", "b.md#c")]
+
+
+def _nav_pages() -> list[str]:
+    """The pages named in mkdocs.yml's ``nav:`` (its last top-level key)."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = config.split("\nnav:\n", 1)[1]
+    return re.findall(r"^\s+-?[^#\n]*?(\S+\.md)\s*$", nav, re.MULTILINE)
+
+
+@pytest.mark.parametrize("page", PAGES[1:], ids=[p.name for p in PAGES[1:]])
+def test_docs_page_is_in_the_nav_and_says_what_it_replaces(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    # The note for other contributors: which README section this page took over.
+    assert text.startswith("<!--"), f"{page.name}: start with an HTML comment note"
+    assert re.search(r"^# \S", text, re.MULTILINE), f"{page.name}: no page title"
+    assert page.name in _nav_pages(), f"{page.name} is not in mkdocs.yml's nav"
+
+
+_NO_NETWORK = """
+import socket
+
+def _refuse(self, address, *args, **kwargs):
+    if self.family != getattr(socket, "AF_UNIX", None):
+        raise OSError(f"the docs build tried to reach the network: {address!r}")
+    return _connect(self, address, *args, **kwargs)
+
+_connect = socket.socket.connect
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+"""
+
+
+@pytest.mark.timeout(120)
+def test_docs_site_builds_strictly_offline(tmp_path: Path) -> None:
+    """``mkdocs build --strict`` (what CI runs) passes with every socket connect refused."""
+    (tmp_path / "guard").mkdir()
+    (tmp_path / "guard" / "sitecustomize.py").write_text(_NO_NETWORK)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(tmp_path / "guard"), str(ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    site = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "network" not in done.stderr
+    api = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert "generate_content" in api  # the API reference was rendered from the docstrings
+    built = "".join(p.read_text("utf-8") for p in site.rglob("*.html"))
+    assert "fonts.googleapis.com" not in built  # no web fonts fetched by readers either
+    # The notes for contributors at the top of each page stay HTML comments on the site.
+    prose = re.sub(r"<!--.*?-->|<code>.*?</code>", "", built, flags=re.DOTALL)
+    visible = html.unescape(re.sub(r"<[^>]+>", "", prose))
+    assert "Replaces the README" not in visible and "-->" not in visible
 
 
 def test_env_is_the_readers(reader_env: SegmindEmulator) -> None:
@@ -364,3 +518,23 @@ def test_first_block_runs_before_a_key_is_set(monkeypatch: pytest.MonkeyPatch) -
     namespace: dict[str, Any] = {}
     run_block(first, namespace)
     assert {"chat_model", "llm"} <= set(namespace)
+
+
+def test_first_screen_has_the_two_commands_and_the_map() -> None:
+    """A new reader sees the demo and test commands without scrolling, and links onward."""
+    text = README.read_text(encoding="utf-8")
+    first_screen = "\n".join(text.splitlines()[:25])
+    assert ".venv/bin/segmind-gemini demo" in first_screen
+    assert "SEGMIND_API_KEY is unset" in first_screen  # the demo's offline path is named
+    assert ".venv/bin/python -m pytest" in first_screen
+    # CI runs the same test command after the same install (.ci/run).
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".venv/bin/python -m pytest" in ci and "pip install -q -e '.[test]'" in ci
+    assert "mkdocs build --strict" in ci
+    # The README stays a map: the reference is in docs/, one link per page.
+    assert len(text.splitlines()) < 250
+    linked = {target for _, target in _links(text) if target.startswith("docs/")}
+    for page in PAGES[1:]:
+        assert any(t.split("#")[0] == f"docs/{page.name}" for t in linked), (
+            f"README links nowhere to docs/{page.name}"
+        )
