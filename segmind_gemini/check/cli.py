@@ -16,9 +16,10 @@ from .report import target_of
 
 __all__ = ["add_parser", "estimate_cost", "run"]
 
-# Rough upper bounds for one model's full check at Google's list prices (USD): ~21 short
-# calls, one of them with a 1,024-token thinking budget. Segmind bills its own x-cost.
-_ESTIMATES = (("lite", 0.005), ("flash", 0.03), ("pro", 0.15))
+# One model's full check at Google's list prices (USD), rounded up: about 2,500 input and
+# at most 1,500 output tokens (mostly the thinking probe's budget). Segmind bills its own
+# x-cost per call, which the total at the end reports.
+_ESTIMATES = (("lite", 0.001), ("flash", 0.005), ("pro", 0.02))
 
 
 def estimate_cost(models: list[str]) -> float:
