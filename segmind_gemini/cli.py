@@ -103,7 +103,9 @@ def _read_part(path: str, mime_type: str | None = None) -> dict[str, Any]:
     try:
         return inline_part_from_bytes(data, mime_type)
     except SegmindError as exc:
-        raise type(exc)(f"{path}: {exc.message}") from None
+        # The library's hint names its argument; a shell user has the option.
+        message = exc.message.replace("pass mime_type explicitly", "pass --mime-type TYPE")
+        raise type(exc)(f"{path}: {message}") from None
 
 
 def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
