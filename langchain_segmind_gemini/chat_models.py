@@ -41,7 +41,7 @@ from segmind_gemini.options import (
     SETTING_NAMES,
     layered_settings,
 )
-from segmind_gemini.registry import get_model_info
+from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT, resolve_base_url
@@ -428,6 +428,7 @@ class ChatSegmindGemini(BaseChatModel):
     def _check_settings(self) -> ChatSegmindGemini:
         # A bad value fails here, at construction, rather than on the first call.
         layered_settings(self._constructor_settings())
+        warn_if_retired(self.model, stacklevel=4)  # the client is made later, on first use
         return self
 
     def __getstate__(self) -> dict[Any, Any]:

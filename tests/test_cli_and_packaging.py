@@ -168,6 +168,10 @@ def test_a_retired_slug_warns_and_names_the_current_ones(
         SegmindGeminiClient(model="gemini-1.5-pro", **kwargs).close()
     assert all(slug in str(seen[0].message) for slug in CURRENT_MODELS)
     assert seen[0].filename == __file__  # points at the caller's line
+    from langchain_segmind_gemini import ChatSegmindGemini
+
+    with pytest.warns(RetiredModelWarning, match="gemini-2.5-flash"):
+        ChatSegmindGemini(model="gemini-1.5-pro", **kwargs)  # at construction, before any call
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SegmindGeminiClient(model="gemini-2.5-pro", **kwargs).close()
