@@ -40,13 +40,19 @@ HEADERS = {"x-api-key": KEY, "content-type": "application/json"}
 
 
 def _per_call_us(fn: Callable[[], object], n: int) -> float:
-    start = time.perf_counter()
+    return _per_call_both(fn, n)[0]
+
+
+def _per_call_both(fn: Callable[[], object], n: int) -> tuple[float, float]:
+    """Wall and CPU microseconds per call. CPU time is this process's only (the stub
+    runs in its own), so it is the client's own cost, and other load barely moves it."""
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - start) / n * 1e6
+    return (time.perf_counter() - start) / n * 1e6, (time.process_time() - cpu) / n * 1e6
 
 
-def bench_per_call(rounds: int = 7, n: int = 400) -> dict[str, float]:
+def bench_per_call(rounds: int = 11, n: int = 400) -> dict[str, float]:
     with stub_server(0) as base:
         url = f"{base}/gemini-2.5-flash"
         raw = httpx.Client()
@@ -60,14 +66,28 @@ def bench_per_call(rounds: int = 7, n: int = 400) -> dict[str, float]:
 
         for fn in (raw_call, our_call):
             _per_call_us(fn, 200)  # warm-up
-        raws, mine = [], []
-        for _ in range(rounds):  # interleaved so drift hits both alike
-            raws.append(_per_call_us(raw_call, n))
-            mine.append(_per_call_us(our_call, n))
+        raws, mine, raw_cpu, my_cpu = [], [], [], []
+        for i in range(rounds):  # interleaved, alternating who goes first, so drift hits both
+            pair = (raw_call, our_call) if i % 2 == 0 else (our_call, raw_call)
+            for fn in pair:
+                wall, cpu = _per_call_both(fn, n)
+                (raws if fn is raw_call else mine).append(wall)
+                (raw_cpu if fn is raw_call else my_cpu).append(cpu)
         raw.close()
         ours.close()
-    r, m = statistics.median(raws), statistics.median(mine)
-    return {"raw_us": r, "ours_us": m, "ratio": m / r}
+    ratios = sorted(m / r for m, r in zip(mine, raws, strict=True))
+    return {
+        "raw_us": min(raws),
+        "ours_us": min(mine),
+        # Best of each side: the machine is shared, and load only ever adds time.
+        "ratio": min(mine) / min(raws),
+        "raw_cpu_us": min(raw_cpu),
+        "ours_cpu_us": min(my_cpu),
+        "cpu_ratio": min(my_cpu) / min(raw_cpu),
+        "ratio_median": statistics.median(ratios),
+        "ratio_low": ratios[0],
+        "ratio_high": ratios[-1],
+    }
 
 
 async def _gather_ours(client: SegmindGeminiClient, n: int) -> float:
@@ -193,13 +213,17 @@ def main() -> None:
     big = bench_big_image()
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python "
-        f"{sys.version.split()[0]}, stub server in its own process.",
+        f"{sys.version.split()[0]}, stub server in its own process. Per call: best of 11 "
+        "interleaved rounds of 400 calls per side.",
         "",
         "| benchmark | result | goal |",
         "|---|---|---|",
         f"| per call, raw `httpx.Client.post` | {per['raw_us']:.0f} us | |",
-        f"| per call, `generate_content` | {per['ours_us']:.0f} us ({per['ratio']:.2f}x raw) "
-        "| <= 1.15x |",
+        f"| per call, `generate_content` | {per['ours_us']:.0f} us ({per['ratio']:.2f}x raw; "
+        f"per-round ratios {per['ratio_low']:.2f}-{per['ratio_high']:.2f}, median "
+        f"{per['ratio_median']:.2f}) | <= 1.15x |",
+        f"| same, CPU time of the calling process | {per['ours_cpu_us']:.0f} us vs "
+        f"{per['raw_cpu_us']:.0f} us ({per['cpu_ratio']:.2f}x raw) | <= 1.15x |",
         f"| 200 concurrent calls held 100 ms, `agenerate_content` (aiohttp) | "
         f"{fan['ours']:.3f} s | < 0.2 s |",
         f"| same, raw `httpx.AsyncClient` | {fan['httpx.AsyncClient']:.3f} s | |",

@@ -67,6 +67,11 @@ def to_usage_metadata(usage: Usage) -> UsageMetadata:
     )
 
 
+def _known_usage(usage: Usage) -> UsageMetadata | None:
+    # Counts the server did not say are unknown (None), never reported as zero.
+    return to_usage_metadata(usage) if usage.known else None
+
+
 def _response_metadata(result: GenerateContentResult, model: str) -> dict[str, Any]:
     meta = result.metadata()
     meta["model_name"] = model
@@ -154,7 +159,7 @@ def to_ai_message(result: GenerateContentResult, reply: ParsedReply, *, model: s
     return AIMessage(
         content=_content(result, reply),
         response_metadata=_response_metadata(result, model),
-        usage_metadata=to_usage_metadata(result.usage),
+        usage_metadata=_known_usage(result.usage),
         id=result.response_id,
         **fields,
     )
@@ -185,7 +190,7 @@ def to_ai_message_chunk(
         additional_kwargs=_additional_kwargs(result, reply),
         response_metadata=_response_metadata(result, model),
         tool_call_chunks=chunks,
-        usage_metadata=to_usage_metadata(result.usage),
+        usage_metadata=_known_usage(result.usage),
         id=result.response_id,
         chunk_position="last",
     )

@@ -82,7 +82,7 @@ class _Reader:
         finish = message.response_metadata.get("finish_reason")
         if not text.strip() and finish in _REFUSALS:
             raise ModelRefusalError(
-                f"Gemini withheld the answer (finish_reason={finish})", raw_message=message
+                f"The model withheld the answer (finish_reason={finish})", raw_message=message
             )
         value = extract_json(text)
         if self.pydantic is not None:
@@ -132,7 +132,7 @@ class _Repairing:
     def _failed(self, raw: BaseMessage, error: Exception) -> Any:
         if isinstance(error, StructuredOutputError):
             error = OutputParserException(
-                f"Gemini's answer is not valid structured output after one repair attempt: "
+                f"The model's answer is not valid structured output after one repair attempt: "
                 f"{error.reason}",
                 llm_output=error.raw_text,
             )
@@ -174,7 +174,7 @@ class _Repairing:
 def _require_tool_call(message: AIMessage) -> AIMessage:
     if not message.tool_calls:
         raise OutputParserException(
-            "Gemini answered without calling the schema tool", llm_output=message.text
+            "The model answered without calling the schema tool", llm_output=message.text
         )
     return message
 

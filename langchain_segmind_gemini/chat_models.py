@@ -24,7 +24,6 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from segmind_gemini.builtin_tools import (
@@ -44,7 +43,14 @@ from segmind_gemini.options import (
 from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
-from segmind_gemini.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT, resolve_base_url
+from segmind_gemini.settings import (
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT,
+    MAX_COUNT,
+    MAX_SECONDS,
+    hide_secrets,
+    resolve_base_url,
+)
 from segmind_gemini.structured import gemini_response_schema, schema_instruction
 from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import (
@@ -67,6 +73,7 @@ from ._messages import (
 )
 from ._output import to_ai_message, to_ai_message_chunk
 from ._structured import JSON_ONLY_INSTRUCTION, structured_output_runnable
+from ._tool_schema import openai_tool
 
 __all__ = ["ChatSegmindGemini"]
 
@@ -105,6 +112,8 @@ _CALL_KEYS = frozenset(
 # One lock for every model object: building a client is rare, and a per-object
 # lock would make the model unpicklable and un-deep-copyable.
 _CLIENT_LOCK = threading.Lock()
+# The key's field name and alias: wrapped in a SecretStr before any validation.
+_KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
 
 
 class _Call:
@@ -302,20 +311,20 @@ class ChatSegmindGemini(BaseChatModel):
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
     """Stop sequences; sent only when non-empty."""
 
-    timeout: float | None = None
+    timeout: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds allowed for one call (default 120; in queue mode for the whole job)."""
 
-    max_retries: int = 2
+    max_retries: int = Field(default=2, ge=0, le=MAX_COUNT)
     """Retries on 5xx, connection resets, cut bodies and timeouts (a 429 waits its turn
     instead and uses none)."""
 
-    requests_per_minute: int | None = Field(default=None, gt=0)
+    requests_per_minute: int | None = Field(default=None, gt=0, le=MAX_COUNT)
     """Your plan's limit (5 free, 50 Pro; default ``$SEGMIND_REQUESTS_PER_MINUTE``): calls
     are paced from the first one. Unset, the pace is learned from the server's 429
     answers. Shared by every model and client with the same key, across threads and event
     loops."""
 
-    max_rate_limit_wait: float = Field(default=900.0, ge=0)
+    max_rate_limit_wait: float = Field(default=900.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     """The longest one call waits for its turn under a rate limit (seconds); a reset
     further away raises ``RateLimitError`` at once with ``retry_after``."""
 
@@ -393,12 +402,18 @@ class ChatSegmindGemini(BaseChatModel):
     allow_private_urls: bool = False
     """Let media URLs point at loopback/private addresses (trusted input only)."""
 
-    media_timeout: float = 30.0
+    media_timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds allowed to fetch one media URL."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hide_key(cls, values: Any, handler: Any) -> Any:
+        """The key is a SecretStr before anything else reads it: no error can quote it."""
+        return handler(hide_secrets(values, _KEY_NAMES, SecretStr))
 
     @model_validator(mode="before")
     @classmethod
@@ -570,7 +585,7 @@ class ChatSegmindGemini(BaseChatModel):
             if slot.client is not None and slot.key == key:
                 return slot.client
             client = SegmindGeminiClient(
-                self.api_key.get_secret_value() if self.api_key is not None else None,
+                self.api_key,
                 model=self.model,
                 base_url=self.base_url,
                 timeout=self.timeout if self.timeout else DEFAULT_TIMEOUT,
@@ -799,7 +814,7 @@ class ChatSegmindGemini(BaseChatModel):
         )
         if tools:
             functions, _ = split_builtin_tools(tools)
-            specs = [ToolSpec.from_openai(convert_to_openai_tool(t)) for t in functions]
+            specs = [ToolSpec.from_openai(openai_tool(t)) for t in functions]
             request = apply_tools(request, specs, mode=mode)
         return count_request_tokens(request, model=self.model)
 
@@ -835,7 +850,7 @@ class ChatSegmindGemini(BaseChatModel):
         """
         try:
             functions, builtins = split_builtin_tools(tools)
-            formatted = [convert_to_openai_tool(t) for t in functions]
+            formatted = [openai_tool(t) for t in functions]
             # Check each definition now; a name defined twice is refused when called.
             names = list(dict.fromkeys(ToolSpec.from_openai(t).name for t in formatted))
             if tool_choice is not None and names:

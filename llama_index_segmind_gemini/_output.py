@@ -49,12 +49,23 @@ __all__ = [
 
 
 def usage_metadata(usage: Usage) -> dict[str, Any]:
-    """Gemini's ``usageMetadata`` in snake_case, as the google-genai SDK names it."""
+    """Gemini's ``usageMetadata`` in snake_case, as the google-genai SDK names it.
+
+    A count the server did not say is left out (unknown, not 0), so LlamaIndex's
+    token counters estimate it instead.
+    """
     meta: dict[str, Any] = {
         "prompt_token_count": usage.prompt_tokens,
         "candidates_token_count": usage.candidates_tokens,
         "total_token_count": usage.total_tokens,
     }
+    for name, field in (
+        ("prompt_token_count", "prompt_tokens"),
+        ("candidates_token_count", "candidates_tokens"),
+        ("total_token_count", "total_tokens"),
+    ):
+        if field in usage.unknown:
+            del meta[name]
     if usage.thoughts_tokens:
         meta["thoughts_token_count"] = usage.thoughts_tokens
     if usage.cached_tokens:
@@ -74,6 +85,8 @@ def raw_body(result: GenerateContentResult) -> dict[str, Any]:
     raw: dict[str, Any] = dict(body) if isinstance(body, dict) else {"body": body}
     usage = result.usage
     raw["usage_metadata"] = usage_metadata(usage)
+    if not usage.known:
+        return raw  # token counters estimate what the server did not say
     raw.setdefault(
         "usage",
         {
@@ -95,9 +108,10 @@ def response_kwargs(result: GenerateContentResult) -> dict[str, Any]:
     """
     kwargs = result.metadata()
     usage = result.usage
-    kwargs["prompt_tokens"] = usage.input_tokens
-    kwargs["completion_tokens"] = usage.output_tokens
-    kwargs["total_tokens"] = usage.total_tokens
+    if usage.known:
+        kwargs["prompt_tokens"] = usage.input_tokens
+        kwargs["completion_tokens"] = usage.output_tokens
+        kwargs["total_tokens"] = usage.total_tokens
     if usage.thoughts_tokens:
         kwargs["thoughts_tokens"] = usage.thoughts_tokens
     if result.other_candidates:

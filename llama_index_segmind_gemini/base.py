@@ -75,6 +75,9 @@ from segmind_gemini.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
+    MAX_COUNT,
+    MAX_SECONDS,
+    hide_secrets,
 )
 from segmind_gemini.structured import (
     StructuredOutputError,
@@ -218,12 +221,19 @@ class SegmindGemini(FunctionCallingLLM):
         default=None,
         description="Gemini built-in tool(s) such as {'google_search': {}} (native mode only).",
     )
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per call.")
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, frozen=True)
-    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0, frozen=True)
+    timeout: float = Field(
+        default=DEFAULT_TIMEOUT,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds per call.",
+    )
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=MAX_COUNT, frozen=True)
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0, le=MAX_COUNT, frozen=True)
     requests_per_minute: int | None = Field(
         default=None,
         gt=0,
+        le=MAX_COUNT,
         frozen=True,
         description="Your plan's limit (5 free, 50 Pro; default $SEGMIND_REQUESTS_PER_MINUTE): "
         "calls are paced from the first one. Unset, the pace is learned from 429 answers.",
@@ -231,6 +241,8 @@ class SegmindGemini(FunctionCallingLLM):
     max_rate_limit_wait: float = Field(
         default=DEFAULT_MAX_RATE_LIMIT_WAIT,
         ge=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
         frozen=True,
         description="Longest wait for a turn under a rate limit (seconds); a reset further "
         "away raises RateLimitError at once with retry_after.",
@@ -252,6 +264,12 @@ class SegmindGemini(FunctionCallingLLM):
     )
 
     _client: SegmindGeminiClient | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hide_key(cls, values: Any, handler: Any) -> Any:
+        """The key is a SecretStr before anything else reads it: no error can quote it."""
+        return handler(hide_secrets(values, ("api_key",), SecretStr))
 
     @model_validator(mode="before")
     @classmethod
@@ -282,7 +300,7 @@ class SegmindGemini(FunctionCallingLLM):
 
     def _new_client(self) -> SegmindGeminiClient:
         return SegmindGeminiClient(
-            self.api_key.get_secret_value() if self.api_key is not None else None,
+            self.api_key,
             model=self.model,
             base_url=self.base_url,
             timeout=self.timeout,

@@ -10,32 +10,73 @@ between its text parts. :func:`answer_blocks` lists them neutrally::
      {'kind': 'code_result', 'outcome': 'OUTCOME_OK', 'output': '2\\n', 'call_id': 'code_0'},
      {'kind': 'image', 'mime_type': 'image/png', 'data': 'iVBORw0...'}]
 
+Which part kinds there are, and how each shows, is the table in
+:mod:`segmind_gemini.wire.parts`.
+
 :func:`openai_logprobs` turns Gemini's ``logprobsResult`` into the shape
 langchain-openai puts in ``response_metadata["logprobs"]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .response import GenerateContentResult
+from .wire.parts import RICH_ANSWERS, kinds, value
 
 __all__ = ["answer_blocks", "has_rich_parts", "openai_logprobs", "token_logprobs"]
-
-_RICH_KEYS = ("inlineData", "inline_data", "executableCode", "executable_code",
-              "codeExecutionResult", "code_execution_result")  # fmt: skip
-
-
-def _get(part: Mapping[str, Any], camel: str, snake: str) -> Any:
-    return part[camel] if camel in part else part.get(snake)
 
 
 def has_rich_parts(result: GenerateContentResult) -> bool:
     """Whether the answer holds an image or code-execution part (not only text)."""
     return any(
-        not part.get("thought") and any(key in part for key in _RICH_KEYS) for part in result.parts
+        not part.get("thought") and any(kind.answer in RICH_ANSWERS for kind, _ in kinds(part))
+        for part in result.parts
     )
+
+
+def _text_block(found: Any, blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return {"kind": "text", "text": str(found)} if found else None
+
+
+def _media_block(found: Any, blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    mime = str(value(found, "mimeType") or "")
+    return {
+        "kind": "image" if mime.startswith("image/") else "file",
+        "mime_type": mime,
+        "data": str(found.get("data", "")),
+    }
+
+
+def _code_block(found: Any, blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return {
+        "kind": "code",
+        "language": str(found.get("language") or "PYTHON"),
+        "code": str(found.get("code", "")),
+        "id": f"code_{len(blocks)}",
+    }
+
+
+def _code_result_block(found: Any, blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    code_id = next((b["id"] for b in reversed(blocks) if b["kind"] == "code"), "")
+    return {
+        "kind": "code_result",
+        "outcome": str(found.get("outcome") or "OUTCOME_UNSPECIFIED"),
+        "output": str(found.get("output", "")),
+        "call_id": code_id,
+    }
+
+
+#: ``PartKind.answer`` -> its block builder; tool calls are not blocks (they are
+#: ``result.tool_calls``), request-only kinds (``answer=None``) never show.
+BLOCK_BUILDERS: dict[str, Callable[[Any, list[dict[str, Any]]], dict[str, Any] | None] | None] = {
+    "text": _text_block,
+    "media": _media_block,
+    "code": _code_block,
+    "code_result": _code_result_block,
+    "tool_call": None,
+}
 
 
 def answer_blocks(result: GenerateContentResult) -> list[dict[str, Any]]:
@@ -44,56 +85,25 @@ def answer_blocks(result: GenerateContentResult) -> list[dict[str, Any]]:
     Each ``code_result`` carries the ``call_id`` of the ``code`` block before it.
     """
     blocks: list[dict[str, Any]] = []
-    code_id: str | None = None
     for part in result.parts:
         if part.get("thought"):
             continue
-        if part.get("text"):
-            blocks.append({"kind": "text", "text": str(part["text"])})
-        blob = _get(part, "inlineData", "inline_data")
-        if isinstance(blob, Mapping):
-            blocks.append(
-                {
-                    "kind": "image" if _mime(blob).startswith("image/") else "file",
-                    "mime_type": _mime(blob),
-                    "data": str(blob.get("data", "")),
-                }
-            )
-        code = _get(part, "executableCode", "executable_code")
-        if isinstance(code, Mapping):
-            code_id = f"code_{len(blocks)}"
-            blocks.append(
-                {
-                    "kind": "code",
-                    "language": str(code.get("language") or "PYTHON"),
-                    "code": str(code.get("code", "")),
-                    "id": code_id,
-                }
-            )
-        outcome = _get(part, "codeExecutionResult", "code_execution_result")
-        if isinstance(outcome, Mapping):
-            blocks.append(
-                {
-                    "kind": "code_result",
-                    "outcome": str(outcome.get("outcome") or "OUTCOME_UNSPECIFIED"),
-                    "output": str(outcome.get("output", "")),
-                    "call_id": code_id or "",
-                }
-            )
+        for kind, found in kinds(part):
+            build = BLOCK_BUILDERS.get(kind.answer) if kind.answer else None
+            block = build(found, blocks) if build is not None else None
+            if block is not None:
+                blocks.append(block)
     return blocks
-
-
-def _mime(blob: Mapping[str, Any]) -> str:
-    return str(blob.get("mimeType") or blob.get("mime_type") or "")
 
 
 def _entry(candidate: Mapping[str, Any]) -> dict[str, Any]:
     token = str(candidate.get("token", ""))
-    value = candidate.get("logProbability", candidate.get("log_probability"))
+    number = value(candidate, "logProbability")
     return {
         "token": token,
-        "logprob": float(value) if isinstance(value, (int, float)) else 0.0,
-        "bytes": list(token.encode("utf-8")),
+        "logprob": float(number) if isinstance(number, (int, float)) else 0.0,
+        # A parsed answer holds no lone surrogates; a hand-made dict might.
+        "bytes": list(token.encode("utf-8", "replace")),
     }
 
 
@@ -101,17 +111,19 @@ def token_logprobs(logprobs_result: Mapping[str, Any] | None) -> list[dict[str, 
     """Per chosen token: ``{"token", "logprob", "bytes", "top_logprobs": [...]}``."""
     if not isinstance(logprobs_result, Mapping):
         return []
-    chosen = _get(logprobs_result, "chosenCandidates", "chosen_candidates") or []
-    top = _get(logprobs_result, "topCandidates", "top_candidates") or []
+    chosen = value(logprobs_result, "chosenCandidates")
+    top = value(logprobs_result, "topCandidates")
+    chosen = chosen if isinstance(chosen, list) else []
+    top = top if isinstance(top, list) else []
     out: list[dict[str, Any]] = []
     for i, candidate in enumerate(chosen):
         if not isinstance(candidate, Mapping):
             continue
         entry = _entry(candidate)
         alternatives = top[i] if i < len(top) and isinstance(top[i], Mapping) else {}
-        entry["top_logprobs"] = [
-            _entry(c) for c in alternatives.get("candidates") or [] if isinstance(c, Mapping)
-        ]
+        listed = alternatives.get("candidates")
+        listed = listed if isinstance(listed, list) else []
+        entry["top_logprobs"] = [_entry(c) for c in listed if isinstance(c, Mapping)]
         out.append(entry)
     return out
 

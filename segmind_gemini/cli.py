@@ -232,12 +232,33 @@ def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             api_key=args.api_key,
             rate_limit=args.rate_limit,
             script=args.script,
+            verbose=args.verbose,
+            history=args.history,
             **_behaviour(args),
         )
     except (OSError, ValueError) as exc:  # an unreadable or bad script, a port in use
         print(f"segmind-gemini emulator: error: {exc}", file=err)
         return 2
     return 0
+
+
+_SCRIPT_HELP = """\
+--script FILE.jsonl: one answer per line, used in order, then unscripted answers.
+Each line is an object whose "kind" names the answer; its other keys are the
+arguments of SegmindEmulator.queue_<kind>(). Blank lines and # comments are skipped.
+  {"kind": "text", "text": "Paris"}
+  {"kind": "function_call", "name": "get_weather", "args": {"city": "Oslo"}}
+  {"kind": "function_calls", "calls": [["add", {"a": 1}], ["mul", {"b": 2}]]}
+  {"kind": "prompted_tool_call", "name": "get_weather", "args": {"city": "Oslo"}}
+  {"kind": "prompted_tool_calls", "calls": [["add", {"a": 1}]], "fenced": true}
+  {"kind": "response", "body": {"candidates": []}, "status": 200}
+  {"kind": "error", "status": 500, "message": "upstream failed"}
+  {"kind": "google_error", "status": 429, "message": "quota", "google_status":
+   "RESOURCE_EXHAUSTED", "retry_delay": "2s"}
+  {"kind": "fault", "fault": "rate_limit", "reset_after": 2}
+Faults: reset, truncated, html_502, slow, rate_limit, blocked, drip. Every kind takes
+"delay" (seconds). A bad line stops the emulator before it starts, naming the line.
+"""
 
 
 def _add_behaviour_options(emu: argparse.ArgumentParser) -> None:
@@ -399,7 +420,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
-    emu = sub.add_parser("emulator", help="run the local Segmind emulator")
+    emu = sub.add_parser(
+        "emulator",
+        help="run the local Segmind emulator",
+        description="Serve the Segmind API on loopback (not a model: answers are emulated).",
+        epilog=_SCRIPT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     emu.add_argument("--port", type=int, default=8765)
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--api-key", default="emulator-key")
@@ -415,8 +442,21 @@ def _parser() -> argparse.ArgumentParser:
         "--script",
         default=None,
         metavar="FILE.jsonl",
-        help='answers to give first, one JSON object a line: {"kind": "text", "text": ...}, '
-        '"function_call", "prompted_tool_call", "error", "fault", ... (see the README)',
+        help="answers to give first, one JSON object a line (shapes below)",
+    )
+    emu.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print one line per request: method, path, status, size, and why it was "
+        "refused (for example a 429)",
+    )
+    emu.add_argument(
+        "--history",
+        type=int,
+        default=100,
+        metavar="N",
+        help="recent requests kept in memory (default: 100)",
     )
     _add_behaviour_options(emu)
     emu.set_defaults(run=_emulator)

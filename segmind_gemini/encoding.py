@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequestError
+from .wire.parts import PARTS
 
 __all__ = [
     "MAX_REQUEST_BYTES",
@@ -127,10 +128,13 @@ def _cut_blobs(request: Mapping[str, Any], blobs: dict[str, str]) -> Mapping[str
     return {**request, "contents": new_contents} if changed else request
 
 
+_INLINE_KEYS = next(k.keys for k in PARTS if k.camel == "inlineData")
+
+
 def _cut_part(part: Any, blobs: dict[str, str]) -> Any:
     if not isinstance(part, Mapping):
         return part
-    for key in ("inlineData", "inline_data"):
+    for key in _INLINE_KEYS:
         blob = part.get(key)
         data = blob.get("data") if isinstance(blob, Mapping) else None
         if isinstance(blob, Mapping) and isinstance(data, str) and len(data) >= _SPLICE_THRESHOLD:

@@ -23,6 +23,7 @@ __all__ = [
     "ContentBlockedError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "InvalidContentTypeError",
     "InvalidRequestError",
     "MediaError",
@@ -79,6 +80,10 @@ class SegmindError(Exception):
 
 class InvalidRequestError(SegmindError, ValueError):
     """The request was refused before sending: it would not be valid for Segmind or Gemini."""
+
+
+class InvalidAPIKeyError(InvalidRequestError):
+    """The API key holds a character no key has (refused before sending; never quoted)."""
 
 
 class MediaError(InvalidRequestError):

@@ -31,15 +31,20 @@ from segmind_gemini.tools import (
     ToolChoice,
     ToolResult,
     ToolSpec,
+    compact_schema,
     is_generated_call_id,
     new_call_id,
     resolve_tool_choice,
     tool_names,
     tool_result_text,
 )
+from segmind_gemini.wire.depth import MAX_SCHEMA_DEPTH, check_depth, too_deep
 
 __all__ = [
     "MAX_SCHEMA_DEPTH",
+    "RecursiveSchemaError",
+    "decode_encoded",
+    "encoded_paths",
     "function_call_part",
     "function_declaration",
     "function_declarations",
@@ -51,8 +56,6 @@ __all__ = [
     "tool_call_from_part",
 ]
 
-#: How deep a converted schema may nest before conversion gives up.
-MAX_SCHEMA_DEPTH = 32
 
 _TYPES = {
     "string": "STRING",
@@ -74,14 +77,22 @@ _FREE_FORM_NOTE = "(free-form JSON value, written as a JSON string)"
 _FREE_OBJECT_NOTE = "(a JSON object, written as a JSON string)"
 
 
+class RecursiveSchemaError(InvalidRequestError):
+    """A schema refers to itself: Gemini's ``Schema`` cannot express it, plain JSON Schema
+    (``parametersJsonSchema`` / ``responseJsonSchema``) can."""
+
+
 def json_schema_to_gemini(
     schema: Mapping[str, Any], *, max_depth: int = MAX_SCHEMA_DEPTH
 ) -> dict[str, Any]:
     """Convert a JSON Schema to Gemini's OpenAPI-subset ``Schema``. The input is not mutated.
 
     - ``$ref`` into ``$defs``/``definitions`` (any local ``#/...`` pointer) is inlined;
-      a recursive reference or nesting deeper than ``max_depth`` raises
+      a recursive reference raises :class:`RecursiveSchemaError` (callers then send
+      plain JSON Schema instead), nesting deeper than ``max_depth``
       :class:`~segmind_gemini.errors.InvalidRequestError`.
+    - ``exclusiveMinimum``/``exclusiveMaximum`` (pydantic ``gt``/``lt``) become
+      ``minimum``/``maximum`` with the exclusion said in the description.
     - ``anyOf``/``oneOf`` with ``{"type": "null"}`` and ``["string", "null"]`` type
       lists become ``nullable: true``; other unions stay ``anyOf``; ``allOf`` is merged.
     - ``const`` becomes a one-value ``enum``; non-string enums, which Gemini cannot
@@ -89,7 +100,8 @@ def json_schema_to_gemini(
     - ``$schema``, ``title``, ``default``, ``examples``, ``additionalProperties`` and
       other unsupported keywords are dropped; ``required`` keeps only listed properties.
     - A value Gemini cannot type (``{}``, an object without properties) becomes a
-      ``STRING`` holding JSON, because Gemini rejects an ``OBJECT`` with no properties.
+      ``STRING`` holding JSON, because Gemini rejects an ``OBJECT`` with no properties;
+      :func:`decode_encoded` turns such values in an answer back into JSON.
 
     >>> json_schema_to_gemini({"anyOf": [{"type": "string"}, {"type": "null"}],
     ...                        "default": None, "title": "Nick"})
@@ -97,13 +109,70 @@ def json_schema_to_gemini(
     """
     if not isinstance(schema, Mapping):
         raise InvalidRequestError(f"a JSON Schema must be an object, got {type(schema).__name__}")
-    return _Converter(schema, max_depth).convert(schema, 0, ())
+    check_depth(schema, "schema", max_depth)
+    return _Converter(schema, max_depth).convert(schema, 0, (), ())
+
+
+#: Where a converted schema declares a JSON-in-a-string value: property names, with
+#: ``None`` for "each array item"; and whether the value must decode to an object.
+EncodedPath = tuple[tuple[str | None, ...], bool]
+
+
+def encoded_paths(schema: Mapping[str, Any]) -> list[EncodedPath]:
+    """The paths :func:`json_schema_to_gemini` turned into JSON-holding strings.
+
+    >>> encoded_paths({"type": "object", "properties": {"params": {"type": "object"}}})
+    [(('params',), True)]
+    """
+    converter = _Converter(schema, MAX_SCHEMA_DEPTH)
+    check_depth(schema, "schema")
+    converter.convert(schema, 0, (), ())
+    return converter.encoded
+
+
+def decode_encoded(value: Any, schema: Mapping[str, Any]) -> Any:
+    """``value`` (what Gemini sent for ``schema``) with JSON-in-a-string values decoded back.
+
+    Native mode declares free-form values and objects without properties as
+    strings holding JSON (Gemini's schema cannot express them); this undoes that
+    at exactly those paths. A string that does not decode (or an object path that
+    does not decode to an object) is left as it is. The input is not mutated.
+
+    >>> schema = {"type": "object", "properties": {"params": {"type": "object"}}}
+    >>> decode_encoded({"params": '{"q": "x"}'}, schema)
+    {'params': {'q': 'x'}}
+    """
+    try:
+        paths = encoded_paths(schema)
+    except InvalidRequestError:
+        return value  # not declared natively (too deep, or sent as plain JSON Schema)
+    for path, must_be_object in paths:
+        value = _decode_at(value, path, must_be_object)
+    return value
+
+
+def _decode_at(value: Any, path: tuple[str | None, ...], must_be_object: bool) -> Any:
+    if not path:
+        if not isinstance(value, str):
+            return value
+        try:
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+        return decoded if isinstance(decoded, dict) or not must_be_object else value
+    head, rest = path[0], path[1:]
+    if head is None and isinstance(value, list):
+        return [_decode_at(item, rest, must_be_object) for item in value]
+    if isinstance(head, str) and isinstance(value, dict) and head in value:
+        return {**value, head: _decode_at(value[head], rest, must_be_object)}
+    return value
 
 
 class _Converter:
     def __init__(self, root: Mapping[str, Any], max_depth: int) -> None:
         self.root = root
         self.max_depth = max_depth
+        self.encoded: list[EncodedPath] = []
 
     def resolve(self, ref: Any) -> Mapping[str, Any]:
         if not isinstance(ref, str) or not ref.startswith("#"):
@@ -127,7 +196,7 @@ class _Converter:
             ref = out.pop("$ref")
             if ref in refs:
                 chain = " -> ".join([*refs[refs.index(ref) :], ref])
-                raise InvalidRequestError(
+                raise RecursiveSchemaError(
                     f"recursive schema ({chain}) cannot be expressed in Gemini's schema"
                 )
             # Keywords next to $ref (pydantic puts a field's description there) win.
@@ -150,18 +219,18 @@ class _Converter:
             out = {**merged, **out}
         return out, refs
 
-    def convert(self, node: Any, depth: int, refs: tuple[str, ...]) -> dict[str, Any]:
-        if depth > self.max_depth:
-            raise InvalidRequestError(
-                f"schema nests more than {self.max_depth} levels deep; Gemini cannot take it"
-            )
+    def convert(
+        self, node: Any, depth: int, refs: tuple[str, ...], path: tuple[str | None, ...]
+    ) -> dict[str, Any]:
+        if depth > self.max_depth:  # after $ref inlining, deeper than what was written
+            raise too_deep("schema", self.max_depth)
         if node is True:
             node = {}
         if not isinstance(node, Mapping):
             raise InvalidRequestError(f"a schema must be an object, got {node!r}")
         flat, refs = self.flatten(node, refs)
         if isinstance(flat.get("anyOf"), list) or isinstance(flat.get("oneOf"), list):
-            return self.union(flat, depth, refs)
+            return self.union(flat, depth, refs, path)
 
         description = flat.get("description")
         notes: list[str] = []
@@ -172,7 +241,7 @@ class _Converter:
             kinds = [t for t in jtype if t != "null"]
             if len(kinds) > 1:
                 rest = {k: v for k, v in flat.items() if k not in ("type", "description")}
-                branches = [self.convert({**rest, "type": t}, depth + 1, refs) for t in kinds]
+                branches = [self.convert({**rest, "type": t}, depth + 1, refs, path) for t in kinds]
                 return _finish({"anyOf": branches}, description, nullable)
             jtype = kinds[0] if kinds else None
         if jtype == "null":
@@ -202,6 +271,7 @@ class _Converter:
                 jtype = "array"
             else:
                 notes.append(_FREE_FORM_NOTE)
+                self.encoded.append((path, False))
                 return _finish({"type": "STRING"}, description, nullable, notes)
         gtype = _TYPES.get(jtype) if isinstance(jtype, str) else None
         if gtype is None:
@@ -217,11 +287,9 @@ class _Converter:
         if enum:
             out["enum"] = list(enum)
         if gtype in _NUMERIC:
-            for key in ("minimum", "maximum"):
-                if isinstance(flat.get(key), (int, float)):
-                    out[key] = flat[key]
+            notes.extend(_bounds(flat, out))
         elif gtype == "ARRAY":
-            out["items"] = self.array_items(flat, depth, refs)
+            out["items"] = self.array_items(flat, depth, refs, path)
             for key in ("minItems", "maxItems"):
                 if isinstance(flat.get(key), int):
                     out[key] = flat[key]
@@ -229,17 +297,25 @@ class _Converter:
             props = flat.get("properties")
             if not isinstance(props, Mapping) or not props:
                 notes.append(_FREE_OBJECT_NOTE)
+                self.encoded.append((path, True))
                 return _finish({"type": "STRING"}, description, nullable, notes)
             out["properties"] = {
-                name: self.convert(sub, depth + 1, refs) for name, sub in props.items()
+                name: self.convert(sub, depth + 1, refs, (*path, name))
+                for name, sub in props.items()
             }
             listed = flat.get("required")
-            required = [r for r in listed if r in props] if isinstance(listed, list) else []
+            required = (
+                [r for r in listed if isinstance(r, str) and r in props]
+                if isinstance(listed, list)
+                else []
+            )
             if required:
                 out["required"] = required
         return _finish(out, description, nullable, notes)
 
-    def union(self, flat: dict[str, Any], depth: int, refs: tuple[str, ...]) -> dict[str, Any]:
+    def union(
+        self, flat: dict[str, Any], depth: int, refs: tuple[str, ...], path: tuple[str | None, ...]
+    ) -> dict[str, Any]:
         variants: list[Any] = (
             flat["anyOf"] if isinstance(flat.get("anyOf"), list) else flat["oneOf"]
         )
@@ -249,29 +325,57 @@ class _Converter:
         if len(rest) == 1 and isinstance(rest[0], Mapping):
             # Optional[X]: X itself, with the outer description/keywords on top.
             variant, refs = self.flatten(rest[0], refs)
-            out = self.convert({**variant, **siblings}, depth, refs)
+            out = self.convert({**variant, **siblings}, depth, refs, path)
             if nullable:
                 out["nullable"] = True
             return out
         if not rest:
             return _finish({"type": "STRING"}, siblings.get("description"), True)
-        out = {"anyOf": [self.convert(v, depth + 1, refs) for v in rest]}
+        out = {"anyOf": [self.convert(v, depth + 1, refs, path) for v in rest]}
         return _finish(out, siblings.get("description"), nullable)
 
-    def array_items(self, flat: dict[str, Any], depth: int, refs: tuple[str, ...]) -> Any:
+    def array_items(
+        self, flat: dict[str, Any], depth: int, refs: tuple[str, ...], path: tuple[str | None, ...]
+    ) -> Any:
+        item_path = (*path, None)
         items = flat.get("items")
         if isinstance(items, Mapping):
-            return self.convert(items, depth + 1, refs)
+            return self.convert(items, depth + 1, refs, item_path)
         prefix = flat.get("prefixItems")
         if isinstance(prefix, list) and prefix:
             # Tuples: Gemini has no positional items, so accept any of the member types.
             converted: list[dict[str, Any]] = []
             for member in prefix:
-                schema = self.convert(member, depth + 2, refs)
+                schema = self.convert(member, depth + 2, refs, item_path)
                 if schema not in converted:
                     converted.append(schema)
             return converted[0] if len(converted) == 1 else {"anyOf": converted}
-        return self.convert({}, depth + 1, refs)
+        return self.convert({}, depth + 1, refs, item_path)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _bounds(flat: Mapping[str, Any], out: dict[str, Any]) -> list[str]:
+    """Copy ``minimum``/``maximum``; exclusive bounds (pydantic ``gt``/``lt``) become the
+    inclusive bound plus a note, since Gemini's schema has no exclusive bounds."""
+    notes: list[str] = []
+    for key, exclusive, word in (
+        ("minimum", "exclusiveMinimum", "greater"),
+        ("maximum", "exclusiveMaximum", "less"),
+    ):
+        if _number(flat.get(key)):
+            out[key] = flat[key]
+        bound = flat.get(exclusive)
+        if _number(bound):
+            tighter = key not in out or (
+                out[key] <= bound if key == "minimum" else out[key] >= bound
+            )
+            if tighter:
+                out[key] = bound
+                notes.append(f"(must be {word} than {bound})")
+    return notes
 
 
 def _is_null_schema(schema: Any) -> bool:
@@ -317,7 +421,8 @@ def function_declaration(tool: ToolSpec) -> dict[str, Any]:
     """One Gemini ``FunctionDeclaration`` for ``tool``.
 
     A tool without arguments gets no ``parameters`` key: Gemini rejects an
-    ``OBJECT`` schema with empty ``properties``.
+    ``OBJECT`` schema with empty ``properties``. A recursive schema is declared as
+    plain JSON Schema (``parametersJsonSchema``), which Gemini takes as it is.
 
     >>> function_declaration(ToolSpec("now", "Current time."))
     {'name': 'now', 'description': 'Current time.'}
@@ -328,6 +433,10 @@ def function_declaration(tool: ToolSpec) -> dict[str, Any]:
     if tool.has_parameters:
         try:
             params = json_schema_to_gemini(tool.parameters)
+        except RecursiveSchemaError:
+            # Plain JSON Schema takes recursion ($ref cycles) as it is.
+            decl["parametersJsonSchema"] = compact_schema(tool.parameters)
+            return decl
         except InvalidRequestError as exc:
             raise InvalidRequestError(f"tool {tool.name!r}: {exc.message}") from exc
         params.pop("nullable", None)

@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import InvalidRequestError
 from .options import deep_merge
+from .wire.parts import PART_KEYS
 
 __all__ = [
     "PART_KEYS",
@@ -26,22 +27,6 @@ __all__ = [
     "system_instruction",
     "validate_request",
 ]
-
-PART_KEYS = frozenset(
-    {
-        "text",
-        "inlineData",
-        "inline_data",
-        "functionCall",
-        "function_call",
-        "functionResponse",
-        "function_response",
-        "fileData",
-        "file_data",
-        "executableCode",
-        "codeExecutionResult",
-    }
-)
 
 
 def generation_config(

@@ -19,6 +19,8 @@ from .errors import ContentBlockedError, ResponseParseError
 from .tools import ToolCall, new_call_id
 from .types import ChatCompletionResponse, GenerateContentResponse
 from .validation import conform
+from .wire.parts import kinds
+from .wire.parts import value as part_value
 
 __all__ = [
     "GenerateContentResult",
@@ -74,17 +76,35 @@ class SegmindHeaders:
 
 def _int(data: Mapping[str, Any], key: str) -> int:
     value = data.get(key)
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else 0  # inf and nan are not integers
+    if value is None:
+        value = part_value(data, key)  # the snake_case spelling
+    if isinstance(value, float):  # a caller's unchecked dict; inf and nan are not integers
+        return int(value) if value.is_integer() else 0
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+# Usage field -> usageMetadata key.
+_COUNTS = {
+    "prompt_tokens": "promptTokenCount",
+    "candidates_tokens": "candidatesTokenCount",
+    "thoughts_tokens": "thoughtsTokenCount",
+    "cached_tokens": "cachedContentTokenCount",
+    "tool_use_prompt_tokens": "toolUsePromptTokenCount",
+    "total_tokens": "totalTokenCount",
+}
 
 
 @dataclass(frozen=True)
 class Usage:
-    """Every count from ``usageMetadata``; absent counts are 0.
+    """Every count from ``usageMetadata``.
 
     ``input_tokens`` and ``output_tokens`` are what billing and the frameworks
     count: the prompt plus tool-use prompt, and the answer plus thoughts.
+
+    A count Gemini left out of ``usageMetadata`` is 0 (Gemini omits zero counts).
+    A count the server did not say (no usable ``usageMetadata``, or a value that
+    is not a whole number) is named in ``unknown`` and reads 0 here; the adapters
+    report such usage as unknown rather than as zero.
     """
 
     prompt_tokens: int = 0
@@ -94,6 +114,12 @@ class Usage:
     tool_use_prompt_tokens: int = 0
     total_tokens: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()
+
+    @property
+    def known(self) -> bool:
+        """Whether the server reported every count (none is in ``unknown``)."""
+        return not self.unknown
 
     @property
     def input_tokens(self) -> int:
@@ -129,9 +155,22 @@ class Usage:
         return self.total_tokens
 
     @classmethod
-    def from_usage_metadata(cls, meta: Mapping[str, Any] | None) -> Usage:
+    def from_usage_metadata(
+        cls, meta: Mapping[str, Any] | None, raw: Mapping[str, Any] | None = None
+    ) -> Usage:
+        """Counts from a checked ``usageMetadata``; ``raw`` is the same before checking.
+
+        A count present in ``raw`` but dropped by the check is unknown.
+        """
         if not isinstance(meta, Mapping):
-            return cls()
+            return cls(unknown=frozenset(_COUNTS))
+        unknown: frozenset[str] = frozenset()
+        if isinstance(raw, Mapping) and raw is not meta:  # conform() copies only on change
+            unknown = frozenset(
+                name
+                for name, key in _COUNTS.items()
+                if part_value(raw, key) is not None and part_value(meta, key) is None
+            )
         prompt = _int(meta, "promptTokenCount")
         candidates = _int(meta, "candidatesTokenCount")
         thoughts = _int(meta, "thoughtsTokenCount")
@@ -146,6 +185,7 @@ class Usage:
             tool_use_prompt_tokens=tool_use,
             total_tokens=total,
             details=details,
+            unknown=unknown,
         )
 
 
@@ -237,7 +277,7 @@ def parse_response(
 
     The body is first checked against the wire types (:mod:`segmind_gemini.types`,
     via :func:`~segmind_gemini.validation.conform`): optional fields of the wrong
-    JSON type are ignored (logged at DEBUG), a wrong type on the path to the answer
+    JSON type are dropped (one WARNING naming them), a wrong type on the path to the answer
     is reported. ``status`` is the HTTP status the body came with, for errors.
 
     Raises:
@@ -267,8 +307,13 @@ def parse_response(
         shown = "; ".join(checked.errors[:3])
         more = f" (and {len(checked.errors) - 3} more)" if len(checked.errors) > 3 else ""
         raise unreadable(f"The response is not a readable answer: {shown}{more}", body, status, seg)
-    if checked.ignored and logger.isEnabledFor(logging.DEBUG):
-        logger.debug("ignored fields of the wrong type: %s", "; ".join(checked.ignored))
+    if checked.ignored:
+        # One line per answer, naming every field dropped (what was wrong with it).
+        logger.warning(
+            "Segmind answer: ignored %d field(s) of the wrong type: %s",
+            len(checked.ignored),
+            "; ".join(checked.ignored),
+        )
     if schema is ChatCompletionResponse:
         return _parse_openai(checked.value, body, seg, status)
     return _parse_gemini(checked.value, body, seg, status)
@@ -325,26 +370,21 @@ def _parse_gemini(
     calls: list[ToolCall] = []
     images: list[dict[str, str]] = []
     for part in parts:
-        if "text" in part:
-            (thoughts if part.get("thought") else texts).append(part["text"])
-        call = part.get("functionCall") or part.get("function_call")
-        if call is not None:
-            calls.append(
-                ToolCall(
-                    name=call.get("name", ""),
-                    args=dict(call.get("args") or {}),
-                    id=call.get("id") or new_call_id(),
-                    thought_signature=part.get("thoughtSignature") or part.get("thought_signature"),
+        for kind, found in kinds(part):  # checked: each value has its kind's shape
+            if kind.answer == "text":
+                (thoughts if part.get("thought") else texts).append(found)
+            elif kind.answer == "tool_call":
+                calls.append(
+                    ToolCall(
+                        name=found.get("name", ""),
+                        args=dict(found.get("args") or {}),
+                        id=found.get("id") or new_call_id(),
+                        thought_signature=part_value(part, "thoughtSignature"),
+                    )
                 )
-            )
-        blob = part.get("inlineData") or part.get("inline_data")
-        if blob is not None:
-            images.append(
-                {
-                    "mimeType": blob.get("mimeType") or blob.get("mime_type") or "",
-                    "data": blob.get("data", ""),
-                }
-            )
+            elif kind.answer == "media":
+                mime = part_value(found, "mimeType") or ""
+                images.append({"mimeType": mime, "data": found.get("data", "")})
     logprobs = cand.get("avgLogprobs")
     others = [
         _parse_gemini({**body, "candidates": [c]}, raw, seg, status)
@@ -358,7 +398,7 @@ def _parse_gemini(
         finish_reason=cand.get("finishReason"),
         finish_message=cand.get("finishMessage"),
         safety_ratings=list(cand.get("safetyRatings") or []),
-        usage=Usage.from_usage_metadata(body.get("usageMetadata")),
+        usage=Usage.from_usage_metadata(body.get("usageMetadata"), raw.get("usageMetadata")),
         model_version=body.get("modelVersion"),
         response_id=body.get("responseId"),
         headers=seg,
@@ -367,15 +407,15 @@ def _parse_gemini(
         citation_metadata=cand.get("citationMetadata"),
         avg_logprobs=float(logprobs) if isinstance(logprobs, (int, float)) else None,
         raw=raw,
-        grounding_metadata=_mapping(cand, "groundingMetadata", "grounding_metadata"),
-        url_context_metadata=_mapping(cand, "urlContextMetadata", "url_context_metadata"),
-        logprobs_result=_mapping(cand, "logprobsResult", "logprobs_result"),
+        grounding_metadata=_mapping(cand, "groundingMetadata"),
+        url_context_metadata=_mapping(cand, "urlContextMetadata"),
+        logprobs_result=_mapping(cand, "logprobsResult"),
         other_candidates=others,
     )
 
 
-def _mapping(data: Mapping[str, Any], camel: str, snake: str) -> dict[str, Any] | None:
-    value = data.get(camel, data.get(snake))
+def _mapping(data: Mapping[str, Any], camel: str) -> dict[str, Any] | None:
+    value = part_value(data, camel)
     return dict(value) if isinstance(value, Mapping) else None
 
 
@@ -403,24 +443,36 @@ def _parse_openai(
     else:
         text = content or ""
     calls: list[ToolCall] = []
-    for tc in message.get("tool_calls") or []:
+    for i, tc in enumerate(message.get("tool_calls") or []):
         fn = tc.get("function") or {}
-        raw_args = fn.get("arguments") or {}
+        raw_args: Any = fn.get("arguments") or {}
         if isinstance(raw_args, str):
             try:
-                args = json.loads(raw_args)
+                raw_args = json.loads(raw_args) if raw_args.strip() else {}
             except (ValueError, RecursionError):
-                args = {}
-        else:
-            args = dict(raw_args)
+                raw_args = None
+        if not isinstance(raw_args, dict):
+            # Arguments that cannot be read are lost content, not an empty call.
+            where = f"choices[0].message.tool_calls[{i}].function.arguments"
+            raise unreadable(f"{where} is not a JSON object", raw, status, seg)
         calls.append(
             ToolCall(
                 name=fn.get("name", ""),
-                args=args if isinstance(args, dict) else {},
+                args=conform(raw_args, dict[str, Any]).value,  # surrogates inside the JSON text
                 id=tc.get("id") or new_call_id(),
             )
         )
     usage = body.get("usage") or {}
+    raw_usage = raw.get("usage")
+    unknown = frozenset(_COUNTS) if not usage else frozenset()
+    if isinstance(raw_usage, Mapping) and usage:
+        # A count sent but unreadable is unknown; so are the ones derived from it.
+        dropped = {k for k in ("prompt_tokens", "completion_tokens") if k not in usage
+                   and raw_usage.get(k) is not None}  # fmt: skip
+        if "prompt_tokens" in dropped:
+            unknown |= {"prompt_tokens", "total_tokens"}
+        if "completion_tokens" in dropped:
+            unknown |= {"candidates_tokens", "thoughts_tokens", "total_tokens"}
     prompt = _int(usage, "prompt_tokens")
     completion = _int(usage, "completion_tokens")
     reasoning = _int(usage.get("completion_tokens_details") or {}, "reasoning_tokens")
@@ -435,6 +487,7 @@ def _parse_openai(
             candidates_tokens=completion - reasoning,
             thoughts_tokens=reasoning,
             total_tokens=_int(usage, "total_tokens") or prompt + completion,
+            unknown=unknown,
         ),
         model_version=body.get("model"),
         response_id=body.get("id"),

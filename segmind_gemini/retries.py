@@ -7,6 +7,7 @@ succeed, and 401/404/406/422 are not billed, so they cost nothing to report).
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Mapping
@@ -15,7 +16,9 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "server_retry_hint"]
+from .settings import check_count, check_seconds
+
+__all__ = ["MAX_HINT", "RETRY_STATUSES", "RetryPolicy", "server_retry_hint"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -24,27 +27,59 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 _EPOCH_FLOOR = 1e9
 
 
-def _parse_when(value: str, now: datetime) -> float | None:
+#: The longest wait any hint is read as (a year): a server's claim beyond it, or a
+#: time no clock can represent, is capped here rather than overflowing later.
+MAX_HINT = 366 * 24 * 3600.0
+
+
+def _seconds(value: float) -> float | None:
+    """A hint as finite seconds in ``[0, MAX_HINT]``, or ``None`` when it is not a number."""
+    if math.isnan(value):
+        return None
+    return min(max(value, 0.0), MAX_HINT)
+
+
+def _timestamp(when: datetime) -> float | None:
+    """Unix seconds of ``when`` (naive means UTC), or ``None`` when no clock can hold it.
+
+    Arithmetic on datetimes near year 1 or 9999 with a large zone offset overflows:
+    every time read from a header goes through here, and only floats leave it.
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    try:
+        return when.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _parse_date(value: str) -> datetime | None:
+    """An ISO 8601 or HTTP date, or ``None`` when ``value`` is neither."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _parse_when(value: str, now: float) -> float | None:
+    """Seconds from ``now`` (Unix seconds) until the time or delay in ``value``."""
     value = value.strip()
     match = _DURATION.match(value)
     if match:
         number = float(match.group(1))
         if number < _EPOCH_FLOOR:
-            return number
+            return _seconds(number)
         # No server means a wait of 30+ years: a number this large is a point in time
         # (Unix seconds, or milliseconds), as a header named "...-reset-at-utc" may send.
         epoch = number / 1000 if number >= _EPOCH_FLOOR * 1000 else number
-        return max(0.0, epoch - now.timestamp())
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+        return _seconds(epoch - now)
+    when = _parse_date(value)
+    stamp = None if when is None else _timestamp(when)
+    return None if stamp is None else _seconds(stamp - now)
 
 
 #: A server clock this far from ours is read as skew: reset times are then measured
@@ -52,18 +87,19 @@ def _parse_when(value: str, now: datetime) -> float | None:
 _SKEW = 2.0
 
 
-def _server_now(headers: Mapping[str, str], now: datetime) -> datetime:
-    """``now`` by the server's clock when its ``Date`` header disagrees by seconds."""
+def _server_now(headers: Mapping[str, str], now: float) -> float:
+    """``now`` (Unix seconds) by the server's clock when its ``Date`` disagrees by seconds."""
     value = headers.get("date")
     if not value:
         return now
     try:
         server = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return now
-    if server.tzinfo is None:
-        server = server.replace(tzinfo=timezone.utc)
-    return server if abs((server - now).total_seconds()) > _SKEW else now
+    stamp = _timestamp(server)
+    if stamp is None:
+        return now
+    return stamp if abs(stamp - now) > _SKEW else now
 
 
 def server_retry_hint(
@@ -77,11 +113,12 @@ def server_retry_hint(
     A reset time is measured against the server's ``Date`` when the two clocks disagree
     by more than two seconds, so a skewed clock does not stretch or cut every wait.
     """
-    now = _server_now(headers, now or datetime.now(timezone.utc))
+    clock = _timestamp(now) if now is not None else None
+    now_s = _server_now(headers, clock if clock is not None else _wall())
     for name in ("retry-after", "x-rate-limit-reset-at-utc"):
         value = headers.get(name)
         if value:
-            hint = _parse_when(value, now)
+            hint = _parse_when(value, now_s)
             if hint is not None:
                 return hint
     if isinstance(body, Mapping):
@@ -92,8 +129,12 @@ def server_retry_hint(
             if isinstance(detail, Mapping) and "retryDelay" in detail:
                 match = _DURATION.match(str(detail["retryDelay"]))
                 if match:
-                    return float(match.group(1))
+                    return _seconds(float(match.group(1)))
     return None
+
+
+def _wall() -> float:
+    return datetime.now(timezone.utc).timestamp()
 
 
 @dataclass(frozen=True)
@@ -113,6 +154,12 @@ class RetryPolicy:
     initial_backoff: float = 0.5
     max_backoff: float = 8.0
     max_server_wait: float = 60.0
+
+    def __post_init__(self) -> None:
+        # A bad number fails here, not as an OverflowError on the first retry.
+        check_count("max_retries", self.max_retries)
+        for name in ("initial_backoff", "max_backoff", "max_server_wait"):
+            check_seconds(name, getattr(self, name), allow_zero=True)
 
     def backoff(self, attempt: int) -> float:
         """Wait before retry number ``attempt`` (0-based): full jitter over an exponential cap."""

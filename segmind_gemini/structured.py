@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from segmind_gemini.errors import InvalidRequestError, SegmindError
-from segmind_gemini.native_tools import json_schema_to_gemini
+from segmind_gemini.native_tools import encoded_paths, json_schema_to_gemini
 from segmind_gemini.tools import compact_schema, scan_json
 
 __all__ = [
@@ -138,7 +138,8 @@ def gemini_response_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     ``application/json``).
 
     Raises :class:`~segmind_gemini.errors.InvalidRequestError` for a top-level
-    object without properties, which Gemini cannot take as a response schema.
+    object without properties, free-form values or recursion, which Gemini's
+    ``responseSchema`` cannot express (plain JSON Schema can).
 
     >>> gemini_response_schema({"type": "array", "items": {"type": "string"}})
     {'type': 'ARRAY', 'items': {'type': 'STRING'}}
@@ -148,6 +149,11 @@ def gemini_response_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidRequestError(
             "a response schema needs typed properties; for free-form JSON set "
             "responseMimeType to application/json without a responseSchema"
+        )
+    if encoded_paths(schema):  # free-form values would come back as JSON strings
+        raise InvalidRequestError(
+            "the schema has free-form values, which responseSchema can only declare as "
+            "strings; send it as responseJsonSchema (or in the instruction) instead"
         )
     return converted
 

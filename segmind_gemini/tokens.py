@@ -57,10 +57,13 @@ import json
 import math
 import re
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .options import normalize_media_resolution
+from .wire.depth import check_depth
+from .wire.parts import kinds
+from .wire.parts import value as _get
 
 __all__ = [
     "AUDIO_TOKENS_PER_SECOND",
@@ -261,7 +264,8 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
 
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-_COUNT = re.compile(rb"/Count\s+(\d+)")
+# A page count longer than 9 digits is not a real page tree (and int() would refuse it).
+_COUNT = re.compile(rb"/Count\s+(\d{1,9})(?!\d)")
 
 
 def pdf_page_count(data: bytes) -> int:
@@ -314,9 +318,11 @@ def _mp4_duration(data: bytes) -> float | None:
     for kind, start, end in _boxes(data, 0, len(data)):
         if kind != b"moov":
             continue
-        for inner, body, _stop in _boxes(data, start, end):
+        for inner, body, stop in _boxes(data, start, end):
             if inner != b"mvhd":
                 continue
+            if body >= stop:
+                return None  # an empty mvhd box: no duration
             if data[body] == 1:
                 timescale = int.from_bytes(data[body + 20 : body + 24], "big")
                 duration = int.from_bytes(data[body + 24 : body + 32], "big")
@@ -335,10 +341,6 @@ def _decode(b64: str) -> bytes:
         return base64.b64decode(b64 + "=" * (-len(b64) % 4), altchars=b"-_" if "-" in b64 else None)
     except (binascii.Error, ValueError):
         return b""
-
-
-def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
-    return obj[camel] if camel in obj else obj.get(snake)
 
 
 def _media_tokens(data: bytes, mime: str, model: str | None, resolution: str | None) -> int:
@@ -366,43 +368,77 @@ def _media_tokens(data: bytes, mime: str, model: str | None, resolution: str | N
 def count_part_tokens(
     part: Mapping[str, Any], *, model: str | None = None, media_resolution: str | None = None
 ) -> int:
-    """Tokens for one Gemini part: text, inline media, a file reference, or a tool call/result."""
+    """Tokens for one Gemini part: text, inline media, a file reference, or a tool call/result.
+
+    Each kind is counted as :data:`segmind_gemini.wire.parts.PARTS` says.
+    """
     total = 0
-    text = part.get("text")
-    if isinstance(text, str):
-        total += estimate_text_tokens(text)
-    blob = _get(part, "inlineData", "inline_data")
-    if isinstance(blob, Mapping):
-        mime = str(_get(blob, "mimeType", "mime_type") or "")
-        total += _media_tokens(_decode(str(blob.get("data", ""))), mime, model, media_resolution)
-    ref = _get(part, "fileData", "file_data")
-    if isinstance(ref, Mapping):
-        mime = str(_get(ref, "mimeType", "mime_type") or "")
-        if mime.startswith("image/"):
-            total += image_tokens(None, None, model=model, media_resolution=media_resolution)
-    for key in ("functionCall", "function_call", "functionResponse", "function_response",
-                "executableCode", "codeExecutionResult"):  # fmt: skip
-        value = part.get(key)
-        if isinstance(value, Mapping):
-            total += estimate_text_tokens(json.dumps(value, ensure_ascii=False))
+    for kind, found in kinds(part):
+        total += _COUNTERS[kind.tokens](found, model, media_resolution)
     return total
+
+
+def _count_text(found: Any, model: str | None, resolution: str | None) -> int:
+    return estimate_text_tokens(found) if isinstance(found, str) else 0
+
+
+def _count_media(found: Any, model: str | None, resolution: str | None) -> int:
+    if not isinstance(found, Mapping):
+        return 0
+    mime = str(_get(found, "mimeType") or "")
+    return _media_tokens(_decode(str(found.get("data", ""))), mime, model, resolution)
+
+
+def _count_file_ref(found: Any, model: str | None, resolution: str | None) -> int:
+    mime = str(_get(found, "mimeType") or "") if isinstance(found, Mapping) else ""
+    if mime.startswith("image/"):
+        return image_tokens(None, None, model=model, media_resolution=resolution)
+    return 0
+
+
+def _count_json(found: Any, model: str | None, resolution: str | None) -> int:
+    if not isinstance(found, Mapping):
+        return 0
+    try:
+        return estimate_text_tokens(json.dumps(found, ensure_ascii=False, default=str))
+    except (ValueError, RecursionError):
+        return 0
+
+
+#: ``PartKind.tokens`` -> how that kind is counted.
+_COUNTERS: dict[str, Callable[[Any, str | None, str | None], int]] = {
+    "text": _count_text,
+    "media": _count_media,
+    "file_ref": _count_file_ref,
+    "json": _count_json,
+}
 
 
 def count_tools_tokens(tools: Sequence[Mapping[str, Any]] | None) -> int:
-    """Tokens for Gemini ``tools`` (function declarations; built-in tools count 0)."""
+    """Tokens for Gemini ``tools`` (function declarations; built-in tools count 0).
+
+    Entries of the wrong shape count 0; a declaration nested too deeply is refused.
+    """
     total = 0
-    for tool in tools or []:
-        decls = _get(tool, "functionDeclarations", "function_declarations") or []
-        for decl in decls:
-            compact = json.dumps(decl, ensure_ascii=False, separators=(",", ":"))
+    for tool in _list(tools):
+        decls = _get(tool, "functionDeclarations") if isinstance(tool, Mapping) else None
+        for decl in _list(decls):
+            if not isinstance(decl, Mapping):
+                continue
+            check_depth(decl, "a function declaration")
+            compact = json.dumps(decl, ensure_ascii=False, separators=(",", ":"), default=str)
             total += _TOOL_BASE + math.ceil(estimate_text_tokens(compact) / _TOOL_JSON_SHARE)
     return total
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _parts(value: Any) -> list[Mapping[str, Any]]:
     if isinstance(value, Mapping):
         return [value]
-    return [p for p in value or [] if isinstance(p, Mapping)]
+    return [p for p in _list(value) if isinstance(p, Mapping)]
 
 
 def count_request_tokens(request: Mapping[str, Any], *, model: str | None = None) -> int:
@@ -410,18 +446,23 @@ def count_request_tokens(request: Mapping[str, Any], *, model: str | None = None
 
     Counts every part of ``contents`` and ``system_instruction`` and the function
     declarations in ``tools``; ``generationConfig.mediaResolution`` is honoured.
+    What is not of the documented shape counts 0 (an estimate does not validate the
+    request); an unknown ``mediaResolution`` or a too-deep tool schema raises
+    :class:`~segmind_gemini.errors.InvalidRequestError`.
     """
     if "messages" in request and "contents" not in request:
         inner = request["messages"]
         request = inner if isinstance(inner, Mapping) else {}
-    config = _get(request, "generationConfig", "generation_config") or {}
-    resolution = _get(config, "mediaResolution", "media_resolution") if config else None
+    config = _get(request, "generationConfig")
+    resolution = _get(config, "mediaResolution") if isinstance(config, Mapping) else None
+    if resolution is not None:
+        resolution = _resolution(resolution)  # refuse an unknown value once, here
     total = 0
-    for content in request.get("contents") or []:
+    for content in _list(request.get("contents")):
         if isinstance(content, Mapping):
             for part in _parts(content.get("parts")):
                 total += count_part_tokens(part, model=model, media_resolution=resolution)
-    system = _get(request, "system_instruction", "systemInstruction")
+    system = _get(request, "systemInstruction")
     if isinstance(system, Mapping):
         for part in _parts(system.get("parts")):
             total += count_part_tokens(part, model=model, media_resolution=resolution)

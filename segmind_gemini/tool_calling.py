@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from .errors import InvalidRequestError
 from .native_tools import (
+    decode_encoded,
     function_call_part,
     function_response_part,
     native_tool_config,
@@ -137,8 +139,13 @@ def read_tool_reply(
     invalid: list[InvalidToolCall] = []
     forms = ["functionCall"] if result.tool_calls else []
     available = ", ".join(sorted(names)) or "none"
+    specs = {t.name: t for t in tools if isinstance(t, ToolSpec)}
     for call in result.tool_calls:
         if call.name in names:
+            spec = specs.get(call.name)
+            if spec is not None and spec.has_parameters:
+                # Values declared natively as JSON strings come back as real JSON.
+                call = replace(call, args=decode_encoded(call.args, spec.parameters))
             calls.append(call)
         else:
             invalid.append(

@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
 import threading
 import time
 import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from http.cookiejar import CookieJar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -32,7 +32,29 @@ import httpx
 from .encoding import EncodedBody
 from .errors import APIConnectionError, APITimeoutError
 
-__all__ = ["AsyncTransport", "RawResponse", "SyncTransport", "Timeouts"]
+__all__ = ["AsyncTransport", "MaskedHeaders", "RawResponse", "SyncTransport", "Timeouts"]
+
+
+class MaskedHeaders(dict[str, str]):
+    """Request headers whose repr masks the credentials.
+
+    The key travels to the wire in one of these, so a debugger, a traceback's
+    frame locals or ``vars(client)`` never shows it.
+    """
+
+    _HIDDEN = frozenset({"x-api-key", "authorization"})
+
+    def __repr__(self) -> str:
+        shown = {k: "**********" if k.lower() in self._HIDDEN else v for k, v in self.items()}
+        return repr(shown)
+
+    __str__ = __repr__
+
+    def with_length(self, length: int) -> MaskedHeaders:
+        """A copy with ``content-length`` set (a streamed body is not sent chunked)."""
+        headers = MaskedHeaders(self)
+        headers["content-length"] = str(length)
+        return headers
 
 
 @dataclass(frozen=True)
@@ -58,17 +80,55 @@ async def _aiter(body: EncodedBody) -> AsyncIterator[bytes]:
         yield piece
 
 
+def _masked(headers: Mapping[str, str]) -> MaskedHeaders:
+    return headers if isinstance(headers, MaskedHeaders) else MaskedHeaders(headers)
+
+
 def _lower(items: object) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in items}  # type: ignore[attr-defined]
 
 
-class _NoCookies(CookieJar):
-    """A jar that stores nothing: the API needs no cookies, and parsing them costs per call."""
+def _httpx_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Lower-cased headers, repeated ones joined with ``", "`` as httpx does.
 
-    def extract_cookies(self, response: object, request: object) -> None:
+    Reads the raw bytes: httpx's own ``items()`` looks up its encoding once per
+    header (a few microseconds a call). Non-ASCII values take httpx's decoding.
+    """
+    out: dict[str, str] = {}
+    try:
+        for raw_name, raw_value in headers.raw:
+            name = raw_name.decode("ascii").lower()
+            value = raw_value.decode("ascii")
+            out[name] = f"{out[name]}, {value}" if name in out else value
+    except UnicodeDecodeError:
+        return _lower(headers.items())
+    return out
+
+
+class _NoCookies(httpx.Cookies):
+    """Cookies that store nothing: the API sets none, and httpx's cookie handling costs
+    ~50 us a call (it rebuilds every request and response as urllib objects to offer
+    them to the jar)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
         return None
 
-    def add_cookie_header(self, request: object) -> None:
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _Client(httpx.Client):
+    """``httpx.Client`` without cookies."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
         return None
 
 
@@ -84,14 +144,14 @@ class SyncTransport:
         self._max_connections = max_connections
         self._lock = threading.Lock()
         self._client = self._new_client()
+        _LIVE_SYNC.add(self)
 
     def _new_client(self) -> httpx.Client:
         limit = self._max_connections
-        return httpx.Client(
+        return _Client(
             timeout=self._httpx_timeout(self._timeouts.total),
             limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
             follow_redirects=False,
-            cookies=_NoCookies(),
         )
 
     def _open_client(self) -> httpx.Client:
@@ -118,13 +178,13 @@ class SyncTransport:
     ) -> RawResponse:
         start = time.perf_counter()
         content: bytes | Iterator[bytes] | None = None
-        send_headers = dict(headers)
+        send_headers = _masked(headers)
         if body is not None:
             content = body.single
             if content is None:
                 # Streamed piece by piece; an explicit length avoids chunked encoding.
                 content = body.iter_bytes()
-                send_headers["content-length"] = str(body.length)
+                send_headers = send_headers.with_length(body.length)
         total = self._timeouts.total if timeout is None else timeout
         http = self._open_client()
         try:
@@ -165,7 +225,7 @@ class SyncTransport:
             raise APIConnectionError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
         return RawResponse(
             resp.status_code,
-            _lower(resp.headers.items()),
+            _httpx_headers(resp.headers),
             data,
             time.perf_counter() - start,
         )
@@ -173,6 +233,14 @@ class SyncTransport:
     def close(self) -> None:
         with self._lock:
             self._client.close()
+
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's pool without touching its sockets."""
+        # The pooled connections are the parent's too: reading from them here would
+        # take the parent's answers, and closing them would end its TLS sessions.
+        _ABANDONED.append(self._client)
+        self._lock = threading.Lock()
+        self._client = self._new_client()
 
 
 async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
@@ -264,12 +332,12 @@ class AsyncTransport:
         proxy = self._proxy_for(url)
         start = time.perf_counter()
         data: bytes | AsyncIterator[bytes] | None = None
-        send_headers = dict(headers)
+        send_headers = _masked(headers)
         if body is not None:
             data = body.single
             if data is None:
                 data = _aiter(body)
-                send_headers["content-length"] = str(body.length)
+                send_headers = send_headers.with_length(body.length)
         per_call = (
             None
             if timeout is None
@@ -329,12 +397,34 @@ class AsyncTransport:
                 del self._sessions[owner]
                 self._closers.pop(owner, None)
 
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's sessions without touching their sockets."""
+        _ABANDONED.extend(self._sessions.values())
+        _ABANDONED.extend(self._closers.values())
+        self._sessions = {}
+        self._closers = {}
+
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # nothing useful to do while being collected
             self.close_sync()
 
 
 _LIVE: weakref.WeakSet[AsyncTransport] = weakref.WeakSet()
+_LIVE_SYNC: weakref.WeakSet[SyncTransport] = weakref.WeakSet()
+# Pools and sessions inherited from the parent process: kept referenced, never used
+# and never closed in the child (gunicorn --preload, multiprocessing, Celery prefork).
+_ABANDONED: list[object] = []
+
+
+def _reset_after_fork() -> None:
+    for transport in list(_LIVE_SYNC):
+        transport._after_fork()
+    for async_transport in list(_LIVE):
+        async_transport._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 @atexit.register

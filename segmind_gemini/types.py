@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypedDict
 
+from .wire.parts import PART_SHAPE
+from .wire.shape import REQUIRED_SHAPE
+
 __all__ = [
     "REQUIRED_SHAPE",
     "Blob",
@@ -104,45 +107,32 @@ class GenerateContentRequest(TypedDict, total=False):
 # What a 200 answer may hold. Every field is optional; ``Annotated[..., REQUIRED_SHAPE]``
 # marks the fields on the path to the answer: when one is present with the wrong JSON
 # type the body is reported as unreadable, while any other wrong-typed field is
-# dropped (see :mod:`segmind_gemini.validation`). Unlisted keys pass through.
+# dropped (see :mod:`segmind_gemini.validation`). Unlisted keys pass through. Each
+# camelCase field also covers its snake_case spelling.
 
 
-class _RequiredShape:
-    """Marker: a wrong JSON type here makes the whole answer unreadable."""
-
-    def __repr__(self) -> str:
-        return "REQUIRED_SHAPE"
-
-
-REQUIRED_SHAPE = _RequiredShape()
+class LogprobCandidate(TypedDict, total=False):
+    token: str
+    tokenId: int
+    logProbability: float
 
 
-class ResponseBlob(TypedDict, total=False):
-    mimeType: str
-    mime_type: str
-    data: str
+class TopCandidates(TypedDict, total=False):
+    candidates: list[LogprobCandidate]
 
 
-class ResponseFunctionCall(TypedDict, total=False):
-    name: str
-    args: dict[str, Any]
-    id: str
+class LogprobsResult(TypedDict, total=False):
+    chosenCandidates: list[LogprobCandidate]
+    topCandidates: list[TopCandidates]
 
 
-class ResponsePart(TypedDict, total=False):
-    text: str
-    thought: bool
-    thoughtSignature: str
-    thought_signature: str
-    inlineData: ResponseBlob
-    inline_data: ResponseBlob
-    functionCall: ResponseFunctionCall
-    function_call: ResponseFunctionCall
+#: The shape of one answer part, built from :data:`segmind_gemini.wire.parts.PARTS`.
+ResponsePart = PART_SHAPE
 
 
 class ResponseContent(TypedDict, total=False):
     role: str
-    parts: Annotated[list[Annotated[ResponsePart, REQUIRED_SHAPE]], REQUIRED_SHAPE]
+    parts: Annotated[list[Annotated[dict[str, Any], REQUIRED_SHAPE, PART_SHAPE]], REQUIRED_SHAPE]
 
 
 class Candidate(TypedDict, total=False):
@@ -153,6 +143,9 @@ class Candidate(TypedDict, total=False):
     citationMetadata: dict[str, Any]
     avgLogprobs: float
     index: int
+    logprobsResult: LogprobsResult
+    groundingMetadata: dict[str, Any]
+    urlContextMetadata: dict[str, Any]
 
 
 class PromptFeedback(TypedDict, total=False):
@@ -181,23 +174,23 @@ class GenerateContentResponse(TypedDict, total=False):
 
 
 class ChatFunction(TypedDict, total=False):
-    name: str
-    arguments: str | dict[str, Any]
+    name: Annotated[str, REQUIRED_SHAPE]
+    arguments: Annotated[str | dict[str, Any], REQUIRED_SHAPE]
 
 
 class ChatToolCall(TypedDict, total=False):
     id: str
-    function: ChatFunction
+    function: Annotated[ChatFunction, REQUIRED_SHAPE]
 
 
 class ChatContentPiece(TypedDict, total=False):
     type: str
-    text: str
+    text: Annotated[str, REQUIRED_SHAPE]
 
 
 class ChatCompletionMessage(TypedDict, total=False):
-    content: Annotated[str | list[ChatContentPiece], REQUIRED_SHAPE]
-    tool_calls: list[ChatToolCall]
+    content: Annotated[str | list[Annotated[ChatContentPiece, REQUIRED_SHAPE]], REQUIRED_SHAPE]
+    tool_calls: Annotated[list[Annotated[ChatToolCall, REQUIRED_SHAPE]], REQUIRED_SHAPE]
     reasoning_content: str
 
 

@@ -12,7 +12,10 @@ type the schema names, so the parser reads fields without a guard per field.
   neither); floats finite; booleans are not numbers.
 * Strings with lone surrogates (a JSON ``"\\ud800"``) get U+FFFD in their place,
   so an answer can always be encoded again.
-* Keys the schema does not list are kept as they are.
+* Every camelCase field also covers its snake_case spelling (Gemini writes either).
+* Strings anywhere under a listed field (also inside free-form ``dict[str, Any]``
+  values) get the same surrogate repair; keys the schema does not list are kept
+  as they are.
 
 The checkers are built once per type from its annotations.
 
@@ -31,7 +34,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .types import REQUIRED_SHAPE
+from .wire.parts import snake_case
+from .wire.shape import REQUIRED_SHAPE, Shape
 
 __all__ = ["Conformed", "conform"]
 
@@ -131,12 +135,63 @@ def _check_bool(value: Any, out: Conformed, path: _Path) -> Any:
     return value if type(value) is bool else _DROP
 
 
-def _check_any(value: Any, out: Conformed, path: _Path) -> Any:
+def _repaired(value: Any) -> Any:
+    """``value`` with lone surrogates replaced in every string; the same object if none.
+
+    Written for speed (it runs on every free-form field of every answer): strings are
+    checked inline and a container is copied only when something in it changes.
+    """
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if kind is list:
+        copied: list[Any] | None = None
+        for i, item in enumerate(value):
+            new = _repaired_item(item)
+            if new is not item and copied is None:
+                copied = list(value)
+            if copied is not None:
+                copied[i] = new
+        return value if copied is None else copied
+    if kind is dict:
+        result: dict[Any, Any] | None = None
+        for key, item in value.items():
+            new = _repaired_item(item)
+            new_key = key if type(key) is not str or key.isascii() else _repaired(key)
+            if new is item and new_key == key:
+                continue
+            if result is None:
+                result = dict(value)
+            if new_key != key:
+                del result[key]
+            result[new_key] = new
+        return value if result is None else result
     return value
 
 
+def _repaired_item(item: Any) -> Any:
+    kind = type(item)
+    if kind is str:
+        if item.isascii():
+            return item
+        new = _SURROGATE.sub("\ufffd", item)
+        return item if new == item else new
+    if kind is dict or kind is list:
+        return _repaired(item)
+    return item
+
+
+def _check_any(value: Any, out: Conformed, path: _Path) -> Any:
+    try:
+        return _repaired(value)
+    except RecursionError:  # absurdly deep free-form data: keep it, the parser never reads it
+        return value
+
+
 def _check_object(value: Any, out: Conformed, path: _Path) -> Any:
-    return value if type(value) is dict or isinstance(value, Mapping) else _DROP
+    if type(value) is dict:
+        return _check_any(value, out, path)
+    return _check_any(dict(value), out, path) if isinstance(value, Mapping) else _DROP
 
 
 _SCALARS: dict[Any, tuple[_Check, str]] = {
@@ -152,12 +207,15 @@ def _field(hint: Any) -> _Field:
     strict = False
     if typing.get_origin(hint) is typing.Annotated:
         strict = REQUIRED_SHAPE in hint.__metadata__
-        hint = hint.__origin__
+        shapes = [m for m in hint.__metadata__ if isinstance(m, Shape)]
+        hint = shapes[0] if shapes else hint.__origin__
     check, name = _checker(hint)
     return _Field(check, name, strict)
 
 
 def _checker(hint: Any) -> tuple[_Check, str]:
+    if isinstance(hint, Shape):
+        return _typeddict_checker(hint), hint.name
     if hint in _SCALARS:
         return _SCALARS[hint]
     if typing.is_typeddict(hint):
@@ -214,8 +272,7 @@ def _typeddict_checker(schema: Any) -> _Check:
             return _DROP
         fields = _COMPILED.get(schema)
         if fields is None:
-            hints = typing.get_type_hints(schema, include_extras=True)
-            fields = _COMPILED[schema] = {k: _field(h) for k, h in hints.items()}
+            fields = _COMPILED[schema] = _compile(schema)
         result: dict[Any, Any] | None = None  # copied only when a field changes
         for key, item in value.items():
             node = fields.get(key)
@@ -237,6 +294,17 @@ def _typeddict_checker(schema: Any) -> _Check:
         return result
 
     return check
+
+
+def _compile(schema: Any) -> dict[str, _Field]:
+    if isinstance(schema, Shape):
+        hints = dict(schema.fields)
+    else:
+        hints = typing.get_type_hints(schema, include_extras=True)
+    fields = {k: _field(h) for k, h in hints.items()}
+    for key in list(fields):
+        fields.setdefault(snake_case(key), fields[key])
+    return fields
 
 
 def conform(value: Any, schema: Any) -> Conformed:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -36,3 +38,21 @@ def _private_report_cache(
 ) -> None:
     """No test reads or writes the user's real `segmind-gemini check` reports."""
     monkeypatch.setenv("SEGMIND_GEMINI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Skips grouped by reason, one line each with a count (``-rs`` lists every test).
+
+    Fifty skips for the same missing key would otherwise bury the run's summary.
+    """
+    if terminalreporter.hasopt("s"):
+        return  # -rs (or -ra): pytest lists every skipped test itself
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section("skipped, grouped by reason (-rs lists each test)")
+        for reason, count in reasons.most_common():
+            terminalreporter.line(f"{count:4d} x {reason}")

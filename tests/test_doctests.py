@@ -14,6 +14,11 @@ import pytest
 PURE = [
     "request",
     "tools",
+    "tools.spec",
+    "tools.prompted",
+    "tools.json_scan",
+    "wire.parts",
+    "wire.depth",
     "structured",
     "native_tools",
     "registry",

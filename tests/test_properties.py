@@ -32,6 +32,7 @@ from segmind_gemini import SegmindError, SegmindGeminiClient, types
 from segmind_gemini.governor import forget_rate_limits
 from segmind_gemini.response import GenerateContentResult, parse_response
 from segmind_gemini.testing import SegmindEmulator
+from segmind_gemini.wire.parts import PART_KEYS
 
 KEY = "sk-test-NOT-A-REAL-KEY-hypothesis"
 # Where a call has this long, a hang is a failure, not a slow test.
@@ -54,6 +55,7 @@ def _settings(examples: int) -> settings:
 
 def _wire_keys() -> list[str]:
     keys: set[str] = {"error", "details", "retryDelay", "message", "status", "code", "@type"}
+    keys.update(PART_KEYS)  # the answer-part shape is a table, not a TypedDict
     for name in types.__all__:
         obj = getattr(types, name)
         if typing.is_typeddict(obj):

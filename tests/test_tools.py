@@ -449,7 +449,7 @@ def test_schema_refs_are_inlined_and_input_untouched() -> None:
     assert schema == before
 
 
-def test_schema_recursion_and_depth_are_clear_errors() -> None:
+def test_schema_recursion_falls_back_and_depth_is_a_clear_error() -> None:
     recursive = {
         "type": "object",
         "$defs": {
@@ -460,8 +460,14 @@ def test_schema_recursion_and_depth_are_clear_errors() -> None:
         },
         "properties": {"root": {"$ref": "#/$defs/Node"}},
     }
-    with pytest.raises(InvalidRequestError, match=r"tool 'tree': recursive schema.*Node"):
-        function_declarations([ToolSpec("tree", "", recursive)])
+    with pytest.raises(InvalidRequestError, match=r"recursive schema.*Node"):
+        json_schema_to_gemini(recursive)
+    # A tool with a recursive schema is declared as plain JSON Schema, which takes $ref cycles.
+    (decl,) = function_declarations([ToolSpec("tree", "", recursive)])
+    assert "parameters" not in decl
+    assert decl["parametersJsonSchema"]["$defs"]["Node"]["properties"]["child"] == {
+        "$ref": "#/$defs/Node"
+    }
     deep: dict[str, Any] = {"type": "string"}
     for _ in range(10):
         deep = {"type": "object", "properties": {"a": deep}}

@@ -10,7 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from segmind_gemini.testing._replies import SUPPORTED_MIME_TYPES, Fault
+    from segmind_gemini.testing._faults import Fault
+    from segmind_gemini.testing._replies import SUPPORTED_MIME_TYPES
     from segmind_gemini.testing.emulator import (
         DEFAULT_API_KEY,
         RecordedRequest,
@@ -32,7 +33,7 @@ _HOMES = {
     "RecordedRequest": "emulator",
     "SegmindEmulator": "emulator",
     "run_forever": "emulator",
-    "Fault": "_replies",
+    "Fault": "_faults",
     "SUPPORTED_MIME_TYPES": "_replies",
 }
 

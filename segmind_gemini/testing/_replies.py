@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
+import contextlib
 import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from ..encoding import MAX_REQUEST_BYTES
@@ -25,7 +24,6 @@ from ..request import PART_KEYS
 __all__ = [
     "MAX_REQUEST_BYTES",
     "SUPPORTED_MIME_TYPES",
-    "Fault",
     "FieldPolicy",
     "GatewayBehaviour",
     "Outcome",
@@ -46,7 +44,7 @@ MEDIA_TOKENS = 258
 
 _PART_KEYS = PART_KEYS
 
-_SAFETY_RATINGS: list[dict[str, str]] = [
+SAFETY_RATINGS: list[dict[str, str]] = [
     {"category": category, "probability": "NEGLIGIBLE"}
     for category in (
         "HARM_CATEGORY_HATE_SPEECH",
@@ -57,31 +55,12 @@ _SAFETY_RATINGS: list[dict[str, str]] = [
 ]
 
 
-class Fault(str, enum.Enum):
-    """Fault kinds for :meth:`SegmindEmulator.queue_fault`.
-
-    ``RESET``: close the TCP connection with a reset, no answer. ``TRUNCATED``: headers
-    promise more bytes than are sent, then the connection closes. ``HTML_502``: a proxy's
-    HTML error page. ``SLOW``: the default answer after ``delay`` seconds (default 1.0).
-    ``RATE_LIMIT``: 429 with ``x-rate-limit-reset-at-utc`` ``reset_after`` seconds ahead
-    (default 1.0) and no ``Retry-After``. ``BLOCKED``: 200 with no candidates and
-    ``promptFeedback.blockReason`` = ``reason`` (default ``"SAFETY"``).
-    """
-
-    RESET = "reset"
-    TRUNCATED = "truncated"
-    HTML_502 = "html_502"
-    SLOW = "slow"
-    RATE_LIMIT = "rate_limit"
-    BLOCKED = "blocked"
-
-
-#: Faults drawn at random when ``fault_rate`` > 0 and nothing is queued.
-RANDOM_FAULTS: tuple[Fault, ...] = (Fault.RESET, Fault.TRUNCATED, Fault.HTML_502, Fault.RATE_LIMIT)
-
-
 class RequestInvalid(Exception):
     """The request body breaks a Segmind or Gemini rule; ``str()`` says which and where."""
+
+
+class UnknownName(RequestInvalid):
+    """A field Gemini does not know; answered in Google's error shape, as Gemini does."""
 
 
 @dataclass
@@ -110,6 +89,12 @@ class RequestSummary:
             return None
         allowed = [name for name in self.allowed_tools if name in self.tool_names]
         return allowed[0] if allowed else self.tool_names[0]
+
+    @property
+    def candidate_count(self) -> int:
+        """``generationConfig.candidateCount`` (validated by :func:`parse_request`), else 1."""
+        count = _get(self.config, "candidateCount", "candidate_count")
+        return count if isinstance(count, int) else 1
 
     @property
     def prompt_tokens(self) -> int:
@@ -206,6 +191,64 @@ def _check_parts(parts: Any, where: str, summary: RequestSummary, *, system: boo
         _check_part(part, f"{where}[{index}]", summary, system=system)
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _both_spellings(*names: str) -> frozenset[str]:
+    return frozenset(names) | {_snake(name) for name in names}
+
+
+# GenerateContentRequest and GenerationConfig fields (Gemini API and Vertex AI): Gemini
+# refuses any other name with 400 "Unknown name", so a misspelt setting is not lost.
+_REQUEST_FIELDS = _both_spellings(
+    "model",
+    "contents",
+    "tools",
+    "toolConfig",
+    "safetySettings",
+    "systemInstruction",
+    "generationConfig",
+    "cachedContent",
+    "labels",
+    "modelArmorConfig",
+)
+_CONFIG_FIELDS = _both_spellings(
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "responseJsonSchema",
+    "_responseJsonSchema",
+    "responseModalities",
+    "candidateCount",
+    "maxOutputTokens",
+    "temperature",
+    "topP",
+    "topK",
+    "seed",
+    "presencePenalty",
+    "frequencyPenalty",
+    "responseLogprobs",
+    "logprobs",
+    "enableEnhancedCivicAnswers",
+    "speechConfig",
+    "thinkingConfig",
+    "imageConfig",
+    "mediaResolution",
+    "routingConfig",
+    "audioTimestamp",
+)
+
+
+def _refuse_unknown_names(fields: Mapping[str, Any], known: frozenset[str], where: str) -> None:
+    for name in fields:
+        if name not in known:
+            at = f" at '{where}'" if where else ""
+            raise UnknownName(
+                f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.'
+            )
+
+
 def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
     """Validate a Segmind request body; return it parsed with a summary of its parts.
 
@@ -217,6 +260,8 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RequestInvalid(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestInvalid("request body nests JSON too deeply to parse") from None
     if not isinstance(data, dict) or "messages" not in data:
         raise RequestInvalid(
             'request body must be a JSON object with a "messages" field holding the Gemini request'
@@ -224,6 +269,7 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
     messages = data["messages"]
     if not isinstance(messages, dict):
         raise RequestInvalid("messages must be an object (a Gemini generateContent request)")
+    _refuse_unknown_names(messages, _REQUEST_FIELDS, "")
     summary = RequestSummary()
     contents = messages.get("contents")
     if not isinstance(contents, list) or not contents:
@@ -244,7 +290,16 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
     config = _get(messages, "generationConfig", "generation_config")
     if config is not None and not isinstance(config, dict):
         raise RequestInvalid("messages.generationConfig must be an object")
+    _refuse_unknown_names(config or {}, _CONFIG_FIELDS, "generation_config")
     summary.config = dict(config or {})
+    count = _get(summary.config, "candidateCount", "candidate_count")
+    if count is not None and (
+        isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 8
+    ):
+        raise RequestInvalid(
+            f"messages.generationConfig.candidateCount must be an integer from 1 to 8, "
+            f"got {count!r}"
+        )
     tool_config = _get(messages, "toolConfig", "tool_config")
     calling = (
         _get(tool_config, "functionCallingConfig", "function_calling_config")
@@ -355,7 +410,7 @@ class Outcome:
         return json.dumps(data)[:500]
 
 
-Action = Literal["answer", "reset", "truncated"]
+Action = Literal["answer", "reset", "truncated", "drip"]
 
 
 @dataclass(frozen=True)
@@ -388,7 +443,11 @@ def gemini_body(
     finish_reason: str = "STOP",
     usage: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Gemini generateContent response holding ``parts`` in one candidate."""
+    """A Gemini generateContent response holding ``parts`` in each candidate.
+
+    As many candidates as the request's ``candidateCount`` asked for (one by default).
+    """
+    count = ctx.summary.candidate_count
     if usage is None:
         answer = thoughts = 0
         for part in parts:
@@ -401,6 +460,7 @@ def gemini_body(
             elif "functionCall" in part:
                 answer += _tokens(json.dumps(part["functionCall"]))
         prompt = ctx.summary.prompt_tokens
+        answer *= count
         computed: dict[str, Any] = {"promptTokenCount": prompt, "candidatesTokenCount": answer}
         if thoughts:
             computed["thoughtsTokenCount"] = thoughts
@@ -411,9 +471,10 @@ def gemini_body(
             {
                 "content": {"role": "model", "parts": [dict(part) for part in parts]},
                 "finishReason": finish_reason,
-                "index": 0,
-                "safetyRatings": [dict(rating) for rating in _SAFETY_RATINGS],
+                "index": index,
+                "safetyRatings": [dict(rating) for rating in SAFETY_RATINGS],
             }
+            for index in range(count)
         ],
         "usageMetadata": dict(usage),
         "modelVersion": ctx.slug,
@@ -421,31 +482,63 @@ def gemini_body(
     }
 
 
-_MAX_DEPTH = 8
+# Deeper than any schema a model is given; recursion ($ref cycles) is cut where it repeats.
+_MAX_DEPTH = 64
+# Values for the string formats a schema may name, each valid for its format.
+_FORMATS = {
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "date-time": "2026-01-01T00:00:00Z",
+    "date": "2026-01-01",
+    "time": "00:00:00",
+    "duration": "PT0S",
+    "email": "emulated@example.com",
+    "uri": "https://example.com/emulated",
+    "url": "https://example.com/emulated",
+    "hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+}
+# segmind_gemini.native_tools moves a non-string enum, which Gemini cannot declare, into
+# the description as "Allowed values: 1, 2."; honour it as the model would.
+_ALLOWED = re.compile(r"Allowed values: (.+?)\.(?:\s|$)")
 
 
 def example_value(schema: Any, name: str = "value", *, root: Any = None, depth: int = 0) -> Any:
     """A JSON value valid for ``schema`` (JSON Schema or Gemini's OpenAPI subset).
 
-    Strings say they are emulated (``"emulated name"``), numbers sit at the lower bound
-    (or 0), arrays hold ``minItems`` items (at least one), objects hold every declared
-    property. ``$ref`` into ``$defs``/``definitions``, ``anyOf``/``oneOf`` (the first
-    branch that is not null), ``allOf``, ``enum``, ``const`` and ``nullable`` are
-    understood. It is an example of the right shape, not an answer.
+    Strings say they are emulated (``"emulated name"``) unless a ``format`` (uuid,
+    date-time, date, email, uri, ...) asks for more; numbers are 0 when their bounds
+    allow it, else the nearest bound; arrays hold ``minItems`` items (at least one);
+    objects hold every declared property. Understood: ``$ref`` into ``$defs`` /
+    ``definitions`` (a recursive one is cut at its first repeat: only required
+    properties, ``minItems`` items, the null branch), ``anyOf``/``oneOf`` (the first
+    branch that is not null), ``allOf``, ``enum`` of any type, ``const``, ``nullable``.
+    It is an example of the right shape, not an answer.
 
     >>> example_value({"type": "object", "properties": {"city": {"type": "string"},
     ...     "days": {"type": "integer", "minimum": 1}}, "required": ["city"]})
     {'city': 'emulated city', 'days': 1}
     """
     root = schema if root is None else root
-    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+    return _example(schema, name, root, depth, frozenset(), lean=False)
+
+
+def _example(
+    schema: Any, name: str, root: Any, depth: int, refs: frozenset[str], *, lean: bool
+) -> Any:
+    if not isinstance(schema, Mapping) or depth > 2 * _MAX_DEPTH:
         return f"emulated {name}"
+    lean = lean or depth > _MAX_DEPTH
+
+    def sub(value: Any, key: str = name, seen: frozenset[str] = refs, thin: bool = lean) -> Any:
+        return _example(value, key, root, depth + 1, seen, lean=thin)
+
     ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/") and isinstance(root, Mapping):
+    if isinstance(ref, str) and ref.startswith("#") and isinstance(root, Mapping):
         target: Any = root
-        for key in ref[2:].split("/"):
+        for key in ref[2:].split("/") if ref != "#" else []:
             target = target.get(key) if isinstance(target, Mapping) else None
-        return example_value(target, name, root=root, depth=depth + 1)
+        return sub(target, seen=refs | {ref}, thin=lean or ref in refs)
     if "const" in schema:
         return schema["const"]
     if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -453,38 +546,76 @@ def example_value(schema: Any, name: str = "value", *, root: Any = None, depth: 
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list) and options:
-            typed = [o for o in options if not (isinstance(o, Mapping) and _kind(o) == "null")]
-            return example_value((typed or options)[0], name, root=root, depth=depth + 1)
+            nulls = [o for o in options if isinstance(o, Mapping) and _kind(o) == "null"]
+            if lean and nulls:
+                return None
+            typed = [o for o in options if o not in nulls]
+            return sub((typed or options)[0])
     if isinstance(schema.get("allOf"), list):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             if isinstance(part, Mapping):
                 merged.update(part)
         merged.update({k: v for k, v in schema.items() if k != "allOf"})
-        return example_value(merged, name, root=root, depth=depth + 1)
+        return sub(merged)
+    if lean and schema.get("nullable") is True:
+        return None
+    description = schema.get("description")
+    allowed = _ALLOWED.search(description) if isinstance(description, str) else None
+    if allowed is not None:
+        with contextlib.suppress(ValueError):
+            return json.loads(f"[{allowed[1]}]")[0]
+    return _typed_example(schema, name, sub, lean=lean)
+
+
+def _typed_example(
+    schema: Mapping[str, Any], name: str, sub: Callable[..., Any], *, lean: bool
+) -> Any:
     kind = _kind(schema)
     if kind == "object":
         props = schema.get("properties")
         props = props if isinstance(props, Mapping) else {}
-        return {
-            key: example_value(sub, key, root=root, depth=depth + 1) for key, sub in props.items()
-        }
+        required = schema.get("required")
+        keep = set(required) if lean and isinstance(required, list) else set(props)
+        return {key: sub(value, key) for key, value in props.items() if key in keep}
     if kind == "array":
-        count = schema.get("minItems")
-        count = count if isinstance(count, int) and count > 1 else 1
-        item = example_value(schema.get("items"), name, root=root, depth=depth + 1)
-        return [item] * count
+        least = schema.get("minItems")
+        least = least if isinstance(least, int) and not isinstance(least, bool) else 0
+        count = least if lean else max(least, 1)
+        return [sub(schema.get("items"))] * count
     if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum"))
-        value = low if isinstance(low, (int, float)) and not isinstance(low, bool) else 0
-        if "exclusiveMinimum" in schema and value == schema["exclusiveMinimum"]:
-            value += 1
-        return int(value) if kind == "integer" else float(value)
+        return _number(schema, kind)
     if kind == "boolean":
         return False
     if kind == "null":
         return None
-    return f"emulated {name}"
+    text = _FORMATS.get(str(schema.get("format", "")).lower(), f"emulated {name}")
+    longest = schema.get("maxLength")
+    if isinstance(longest, int) and not isinstance(longest, bool) and len(text) > longest:
+        text = text[:longest]
+    return text
+
+
+def _number(schema: Mapping[str, Any], kind: str) -> int | float:
+    def bound(key: str) -> float | None:
+        value = schema.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return None
+
+    low, above = bound("minimum"), bound("exclusiveMinimum")
+    high, below = bound("maximum"), bound("exclusiveMaximum")
+    # Zero when the bounds allow it, else the nearest bound (one past an exclusive one).
+    value = 0.0
+    lower = max((v for v in (low, above) if v is not None), default=None)
+    upper = min((v for v in (high, below) if v is not None), default=None)
+    if lower is not None and (value < lower or (above is not None and value <= above)):
+        value = lower + (1 if above is not None and lower == above else 0)
+    elif upper is not None and (value > upper or (below is not None and value >= below)):
+        value = upper - (1 if below is not None and upper == below else 0)
+    if kind == "integer":
+        return math.ceil(value)
+    return value
 
 
 def _kind(schema: Mapping[str, Any]) -> str:
@@ -508,6 +639,8 @@ def _forced_call(summary: RequestSummary, name: str) -> dict[str, Any]:
 # segmind_gemini.tools, recognised in the system instruction so an unscripted answer
 # takes the shape the client asked for.
 _SCHEMA_MARK = "Answer with ONLY a JSON value that matches this JSON Schema"
+# langchain_segmind_gemini's JSON_ONLY_INSTRUCTION (``method="json_mode"``).
+_JSON_ONLY_MARK = "Answer with ONLY a valid JSON value"
 _MUST_CALL = re.compile(r'In this reply you MUST call (?:the tool "(?P<name>[^"]+)"|at least one)')
 _TOOL_HEAD = re.compile(r"^## (?P<name>.+)$", re.MULTILINE)
 _ARGS = "Arguments schema: "
@@ -563,7 +696,8 @@ def default_outcome(ctx: ReplyContext) -> Outcome:
     - ``responseSchema`` / ``responseJsonSchema``, or the structured-output instruction
       of :func:`segmind_gemini.structured.schema_instruction`, gets a JSON value made
       from that schema (its strings say they are emulated);
-    - otherwise ``responseMimeType: application/json`` wraps the description as
+    - otherwise ``responseMimeType: application/json``, or the JSON-only instruction of
+      ``with_structured_output(method="json_mode")``, wraps the description as
       ``{"emulated_reply": ...}``;
     - ``stopSequences`` cut the text before the first match, and ``maxOutputTokens``
       cuts it (4 characters a token) with finish reason ``MAX_TOKENS``.
@@ -586,7 +720,10 @@ def default_outcome(ctx: ReplyContext) -> Outcome:
         text = prompted_call
     elif isinstance(schema, dict):
         text = json.dumps(example_value(schema, root=schema))
-    elif _get(config, "responseMimeType", "response_mime_type") == "application/json":
+    elif (
+        _get(config, "responseMimeType", "response_mime_type") == "application/json"
+        or _JSON_ONLY_MARK in summary.system_text
+    ):
         text = json.dumps({"emulated_reply": describe(summary)})
     else:
         text = describe(summary)
@@ -633,7 +770,7 @@ _THRESHOLDS = frozenset(
 )
 
 
-def _google_400(message: str) -> Outcome:
+def google_400(message: str) -> Outcome:
     return json_outcome(
         {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}, status=400
     )
@@ -678,7 +815,7 @@ class GatewayBehaviour:
         config = out.get(config_key) if config_key else None
         if isinstance(config, dict) and any(key in config for key in _THINKING):
             if self.thinking == "reject":
-                return _google_400(
+                return google_400(
                     'Invalid JSON payload received. Unknown name "thinkingConfig" at '
                     "'generation_config': Cannot find field."
                 )
@@ -689,95 +826,18 @@ class GatewayBehaviour:
             category = setting.get("category") if isinstance(setting, dict) else None
             threshold = setting.get("threshold") if isinstance(setting, dict) else None
             if category not in _HARM_CATEGORIES:
-                return _google_400(
+                return google_400(
                     f"Invalid value at 'safety_settings[{index}].category': {category!r}"
                 )
             if threshold not in _THRESHOLDS:
-                return _google_400(
+                return google_400(
                     f"Invalid value at 'safety_settings[{index}].threshold': {threshold!r}"
                 )
         return out
 
-
-def blocked_outcome(ctx: ReplyContext, reason: str) -> Outcome:
-    prompt = ctx.summary.prompt_tokens
-    return json_outcome(
-        {
-            "promptFeedback": {
-                "blockReason": reason,
-                "safetyRatings": [dict(rating) for rating in _SAFETY_RATINGS],
-            },
-            "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
-            "modelVersion": ctx.slug,
-            "responseId": ctx.response_id,
-        }
-    )
-
-
-_HTML_502 = (
-    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    b"</body>\r\n</html>\r\n"
-)
 
 HTML_405 = (
     b"<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n"
     b"<center><h1>405 Not Allowed</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-
-
-def _rate_limited(reset_after: float, message: str) -> Outcome:
-    reset_at = datetime.now(timezone.utc) + timedelta(seconds=reset_after)
-    return json_outcome(
-        {"error": message},
-        status=429,
-        headers={"x-rate-limit-reset-at-utc": reset_at.isoformat(timespec="milliseconds")},
-    )
-
-
-_FAULT_OPTIONS: dict[Fault, frozenset[str]] = {
-    Fault.RESET: frozenset({"delay"}),
-    Fault.TRUNCATED: frozenset({"delay"}),
-    Fault.HTML_502: frozenset({"delay"}),
-    Fault.SLOW: frozenset({"delay"}),
-    Fault.RATE_LIMIT: frozenset({"delay", "reset_after", "message"}),
-    Fault.BLOCKED: frozenset({"delay", "reason"}),
-}
-
-
-def fault_script(kind: Fault | str, options: Mapping[str, Any]) -> Scripted:
-    """Build the queued item for a fault; unknown kinds or options raise ``ValueError``."""
-    try:
-        fault = Fault(kind)
-    except ValueError:
-        known = ", ".join(f.value for f in Fault)
-        raise ValueError(f"unknown fault kind {kind!r}; known kinds: {known}") from None
-    unknown = set(options) - _FAULT_OPTIONS[fault]
-    if unknown:
-        allowed = ", ".join(sorted(_FAULT_OPTIONS[fault]))
-        raise ValueError(f"fault {fault.value!r} takes only {allowed}; got {sorted(unknown)}")
-    delay = float(options.get("delay", 1.0 if fault is Fault.SLOW else 0.0))
-    label = f"fault:{fault.value}"
-    if fault is Fault.RESET:
-        return Scripted(label, default_outcome, delay, action="reset", exchange=True)
-    if fault is Fault.TRUNCATED:
-        return Scripted(label, default_outcome, delay, action="truncated", exchange=True)
-    if fault is Fault.HTML_502:
-        page = Outcome(502, _HTML_502, content_type="text/html")
-        return Scripted(label, lambda ctx: page, delay, exchange=True)
-    if fault is Fault.SLOW:
-        return Scripted(label, default_outcome, delay)
-    if fault is Fault.RATE_LIMIT:
-        reset_after = float(options.get("reset_after", 1.0))
-        message = str(
-            options.get(
-                "message",
-                "Rate limit exceeded: too many requests; retry after x-rate-limit-reset-at-utc",
-            )
-        )
-        return Scripted(
-            label, lambda ctx: _rate_limited(reset_after, message), delay, exchange=True
-        )
-    reason = str(options.get("reason", "SAFETY"))
-    return Scripted(label, lambda ctx: blocked_outcome(ctx, reason), delay)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
-import inspect
 import itertools
 import json
 import os
@@ -30,9 +28,9 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -41,28 +39,36 @@ from multidict import CIMultiDict
 
 from segmind_gemini.governor import forget_rate_limits
 from segmind_gemini.registry import MODELS
+from segmind_gemini.testing._billing import Ledger, money
+from segmind_gemini.testing._faults import RANDOM_FAULTS, fault_script
+from segmind_gemini.testing._queue import Job, JobBoard
 from segmind_gemini.testing._replies import (
     HTML_405,
     MAX_REQUEST_BYTES,
-    RANDOM_FAULTS,
-    Fault,
     FieldPolicy,
     GatewayBehaviour,
     Outcome,
     ReplyContext,
     RequestInvalid,
+    RequestSummary,
     Scripted,
+    UnknownName,
     default_outcome,
-    fault_script,
     gemini_body,
+    google_400,
     json_outcome,
     parse_request,
 )
+from segmind_gemini.testing._script import Scripting
+from segmind_gemini.testing._server import LoopServer
+from segmind_gemini.testing._windows import RateWindows
 
 __all__ = ["DEFAULT_API_KEY", "RecordedRequest", "SegmindEmulator", "run_forever"]
 
 #: The key the emulator accepts unless told otherwise.
 DEFAULT_API_KEY = "emulator-key"
+#: How many recent requests :func:`run_forever` keeps (tests' emulators keep all).
+SERVE_HISTORY = 100
 
 _UNAUTHORIZED = (
     "Unauthorized: provide a valid API key in the x-api-key header "
@@ -71,6 +77,8 @@ _UNAUTHORIZED = (
 # aiohttp refuses bigger bodies itself (413); up to here the emulator answers like Gemini.
 _CLIENT_MAX_SIZE = 64 * 1024 * 1024
 _DEFAULT = Scripted("default", default_outcome)
+#: What :attr:`SegmindEmulator.responder` is: Gemini request -> answer parts, or ``None``.
+Responder = Callable[[Mapping[str, Any]], "Sequence[Mapping[str, Any]] | None"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -106,21 +114,25 @@ class RecordedRequest:
         return self.json.get("messages") if isinstance(self.json, dict) else None
 
 
-@dataclass
-class _Job:
-    outcome: Outcome
-    delay: float
-    submitted: float
-    polls: int = 0
-    completed_after: float | None = None
-    charged: bool = False
+def _log_line(request: web.Request, size: int, response: web.StreamResponse, started: float) -> str:
+    line = (
+        f"{request.method} {request.path} -> {response.status} "
+        f"({size} bytes in, {time.perf_counter() - started:.3f} s)"
+    )
+    body = response.body if isinstance(response, web.Response) else None
+    if response.status >= 400 and isinstance(body, bytes):
+        try:
+            error = json.loads(body).get("error")
+        except (ValueError, AttributeError, RecursionError):
+            error = None
+        if isinstance(error, dict):
+            error = error.get("message")
+        if isinstance(error, str):
+            line += f": {error[:200]}"
+    return line
 
 
-def _money(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
-
-
-class SegmindEmulator:
+class SegmindEmulator(Scripting):
     """A real HTTP server on loopback that speaks the Segmind API (v1 and v2 queue).
 
     Routes: ``POST /v1/{slug}``; ``POST /v2/{slug}`` (queue submit); ``GET
@@ -157,6 +169,18 @@ class SegmindEmulator:
             Segmind does. Refused calls do not count. ``None``: no limit.
         rate_limit_headers: ``False`` leaves the reset header out of those 429s (a server
             that gives no hint).
+        history: keep only the last ``history`` requests in :attr:`requests` (``None``,
+            the default: all of them; a long-running emulator should bound it).
+        log: called with one line per request (method, path, status, size, and the
+            error message of a refusal such as a 429); never the key.
+        verbatim: answer every request, on any path and method, with the next queued
+            answer exactly as queued (no key check, validation, routes or queue jobs);
+            nothing queued: 599. For tests that script a gateway's exact exchanges,
+            hostile ones included.
+        responder: answers computed from each request when nothing is queued: called
+            with the Gemini request (``messages``, as the gateway forwards it), it returns
+            the parts of the answer, or ``None`` for the default answer. Scripts a test
+            that sends many requests (a framework's own suite) from what each one asks.
 
     Gateway behaviour, to emulate what a gateway does with each optional Gemini field
     (``"apply"`` forwards it, ``"ignore"`` drops it silently, ``"reject"`` answers 400;
@@ -193,6 +217,10 @@ class SegmindEmulator:
         bearer_auth: bool = True,
         queue_mode: bool = True,
         allow_any_model: bool = False,
+        history: int | None = None,
+        log: Callable[[str], object] | None = None,
+        responder: Responder | None = None,
+        verbatim: bool = False,
     ) -> None:
         self.behaviour = GatewayBehaviour(tools, generation_config, safety_settings, thinking)
         self.bearer_auth = bearer_auth
@@ -211,29 +239,26 @@ class SegmindEmulator:
             rate_limit = (int(limit), float(window))
         self.rate_limit = rate_limit
         self.rate_limit_headers = rate_limit_headers
-        self._window_counts: dict[tuple[str, int], int] = {}
-        self._rate_limited = 0
+        self._windows = RateWindows()
         self._api_key = api_key
-        self._host = host
-        self._requested_port = port
-        self._port: int | None = None
+        self._server = LoopServer(host, port, self._app)
         self._seed = seed
         self.fault_rate = fault_rate
         self.queue_polls = queue_polls
-        self.cost_per_call = cost_per_call
-        self._initial_credits = credits
-        self._credits = credits
+        self._ledger = Ledger(credits, cost_per_call)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._queue: collections.deque[Scripted] = collections.deque()
-        self._records: list[RecordedRequest] = []
-        self._jobs: dict[str, _Job] = {}
+        if history is not None and history < 0:
+            raise ValueError(f"history must be >= 0 or None, got {history}")
+        self._records: collections.deque[RecordedRequest] = collections.deque(maxlen=history)
+        self.log = log
+        self.responder = responder
+        self.verbatim = verbatim
+        self._jobs = JobBoard()
         self._response_ids = itertools.count(1)
         self._in_flight = 0
         self._max_in_flight = 0
-        self._lifecycle = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -243,32 +268,12 @@ class SegmindEmulator:
         Raises:
             OSError: the address could not be bound (for example the port is taken).
         """
-        with self._lifecycle:
-            if self._thread is not None:
-                return self
-            loop = asyncio.new_event_loop()
-            ready = threading.Event()
-            errors: list[BaseException] = []
-            thread = threading.Thread(
-                target=self._serve, args=(loop, ready, errors), name="segmind-emulator", daemon=True
-            )
-            thread.start()
-            ready.wait()
-            if errors:
-                thread.join()
-                raise errors[0]
-            self._loop, self._thread = loop, thread
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port; safe to call twice or before ``start``."""
-        with self._lifecycle:
-            loop, thread = self._loop, self._thread
-            self._loop = self._thread = None
-            if loop is None or thread is None:
-                return
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
+        self._server.stop()
 
     def __enter__(self) -> SegmindEmulator:
         return self.start()
@@ -282,67 +287,30 @@ class SegmindEmulator:
         self.stop()
 
     def __repr__(self) -> str:
-        where = self.origin if self._port is not None else "not started"
+        where = self.origin if self._server.port is not None else "not started"
         return f"SegmindEmulator({where}, pending={self.pending})"
 
-    def _serve(
-        self, loop: asyncio.AbstractEventLoop, ready: threading.Event, errors: list[BaseException]
-    ) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            runner = loop.run_until_complete(self._open())
-        except BaseException as exc:
-            errors.append(exc)
-            ready.set()
-            loop.close()
-            return
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            # Handlers still sleeping on a scripted delay must not outlive the loop.
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _open(self) -> web.AppRunner:
+    def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=_CLIENT_MAX_SIZE)
         app.router.add_route("*", "/v1/{slug}", self._handle_v1)
         app.router.add_route("*", "/v2/requests/{id}/status", self._handle_status)
         app.router.add_route("*", "/v2/requests/{id}", self._handle_result)
         app.router.add_route("*", "/v2/{slug}", self._handle_submit)
-        # Short shutdown: a test stopping the emulator must not wait on a scripted delay.
-        runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=0.2, handler_cancellation=True
-        )
-        await runner.setup()
-        # A big backlog so bursts of hundreds of concurrent connects are not refused.
-        site = web.TCPSite(runner, self._host, self._requested_port, backlog=2048)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._port = int(runner.addresses[0][1])
-        return runner
+        return app
 
     # -- addresses and state ---------------------------------------------------------
 
     @property
     def port(self) -> int:
         """The bound port (known once started)."""
-        if self._port is None:
+        if self._server.port is None:
             raise RuntimeError("the emulator is not started; call start() or use `with`")
-        return self._port
+        return self._server.port
 
     @property
     def origin(self) -> str:
         """``http://127.0.0.1:PORT``: where the v2 routes live."""
-        return f"http://{self._host}:{self.port}"
+        return f"http://{self._server.host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -362,13 +330,20 @@ class SegmindEmulator:
     @property
     def credits(self) -> float:
         """Remaining credits (what ``x-remaining-credits`` shows)."""
-        with self._lock:
-            return self._credits
+        return self._ledger.credits
 
     @credits.setter
     def credits(self, value: float) -> None:
-        with self._lock:
-            self._credits = value
+        self._ledger.credits = value
+
+    @property
+    def cost_per_call(self) -> float:
+        """The ``x-cost`` of a billed answer (may be changed while running)."""
+        return self._ledger.cost_per_call
+
+    @cost_per_call.setter
+    def cost_per_call(self, value: float) -> None:
+        self._ledger.cost_per_call = value
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -391,8 +366,7 @@ class SegmindEmulator:
     @property
     def rate_limited(self) -> int:
         """How many calls were answered 429 by the ``rate_limit`` window."""
-        with self._lock:
-            return self._rate_limited
+        return self._windows.refused
 
     @property
     def max_in_flight(self) -> int:
@@ -412,234 +386,20 @@ class SegmindEmulator:
         Clients in this process also forget the rate limits they learned from this
         emulator, so one test's scripted 429 does not hold back the next.
         """
-        if self._port is not None:
+        if self._server.port is not None:
             forget_rate_limits(self.origin)
         with self._lock:
             self._queue.clear()
             self._records.clear()
-            self._jobs.clear()
-            self._credits = self._initial_credits
             self._rng = random.Random(self._seed)
             self._max_in_flight = 0
-            self._window_counts.clear()
-            self._rate_limited = 0
+        self._jobs.clear()
+        self._ledger.restore()
+        self._windows.clear()
 
-    # -- scripting -------------------------------------------------------------------
-
-    def _push(self, item: Scripted) -> SegmindEmulator:
-        if item.delay < 0:
-            raise ValueError(f"delay must be >= 0, got {item.delay}")
+    def _enqueue(self, item: Scripted) -> None:
         with self._lock:
             self._queue.append(item)
-        return self
-
-    def queue_text(
-        self,
-        text: str,
-        *,
-        finish_reason: str = "STOP",
-        thoughts: str | None = None,
-        usage: Mapping[str, Any] | None = None,
-        thought_signature: str | None = None,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue a Gemini answer with ``text`` (after a ``thought`` part when ``thoughts``).
-
-        ``usage`` replaces the computed ``usageMetadata``; ``thought_signature`` is set on
-        the text part.
-        """
-        parts: list[dict[str, Any]] = []
-        if thoughts is not None:
-            parts.append({"text": thoughts, "thought": True})
-        answer: dict[str, Any] = {"text": text}
-        if thought_signature is not None:
-            answer["thoughtSignature"] = thought_signature
-        parts.append(answer)
-        return self._push(
-            Scripted(
-                "text",
-                lambda ctx: json_outcome(
-                    gemini_body(ctx, parts, finish_reason=finish_reason, usage=usage)
-                ),
-                delay,
-            )
-        )
-
-    def queue_function_call(
-        self,
-        name: str,
-        args: Mapping[str, Any],
-        *,
-        id: str | None = None,
-        thought_signature: str | None = None,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue an answer with one native ``functionCall`` part (finishReason STOP)."""
-        call: dict[str, Any] = {"name": name, "args": dict(args)}
-        if id is not None:
-            call["id"] = id
-        part: dict[str, Any] = {"functionCall": call}
-        if thought_signature is not None:
-            part["thoughtSignature"] = thought_signature
-        return self._push(
-            Scripted("function_call", lambda ctx: json_outcome(gemini_body(ctx, [part])), delay)
-        )
-
-    def queue_function_calls(
-        self,
-        calls: Iterable[tuple[str, Mapping[str, Any]]],
-        *,
-        text: str | None = None,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue one answer with parallel ``functionCall`` parts (after ``text``, if given)."""
-        parts: list[dict[str, Any]] = [] if text is None else [{"text": text}]
-        parts.extend({"functionCall": {"name": name, "args": dict(args)}} for name, args in calls)
-        return self._push(
-            Scripted("function_calls", lambda ctx: json_outcome(gemini_body(ctx, parts)), delay)
-        )
-
-    def queue_prompted_tool_call(
-        self, name: str, args: Mapping[str, Any], *, fenced: bool = False, delay: float = 0.0
-    ) -> SegmindEmulator:
-        """Queue a text answer in the prompted protocol: ``{"tool_calls": [{...}]}``."""
-        return self.queue_prompted_tool_calls([(name, args)], fenced=fenced, delay=delay)
-
-    def queue_prompted_tool_calls(
-        self,
-        calls: Iterable[tuple[str, Mapping[str, Any]]],
-        *,
-        fenced: bool = False,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue ``{"tool_calls": [...]}`` as the text, inside a ```json fence if ``fenced``."""
-        payload = json.dumps(
-            {"tool_calls": [{"name": name, "arguments": dict(args)} for name, args in calls]}
-        )
-        text = f"```json\n{payload}\n```" if fenced else payload
-        return self.queue_text(text, delay=delay)
-
-    def queue_response(
-        self,
-        body: Mapping[str, Any] | list[Any] | str | bytes,
-        *,
-        status: int = 200,
-        headers: Mapping[str, str] | None = None,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue an exact answer: ``body`` (JSON-encoded unless str/bytes), status, headers.
-
-        ``headers`` override the Segmind headers and the JSON content type.
-        """
-        if isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            raw = body.encode()
-        else:
-            raw = json.dumps(body).encode()
-        outcome = Outcome(status, raw, dict(headers or {}))
-        return self._push(Scripted("response", lambda ctx: outcome, delay))
-
-    def queue_error(
-        self,
-        status: int,
-        message: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue ``{"error": message}`` with ``status`` (on v2: the job FAILS with it)."""
-        return self.queue_response({"error": message}, status=status, headers=headers, delay=delay)
-
-    def queue_google_error(
-        self,
-        status: int,
-        message: str,
-        google_status: str,
-        retry_delay: str | None = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        delay: float = 0.0,
-    ) -> SegmindEmulator:
-        """Queue an upstream Google error body; ``retry_delay`` (e.g. "34.4s") adds RetryInfo."""
-        error: dict[str, Any] = {"code": status, "message": message, "status": google_status}
-        if retry_delay is not None:
-            error["details"] = [
-                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
-            ]
-        return self.queue_response({"error": error}, status=status, headers=headers, delay=delay)
-
-    def queue_fault(self, kind: Fault | str, **options: Any) -> SegmindEmulator:
-        """Queue a fault (see :class:`Fault` for kinds and their options).
-
-        Every kind takes ``delay``; ``slow`` defaults it to 1.0. ``rate_limit`` takes
-        ``reset_after`` and ``message``; ``blocked`` takes ``reason``. Unknown kinds or
-        options raise ``ValueError``.
-        """
-        return self._push(fault_script(kind, options))
-
-    #: The ``kind`` values of :meth:`queue_script` lines, each naming a ``queue_*`` method.
-    SCRIPT_KINDS = (
-        "text",
-        "function_call",
-        "function_calls",
-        "prompted_tool_call",
-        "prompted_tool_calls",
-        "response",
-        "error",
-        "google_error",
-        "fault",
-    )
-
-    def queue_script(self, path: str | os.PathLike[str]) -> int:
-        """Queue the answers of a JSON Lines file, one per line, in order; return how many.
-
-        Each line is an object whose ``kind`` names a ``queue_*`` method and whose other
-        keys are that method's arguments, for example ``{"kind": "text", "text": "hi"}``,
-        ``{"kind": "function_call", "name": "get_weather", "args": {"city": "Oslo"}}``,
-        ``{"kind": "error", "status": 429, "message": "slow down"}`` or ``{"kind":
-        "fault", "fault": "rate_limit", "reset_after": 2}``. Blank lines and lines
-        starting with ``#`` are skipped. The whole file is checked first: a bad line
-        raises ``ValueError`` naming the file and line, and nothing is queued.
-        """
-        calls: list[Callable[[], object]] = []
-        with open(path, encoding="utf-8") as file:
-            for number, line in enumerate(file, 1):
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                where = f"{os.fspath(path)}:{number}"
-                try:
-                    entry = json.loads(line)
-                except ValueError as exc:
-                    raise ValueError(f"{where}: not a JSON object ({exc})") from None
-                if not isinstance(entry, dict) or entry.get("kind") not in self.SCRIPT_KINDS:
-                    kinds = ", ".join(self.SCRIPT_KINDS)
-                    raise ValueError(f'{where}: each line needs a "kind", one of {kinds}')
-                options = {k: v for k, v in entry.items() if k != "kind"}
-                if entry["kind"] == "fault":
-                    kind = options.pop("fault", None)
-                    try:
-                        fault_script(kind, options)
-                    except ValueError as exc:
-                        raise ValueError(f"{where}: {exc}") from None
-                    options = {"kind": kind, **options}
-                method = getattr(self, f"queue_{entry['kind']}")
-                signature = inspect.signature(method)
-                named = [p for p in signature.parameters if p != "options"]
-                unknown = sorted(set(options) - set(named))
-                if unknown and "options" not in signature.parameters:
-                    raise ValueError(
-                        f"{where}: queue_{entry['kind']}() takes {', '.join(named)}; "
-                        f"not {', '.join(unknown)}"
-                    )
-                try:
-                    signature.bind(**options)
-                except TypeError as exc:
-                    raise ValueError(f"{where}: queue_{entry['kind']}(): {exc}") from None
-                calls.append(functools.partial(method, **options))
-        for call in calls:
-            call()
-        return len(calls)
 
     # -- request handling ------------------------------------------------------------
 
@@ -660,12 +420,16 @@ class SegmindEmulator:
                 self._record(request, b"")
                 return self._stamp(self._error(413, "Request entity too large"), started)
             self._record(request, body)
+            if self.verbatim:
+                return await self._verbatim(request)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPNotFound:
                 response = self._unauthorized(request) or self._error(
                     404, f"Not found: no route for {request.method} {request.path}"
                 )
+            if self.log is not None:
+                self.log(_log_line(request, len(body), response, started))
             return self._stamp(response, started)
         finally:
             with self._lock:
@@ -678,7 +442,7 @@ class SegmindEmulator:
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         try:
             parsed: Any = json.loads(body) if body else None
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             parsed = None
         route = request.match_info.route.resource
         slug = request.match_info.get("slug") if route is not None else None
@@ -702,12 +466,11 @@ class SegmindEmulator:
         return response
 
     def _segmind_headers(self, cost: float, started: float) -> dict[str, str]:
-        with self._lock:
-            remaining = self._credits
+        remaining = self._ledger.credits
         return {
             "x-request-id": str(uuid.uuid4()),
-            "x-cost": _money(cost),
-            "x-remaining-credits": _money(remaining),
+            "x-cost": money(cost),
+            "x-remaining-credits": money(remaining),
             "x-generation-time": f"{time.perf_counter() - started:.3f}",
         }
 
@@ -723,7 +486,11 @@ class SegmindEmulator:
         if key is None and self.bearer_auth:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             key = token.strip() if scheme.lower() == "bearer" else None
-        if key is not None and secrets.compare_digest(key.encode(), self._api_key.encode()):
+        # aiohttp decodes header bytes as UTF-8 with surrogateescape; encode them back the
+        # same way so a key with stray bytes is a 401, not a 500.
+        if key is not None and secrets.compare_digest(
+            key.encode("utf-8", "surrogateescape"), self._api_key.encode()
+        ):
             return None
         return self._error(401, _UNAUTHORIZED)
 
@@ -749,25 +516,15 @@ class SegmindEmulator:
             return None
         limit, window = self.rate_limit
         key = request.headers.get("x-api-key") or request.headers.get("Authorization") or ""
-        now = time.time()
-        index = int(now // window)
-        with self._lock:
-            used = self._window_counts.get((key, index), 0)
-            if used < limit:
-                # Keep only the current window's counters.
-                if used == 0:
-                    for old in [k for k in self._window_counts if k[1] < index]:
-                        del self._window_counts[old]
-                self._window_counts[(key, index)] = used + 1
-                return None
-            self._rate_limited += 1
+        reset = self._windows.admit(key, limit, window, time.time())
+        if reset is None:
+            return None
         response = self._error(
             429,
             f"Rate limit exceeded: {limit} requests per {window:g} s for this API key; "
             "retry after x-rate-limit-reset-at-utc",
         )
         if self.rate_limit_headers:
-            reset = datetime.fromtimestamp((index + 1) * window, timezone.utc)
             response.headers["x-rate-limit-reset-at-utc"] = reset.isoformat(timespec="milliseconds")
         return response
 
@@ -788,10 +545,14 @@ class SegmindEmulator:
             if screened != data["messages"]:
                 # What the model sees once the gateway dropped what it ignores.
                 _, summary = parse_request(json.dumps({"messages": screened}).encode())
+        except UnknownName as exc:
+            return self._respond(google_400(str(exc)), 0.0, time.perf_counter())
         except RequestInvalid as exc:
             return self._error(400, str(exc))
+        except RecursionError:
+            return self._error(400, "request body nests JSON too deeply")
         with self._lock:
-            if self.cost_per_call > 0 and self._credits < self.cost_per_call:
+            if self._ledger.short():
                 return self._error(406, "Insufficient credits")
             if self._queue:
                 item = self._queue.popleft()
@@ -799,16 +560,20 @@ class SegmindEmulator:
                 item = fault_script(self._rng.choice(RANDOM_FAULTS), {})
             else:
                 item = _DEFAULT
+            responder = self.responder
             response_id = f"emulated-{next(self._response_ids):06d}"
+        if item is _DEFAULT and responder is not None:
+            parts = responder(screened)
+            if parts is not None:
+                answer = [dict(part) for part in parts]
+                item = Scripted("responder", lambda ctx: json_outcome(gemini_body(ctx, answer)))
         return item, ReplyContext(summary, request.match_info["slug"], response_id)
 
-    def _charge(self) -> float:
-        with self._lock:
-            self._credits -= self.cost_per_call
-            return self.cost_per_call
-
-    def _respond(self, outcome: Outcome, cost: float, started: float) -> web.Response:
-        headers: CIMultiDict[str] = CIMultiDict(self._segmind_headers(cost, started))
+    def _respond(
+        self, outcome: Outcome, cost: float, started: float, *, segmind: bool = True
+    ) -> web.Response:
+        stamp = self._segmind_headers(cost, started) if segmind else {}
+        headers: CIMultiDict[str] = CIMultiDict(stamp)
         for name, value in outcome.headers.items():
             headers[name] = value
         headers.setdefault("Content-Type", outcome.content_type)
@@ -829,8 +594,20 @@ class SegmindEmulator:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 transport.abort()
             return web.Response()
-        cost = self._charge() if outcome.ok else 0.0
-        response = self._respond(outcome, cost, started)
+        verbatim = self.verbatim
+        cost = self._ledger.charge() if outcome.ok and not verbatim else 0.0
+        response = self._respond(outcome, cost, started, segmind=not verbatim)
+        if item.action == "drip":
+            # Headers at once, then the body in ten pieces, 0.2 s apart.
+            stream = web.StreamResponse(status=outcome.status, headers=response.headers)
+            stream.content_length = len(outcome.body)
+            await stream.prepare(request)
+            step = max(1, len(outcome.body) // 10)
+            for start in range(0, len(outcome.body), step):
+                await stream.write(outcome.body[start : start + step])
+                await asyncio.sleep(0.2)
+            await stream.write_eof()
+            return stream
         if item.action == "truncated":
             stream = web.StreamResponse(status=outcome.status, headers=response.headers)
             stream.content_length = len(outcome.body)
@@ -840,6 +617,16 @@ class SegmindEmulator:
                 transport.close()
             return stream
         return response
+
+    async def _verbatim(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        with self._lock:
+            item = self._queue.popleft() if self._queue else None
+            response_id = f"emulated-{next(self._response_ids):06d}"
+        if item is None:
+            return self._error(599, f"nothing queued for {request.method} {request.path}")
+        ctx = ReplyContext(RequestSummary(), request.match_info.get("slug") or "", response_id)
+        return await self._exchange(request, item, item.build(ctx), started)
 
     async def _handle_v1(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
@@ -867,9 +654,7 @@ class SegmindEmulator:
         outcome = item.build(ctx)
         if item.exchange:
             return await self._exchange(request, item, outcome, started)
-        job_id = str(uuid.uuid4())
-        with self._lock:
-            self._jobs[job_id] = _Job(outcome, item.delay, time.monotonic())
+        job_id = self._jobs.submit(outcome, item.delay)
         body = {
             "request_id": job_id,
             "status_url": f"{self.origin}/v2/requests/{job_id}/status",
@@ -877,7 +662,7 @@ class SegmindEmulator:
         }
         return self._respond(json_outcome(body), 0.0, started)
 
-    def _poll(self, request: web.Request) -> tuple[_Job, str] | web.Response:
+    def _poll(self, request: web.Request) -> tuple[Job, str] | web.Response:
         """Count a poll of a job and return it with its state."""
         if not self.queue_mode:
             raise web.HTTPNotFound
@@ -885,19 +670,12 @@ class SegmindEmulator:
         if refused is not None:
             return refused
         job_id = request.match_info["id"]
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                return self._error(404, f"No request found with id {job_id}")
-            job.polls += 1
-            if job.completed_after is None:
-                waited = time.monotonic() - job.submitted
-                if job.polls <= self.queue_polls or waited < job.delay:
-                    return job, "QUEUED" if job.polls == 1 else "PROCESSING"
-                job.completed_after = waited
-        return job, "COMPLETED" if job.outcome.ok else "FAILED"
+        polled = self._jobs.poll(job_id, self.queue_polls)
+        if polled is None:
+            return self._error(404, f"No request found with id {job_id}")
+        return polled
 
-    def _failed(self, job: _Job, started: float) -> web.Response:
+    def _failed(self, job: Job, started: float) -> web.Response:
         body = {"status": "FAILED", "error": job.outcome.error_message()}
         return self._respond(json_outcome(body, status=422), 0.0, started)
 
@@ -921,9 +699,7 @@ class SegmindEmulator:
             return self._failed(job, started)
         if state != "COMPLETED":
             return self._respond(json_outcome({"status": state}), 0.0, started)
-        with self._lock:
-            bill, job.charged = not job.charged, True
-        cost = self._charge() if bill else 0.0
+        cost = self._ledger.charge() if self._jobs.first_fetch(job) else 0.0
         body = {
             "status": "COMPLETED",
             "metrics": {"generation_time": round(job.completed_after or 0.0, 3)},
@@ -942,6 +718,8 @@ def run_forever(
     queue_polls: int = 2,
     rate_limit: tuple[int, float] | None = None,
     script: str | os.PathLike[str] | None = None,
+    verbose: bool = False,
+    history: int | None = SERVE_HISTORY,
     **behaviour: Any,
 ) -> None:
     """Serve the emulator until Ctrl-C (or SIGTERM); prints the base URL and key first.
@@ -949,7 +727,13 @@ def run_forever(
     ``behaviour``: the gateway switches of :class:`SegmindEmulator` (``tools=``,
     ``allow_any_model=``, ...). ``script``: a JSON Lines file of answers to queue first
     (:meth:`SegmindEmulator.queue_script`); a bad line raises before the server starts.
+    ``verbose``: print one line per request (and so per 429) to stdout. ``history``: how
+    many recent requests to keep (bounded, so a long run does not grow without end).
     """
+
+    def _print(line: str) -> None:
+        print(f"{datetime.now().strftime('%H:%M:%S')} {line}", flush=True)
+
     emulator = SegmindEmulator(
         api_key=api_key,
         host=host,
@@ -958,6 +742,8 @@ def run_forever(
         fault_rate=fault_rate,
         queue_polls=queue_polls,
         rate_limit=rate_limit,
+        history=history,
+        log=_print if verbose else None,
         **behaviour,
     )
 

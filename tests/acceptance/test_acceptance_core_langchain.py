@@ -1,8 +1,11 @@
 """Acceptance checks for the core client and ``ChatSegmindGemini``.
 
-Everything talks real HTTP to a scripted server of our own (``_server_core``), which
-answers with bodies shaped like recorded real Gemini / Segmind exchanges. The public
-names are driven as a user would and the assertions are what a user relies on.
+Everything talks real HTTP to the package's emulator, with each answer queued exactly
+by its test (``reply``), shaped like recorded real Gemini / Segmind exchanges; the
+emulator adds Segmind's key check and Gemini's request validation. Tests marked
+``verbatim`` script a gateway's exact exchanges (queue submits and polls, media, hostile
+answers): there every request takes the next queued answer as is. The public names are
+driven as a user would and the assertions are what a user relies on.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from _server_core import ScriptedServer
+from _emulated import CORE_KEY, reply
 
 import segmind_gemini as sg
 from segmind_gemini import SegmindGeminiClient
+from segmind_gemini.testing import SegmindEmulator
 
-KEY = "sk-acceptance-SECRET-4f1c9a7e2b"
+KEY = CORE_KEY
 SLUG = "gemini-2.5-flash"
 FAST = sg.RetryPolicy(max_retries=2, initial_backoff=0.01, max_backoff=0.05)
 
@@ -257,9 +261,9 @@ GIF_B64 = base64.b64encode(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").decode()
 USER_HI = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
 
 
-def make_client(server: ScriptedServer, **kw: Any) -> SegmindGeminiClient:
+def make_client(server: SegmindEmulator, **kw: Any) -> SegmindGeminiClient:
     kw.setdefault("model", SLUG)
-    kw.setdefault("base_url", server.v1)
+    kw.setdefault("base_url", server.base_url)
     return SegmindGeminiClient(KEY, **kw)
 
 
@@ -274,7 +278,7 @@ def assert_no_key(*things: Any) -> None:
 
 class TestCoreRequest:
     def test_path_headers_and_body_are_the_documented_shape(self, core_server):
-        core_server.reply(200, text_body(), SEG_HEADERS)
+        reply(core_server, 200, text_body(), SEG_HEADERS)
         request = {
             "system_instruction": {"parts": {"text": "Answer briefly."}},
             "contents": [{"role": "user", "parts": [{"text": "Capital of France?"}]}],
@@ -291,8 +295,8 @@ class TestCoreRequest:
         assert result.text == "Paris is the capital of France."
 
     def test_default_slug_and_per_call_model(self, core_server):
-        core_server.reply(200, text_body(), times=2)
-        client = SegmindGeminiClient(KEY, base_url=core_server.v1)
+        reply(core_server, 200, text_body(), times=2)
+        client = SegmindGeminiClient(KEY, base_url=core_server.base_url)
         client.generate_content(USER_HI)
         client.generate_content(USER_HI, model="gemini-3-pro")
         client.close()
@@ -303,8 +307,8 @@ class TestCoreRequest:
 
     def test_key_and_base_url_from_environment(self, core_server, monkeypatch):
         monkeypatch.setenv("SEGMIND_API_KEY", KEY)
-        monkeypatch.setenv("SEGMIND_BASE_URL", core_server.v1 + "/")
-        core_server.reply(200, text_body())
+        monkeypatch.setenv("SEGMIND_BASE_URL", core_server.base_url + "/")
+        reply(core_server, 200, text_body())
         with SegmindGeminiClient(model=SLUG) as client:
             client.generate_content(USER_HI)
         assert core_server.requests[0].headers["x-api-key"] == KEY
@@ -332,7 +336,7 @@ class TestCoreRequest:
 
 class TestCoreResponses:
     def test_thoughts_signatures_and_every_usage_count(self, core_server):
-        core_server.reply(200, THOUGHT_BODY, SEG_HEADERS)
+        reply(core_server, 200, THOUGHT_BODY, SEG_HEADERS)
         with make_client(core_server) as client:
             r = client.generate_content(USER_HI)
         assert r.text == "There are 3 r's in strawberry."
@@ -353,7 +357,7 @@ class TestCoreResponses:
         assert r.parts[1]["thoughtSignature"] == "CiQB0e2Kb1x"
 
     def test_parallel_function_calls_without_id(self, core_server):
-        core_server.reply(200, FUNCTION_CALL_BODY)
+        reply(core_server, 200, FUNCTION_CALL_BODY)
         with make_client(core_server) as client:
             r = client.generate_content(USER_HI)
         assert [c.name for c in r.tool_calls] == ["get_weather", "get_weather"]
@@ -366,7 +370,7 @@ class TestCoreResponses:
 
     @pytest.mark.parametrize("body", [MAX_TOKENS_BODY, ROLE_ONLY_BODY], ids=["empty", "role"])
     def test_candidate_without_parts(self, core_server, body):
-        core_server.reply(200, body)
+        reply(core_server, 200, body)
         with make_client(core_server) as client:
             r = client.generate_content(USER_HI)
         assert r.text == "" and r.tool_calls == []
@@ -375,14 +379,14 @@ class TestCoreResponses:
         assert r.usage.output_tokens == body["usageMetadata"]["thoughtsTokenCount"]
 
     def test_safety_finish_is_a_result_not_an_error(self, core_server):
-        core_server.reply(200, SAFETY_BODY)
+        reply(core_server, 200, SAFETY_BODY)
         with make_client(core_server) as client:
             r = client.generate_content(USER_HI)
         assert r.finish_reason == "SAFETY" and r.text == ""
         assert any(x.get("blocked") for x in r.safety_ratings)
 
     def test_blocked_prompt_raises_with_reason(self, core_server):
-        core_server.reply(200, BLOCKED_BODY, SEG_HEADERS)
+        reply(core_server, 200, BLOCKED_BODY, SEG_HEADERS)
         with make_client(core_server) as client, pytest.raises(sg.ContentBlockedError) as info:
             client.generate_content(USER_HI)
         assert info.value.block_reason == "PROHIBITED_CONTENT"
@@ -390,7 +394,7 @@ class TestCoreResponses:
         assert info.value.request_id == "6b1f2c3d-acceptance"
 
     def test_openai_shaped_body(self, core_server):
-        core_server.reply(200, OPENAI_BODY)
+        reply(core_server, 200, OPENAI_BODY)
         with make_client(core_server) as client:
             r = client.generate_content(USER_HI)
         assert r.text == "Hello from an OpenAI-shaped body."
@@ -399,7 +403,7 @@ class TestCoreResponses:
         assert r.response_id == "chatcmpl-acceptance-1"
 
     def test_image_output_citations_logprobs(self, core_server):
-        core_server.reply(200, IMAGE_OUT_BODY)
+        reply(core_server, 200, IMAGE_OUT_BODY)
         with make_client(core_server) as client:
             r = client.generate_content(USER_HI)
         assert r.text == "Here is the image."
@@ -408,7 +412,7 @@ class TestCoreResponses:
         assert r.finish_message == "done"
 
     def test_200_that_is_not_gemini_is_a_parse_error(self, core_server):
-        core_server.reply(200, {"status": "ok", "unexpected": True})
+        reply(core_server, 200, {"status": "ok", "unexpected": True})
         with make_client(core_server) as client, pytest.raises(sg.ResponseParseError):
             client.generate_content(USER_HI)
 
@@ -445,7 +449,7 @@ class TestCoreErrors:
     def test_each_status_is_its_class_and_never_retried(
         self, core_server, status, body, cls, words
     ):
-        core_server.reply(status, body, {"x-request-id": "req-err-1"})
+        reply(core_server, status, body, {"x-request-id": "req-err-1"})
         with make_client(core_server, max_retries=3) as client, pytest.raises(cls) as info:
             client.generate_content(USER_HI)
         exc = info.value
@@ -458,7 +462,7 @@ class TestCoreErrors:
         assert_no_key(exc, exc.message, repr(exc.body))
 
     def test_410_names_current_slugs(self, core_server):
-        core_server.reply(410, {"error": "Model retired"})
+        reply(core_server, 410, {"error": "Model retired"})
         with make_client(core_server) as client, pytest.raises(sg.ModelRetiredError) as info:
             client.generate_content(USER_HI, model="gemini-1.5-pro")
         assert "gemini-2.5-flash" in info.value.current_models
@@ -466,7 +470,7 @@ class TestCoreErrors:
         assert "gemini-1.5-pro" not in info.value.current_models
 
     def test_html_502_retried_then_reported_in_words(self, core_server):
-        core_server.reply(502, HTML_502, {"content-type": "text/html"}, times=3)
+        reply(core_server, 502, HTML_502, {"content-type": "text/html"}, times=3)
         client = make_client(core_server, retry_policy=FAST)
         with pytest.raises(sg.InternalServerError) as info:
             client.generate_content(USER_HI)
@@ -479,23 +483,23 @@ class TestCoreErrors:
 
 class TestCoreRetries:
     def test_5xx_then_success(self, core_server):
-        core_server.reply(503, google_error(503, "UNAVAILABLE", "The model is overloaded."))
-        core_server.reply(500, {"error": "Internal Server Error"})
-        core_server.reply(200, text_body())
+        reply(core_server, 503, google_error(503, "UNAVAILABLE", "The model is overloaded."))
+        reply(core_server, 500, {"error": "Internal Server Error"})
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=FAST) as client:
             assert client.generate_content(USER_HI).text.startswith("Paris")
         assert len(core_server.requests) == 3
 
     def test_max_retries_counts(self, core_server):
-        core_server.reply(500, {"error": "boom"})
+        reply(core_server, 500, {"error": "boom"})
         with (
             make_client(core_server, max_retries=0) as client,
             pytest.raises(sg.InternalServerError),
         ):
             client.generate_content(USER_HI)
         assert len(core_server.requests) == 1
-        core_server.requests.clear()
-        core_server.reply(504, {"error": "gateway timeout"}, times=4)
+        core_server.clear()
+        reply(core_server, 504, {"error": "gateway timeout"}, times=4)
         policy = sg.RetryPolicy(max_retries=3, initial_backoff=0.01, max_backoff=0.02)
         with (
             make_client(core_server, retry_policy=policy) as client,
@@ -505,41 +509,42 @@ class TestCoreRetries:
         assert len(core_server.requests) == 4
 
     def test_default_backoff_waits_between_attempts(self, core_server):
-        core_server.reply(503, {"error": "busy"})
-        core_server.reply(200, text_body())
+        reply(core_server, 503, {"error": "busy"})
+        reply(core_server, 200, text_body())
         with make_client(core_server) as client:  # default policy: 2 retries
             client.generate_content(USER_HI)
         first, second = core_server.requests
-        gap = second.started - first.finished
+        gap = second.received_at - first.received_at
         assert 0.2 <= gap < 2.0
 
     def test_429_honours_x_rate_limit_reset_at_utc(self, core_server):
         reset = datetime.now(timezone.utc) + timedelta(seconds=0.6)
-        core_server.reply(
+        reply(
+            core_server,
             429,
             {"error": "Rate limit exceeded"},
             {"x-rate-limit-reset-at-utc": reset.isoformat(timespec="milliseconds")},
         )
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=FAST) as client:
             client.generate_content(USER_HI)
         first, second = core_server.requests
-        assert second.started - first.finished >= 0.4  # the hint, not FAST's 10 ms backoff
+        assert second.received_at - first.received_at >= 0.4  # the hint, not FAST's 10 ms backoff
 
     def test_429_google_retry_info(self, core_server):
         body = google_error(
             429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.", retry_delay="0.5s"
         )
-        core_server.reply(429, body)
-        core_server.reply(200, text_body())
+        reply(core_server, 429, body)
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=FAST) as client:
             client.generate_content(USER_HI)
         first, second = core_server.requests
-        assert second.started - first.finished >= 0.45
+        assert second.received_at - first.received_at >= 0.45
 
     def test_retry_after_header(self, core_server):
-        core_server.reply(429, {"error": "slow down"}, {"retry-after": "1"})
-        core_server.reply(200, text_body())
+        reply(core_server, 429, {"error": "slow down"}, {"retry-after": "1"})
+        reply(core_server, 200, text_body())
         t0 = time.monotonic()
         with make_client(core_server, retry_policy=FAST) as client:
             client.generate_content(USER_HI)
@@ -547,7 +552,7 @@ class TestCoreRetries:
 
     def test_hint_above_cap_raises_at_once_with_retry_after(self, core_server):
         body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="34.4s")
-        core_server.reply(429, body, {"x-request-id": "rl-1"})
+        reply(core_server, 429, body, {"x-request-id": "rl-1"})
         t0 = time.monotonic()
         with (
             make_client(core_server, max_rate_limit_wait=5) as client,
@@ -561,15 +566,15 @@ class TestCoreRetries:
 
     def test_429s_wait_their_turn_and_use_no_retries(self, core_server):
         body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="0.05s")
-        core_server.reply(429, body, times=3)
-        core_server.reply(200, text_body())
+        reply(core_server, 429, body, times=3)
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=sg.RetryPolicy(max_retries=0)) as client:
             assert client.generate_content(USER_HI).text.startswith("Paris")
         assert len(core_server.requests) == 4
 
     def test_429_past_max_rate_limit_wait_keeps_retry_after(self, core_server):
         body = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", retry_delay="0.05s")
-        core_server.reply(429, body)
+        reply(core_server, 429, body)
         with (
             make_client(core_server, max_rate_limit_wait=0) as client,
             pytest.raises(sg.RateLimitError) as info,
@@ -578,25 +583,25 @@ class TestCoreRetries:
         assert len(core_server.requests) == 1
         assert info.value.retry_after == pytest.approx(0.05)
 
-    @pytest.mark.parametrize("fault", ["reset", "truncate"])
+    @pytest.mark.parametrize("fault", ["reset", "truncated"])
     def test_connection_faults_are_retried(self, core_server, fault):
-        core_server.reply(200, text_body(), fault=fault)
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body(), fault=fault)
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=FAST) as client:
             assert client.generate_content(USER_HI).text.startswith("Paris")
         assert len(core_server.requests) == 2
 
-    @pytest.mark.parametrize("fault", ["reset", "truncate"])
+    @pytest.mark.parametrize("fault", ["reset", "truncated"])
     async def test_connection_faults_are_retried_async(self, core_server, fault):
-        core_server.reply(200, text_body(), fault=fault)
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body(), fault=fault)
+        reply(core_server, 200, text_body())
         async with make_client(core_server, retry_policy=FAST) as client:
             result = await client.agenerate_content(USER_HI)
         assert result.text.startswith("Paris")
         assert len(core_server.requests) == 2
 
     def test_connection_fault_exhausted_is_connection_error(self, core_server):
-        core_server.reply(200, text_body(), fault="reset", times=3)
+        reply(core_server, 200, text_body(), fault="reset", times=3)
         with (
             make_client(core_server, retry_policy=FAST) as client,
             pytest.raises(sg.APIConnectionError) as info,
@@ -620,7 +625,7 @@ class TestCoreRetries:
 
 class TestCoreTimeouts:
     def test_sync_timeout(self, core_server):
-        core_server.reply(200, text_body(), delay=1.5)
+        reply(core_server, 200, text_body(), delay=1.5)
         t0 = time.monotonic()
         with (
             make_client(core_server, timeout=0.3, max_retries=0) as client,
@@ -630,7 +635,7 @@ class TestCoreTimeouts:
         assert time.monotonic() - t0 < 1.2
 
     async def test_async_timeout(self, core_server):
-        core_server.reply(200, text_body(), delay=1.5)
+        reply(core_server, 200, text_body(), delay=1.5)
         t0 = time.monotonic()
         async with make_client(core_server, timeout=0.3, max_retries=0) as client:
             with pytest.raises(sg.APITimeoutError):
@@ -638,34 +643,35 @@ class TestCoreTimeouts:
         assert time.monotonic() - t0 < 1.2
 
     def test_per_call_timeout_and_retry_after_timeout(self, core_server):
-        core_server.reply(200, text_body(), delay=1.0)
-        core_server.reply(200, text_body("second"))
+        reply(core_server, 200, text_body(), delay=1.0)
+        reply(core_server, 200, text_body("second"))
         with make_client(core_server, retry_policy=FAST) as client:
             r = client.generate_content(USER_HI, timeout=0.3)
         assert r.text == "second"
         assert len(core_server.requests) == 2
 
 
-def _queue_script(server: ScriptedServer, states: list[str], output: Any) -> None:
+def _queue_script(server: SegmindEmulator, states: list[str], output: Any) -> None:
     rid = "q-req-123"
     status_url = f"{server.url}/v2/requests/{rid}/status"
     response_url = f"{server.url}/v2/requests/{rid}"
-    server.reply(
+    reply(
+        server,
         200,
         {"request_id": rid, "status_url": status_url, "response_url": response_url},
-        path="/v2/" + SLUG,
     )
     for state in states:
-        server.reply(200, {"status": state}, path=f"/v2/requests/{rid}/status")
+        reply(server, 200, {"status": state})
     if output is not None:
-        server.reply(
+        reply(
+            server,
             200,
             {"status": "COMPLETED", "metrics": {"inference_time": 1.2}, "output": output},
             {"x-cost": "0.0011"},
-            path=f"/v2/requests/{rid}",
         )
 
 
+@pytest.mark.verbatim
 class TestCoreQueue:
     def test_submit_poll_fetch(self, core_server):
         _queue_script(core_server, ["QUEUED", "PROCESSING", "COMPLETED"], json.dumps(THOUGHT_BODY))
@@ -694,7 +700,8 @@ class TestCoreQueue:
 
     def test_failed_job_422(self, core_server):
         rid = "q-fail"
-        core_server.reply(
+        reply(
+            core_server,
             200,
             {
                 "request_id": rid,
@@ -702,7 +709,7 @@ class TestCoreQueue:
                 "response_url": f"{core_server.url}/v2/requests/{rid}",
             },
         )
-        core_server.reply(422, {"status": "FAILED", "error": "Input validation failed: prompt"})
+        reply(core_server, 422, {"status": "FAILED", "error": "Input validation failed: prompt"})
         with (
             make_client(core_server, api_mode="queue", poll_interval=0.01) as client,
             pytest.raises(sg.QueueJobFailedError) as info,
@@ -713,7 +720,8 @@ class TestCoreQueue:
 
     def test_queue_timeout_covers_polling(self, core_server):
         rid = "q-slow"
-        core_server.reply(
+        reply(
+            core_server,
             200,
             {
                 "request_id": rid,
@@ -721,7 +729,7 @@ class TestCoreQueue:
                 "response_url": f"{core_server.url}/v2/requests/{rid}",
             },
         )
-        core_server.reply(200, {"status": "QUEUED"}, times=100)
+        reply(core_server, 200, {"status": "QUEUED"}, times=100)
         t0 = time.monotonic()
         with (
             make_client(core_server, api_mode="queue", timeout=0.5, poll_interval=0.02) as c,
@@ -734,9 +742,10 @@ class TestCoreQueue:
         core_server.reset()
 
     def test_key_never_sent_to_another_host(self, core_server):
-        other = ScriptedServer().start()
+        other = SegmindEmulator().start()
         try:
-            core_server.reply(
+            reply(
+                core_server,
                 200,
                 {
                     "request_id": "q-evil",
@@ -758,17 +767,17 @@ class TestCoreQueue:
 class TestCoreAsync:
     async def test_concurrent_calls_overlap(self, core_server):
         n = 60
-        core_server.reply(200, text_body(), delay=0.3, times=n)
+        reply(core_server, 200, text_body(), delay=0.3, times=n)
         async with make_client(core_server) as client:
             t0 = time.monotonic()
             results = await asyncio.gather(*(client.agenerate_content(USER_HI) for _ in range(n)))
             elapsed = time.monotonic() - t0
         assert len(results) == n
-        assert core_server.max_active == n
+        assert core_server.max_in_flight == n
         assert elapsed < 1.5
 
     def test_asyncio_run_twice_and_sync_after_async(self, core_server):
-        core_server.reply(200, text_body(), times=3)
+        reply(core_server, 200, text_body(), times=3)
         client = make_client(core_server)
         assert asyncio.run(client.agenerate_content(USER_HI)).text
         assert asyncio.run(client.agenerate_content(USER_HI)).text
@@ -780,8 +789,8 @@ class TestCoreAsync:
 class TestCoreKeyHygiene:
     def test_key_absent_from_repr_vars_logs_and_errors(self, core_server, caplog):
         caplog.set_level(logging.DEBUG)
-        core_server.reply(503, {"error": "busy"})
-        core_server.reply(401, {"error": "Invalid API key"})
+        reply(core_server, 503, {"error": "busy"})
+        reply(core_server, 401, {"error": "Invalid API key"})
         client = make_client(core_server, retry_policy=FAST)
         with pytest.raises(sg.AuthenticationError) as info:
             client.generate_content(USER_HI)
@@ -792,8 +801,8 @@ class TestCoreKeyHygiene:
 
     def test_debug_log_one_line_per_attempt(self, core_server, caplog):
         caplog.set_level(logging.DEBUG, logger="segmind_gemini")
-        core_server.reply(503, {"error": "busy"})
-        core_server.reply(200, text_body())
+        reply(core_server, 503, {"error": "busy"})
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=FAST) as client:
             client.generate_content(USER_HI)
         lines = [r.getMessage() for r in caplog.records if r.name == "segmind_gemini"]
@@ -835,17 +844,17 @@ from typing_extensions import TypedDict  # noqa: E402
 from langchain_segmind_gemini import ChatSegmindGemini  # noqa: E402
 
 
-def make_llm(server: ScriptedServer, **kw: Any) -> ChatSegmindGemini:
+def make_llm(server: SegmindEmulator, **kw: Any) -> ChatSegmindGemini:
     kw.setdefault("model", SLUG)
     kw.setdefault("max_retries", 0)
-    return ChatSegmindGemini(api_key=KEY, base_url=server.v1, **kw)
+    return ChatSegmindGemini(api_key=KEY, base_url=server.base_url, **kw)
 
 
-def sent_contents(server: ScriptedServer, i: int = -1) -> list[dict[str, Any]]:
+def sent_contents(server: SegmindEmulator, i: int = -1) -> list[dict[str, Any]]:
     return server.requests[i].messages["contents"]
 
 
-def sent_system(server: ScriptedServer, i: int = -1) -> str:
+def sent_system(server: SegmindEmulator, i: int = -1) -> str:
     return server.requests[i].messages["system_instruction"]["parts"]["text"]
 
 
@@ -867,7 +876,7 @@ def tool_reply(text: str) -> dict[str, Any]:
 
 class TestLCRequest:
     def test_default_request_is_exactly_the_documented_shape(self, core_server):
-        core_server.reply(200, text_body(), SEG_HEADERS)
+        reply(core_server, 200, text_body(), SEG_HEADERS)
         llm = make_llm(core_server)
         msg = llm.invoke([("system", "Answer briefly."), ("human", "Capital of France?")])
         (sent,) = core_server.requests
@@ -882,7 +891,7 @@ class TestLCRequest:
         assert msg.content == "Paris is the capital of France."
 
     def test_settings_are_sent_only_when_set_and_call_time_overrides(self, core_server):
-        core_server.reply(200, text_body(), times=3)
+        reply(core_server, 200, text_body(), times=3)
         llm = make_llm(
             core_server,
             temperature=0.2,
@@ -919,8 +928,8 @@ class TestLCRequest:
 
     def test_aliases_and_env(self, core_server, monkeypatch):
         monkeypatch.setenv("SEGMIND_API_KEY", KEY)
-        monkeypatch.setenv("SEGMIND_BASE_URL", core_server.v1)
-        core_server.reply(200, text_body())
+        monkeypatch.setenv("SEGMIND_BASE_URL", core_server.base_url)
+        reply(core_server, 200, text_body())
         llm = ChatSegmindGemini(model_name="gemini-3-flash", max_retries=0)
         llm.invoke("Hi")
         assert core_server.requests[0].path == "/v1/gemini-3-flash"
@@ -928,17 +937,20 @@ class TestLCRequest:
         assert llm.model == "gemini-3-flash"
 
     def test_unknown_call_argument_is_sent_with_a_warning(self, core_server):
-        # Issue 11: langchain-openai's convention, never a silent drop.
-        core_server.reply(200, text_body())
+        # Issue 11: langchain-openai's convention, never a silent drop; Gemini (the
+        # emulator too) then refuses the misspelt field by name.
         llm = make_llm(core_server)
-        with pytest.warns(UserWarning, match="'frequency_penaltyy' is not a ChatSegmindGemini"):
+        with (
+            pytest.warns(UserWarning, match="'frequency_penaltyy' is not a ChatSegmindGemini"),
+            pytest.raises(ModelInvalidRequestError, match='Unknown name "frequency_penaltyy"'),
+        ):
             llm.invoke("Hi", frequency_penaltyy=1)
         assert core_server.requests[0].messages["frequency_penaltyy"] == 1
 
 
 class TestLCRoles:
     def test_merging_system_notes_and_empty_ai(self, core_server):
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body())
         history = [
             SystemMessage("Rule one."),
             SystemMessage(content=[{"type": "text", "text": "Rule two."}]),
@@ -972,8 +984,8 @@ class TestLCRoles:
         assert core_server.requests == []
 
     def test_ai_text_signature_is_echoed(self, core_server):
-        core_server.reply(200, THOUGHT_BODY)
-        core_server.reply(200, text_body())
+        reply(core_server, 200, THOUGHT_BODY)
+        reply(core_server, 200, text_body())
         llm = make_llm(core_server)
         first = llm.invoke("How many r's in strawberry?")
         llm.invoke([HumanMessage("How many r's in strawberry?"), first, HumanMessage("Sure?")])
@@ -1069,7 +1081,7 @@ class TestLCBlocks:
         ],
     )
     def test_block_forms_become_inline_data(self, core_server, block, mime, data):
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body())
         make_llm(core_server).invoke(_human(block))
         parts = sent_contents(core_server)[0]["parts"]
         assert parts[0] == {"text": "Describe."}
@@ -1101,9 +1113,10 @@ class TestLCBlocks:
         assert isinstance(info.value, sg.InvalidRequestError)
         assert core_server.requests == []
 
+    @pytest.mark.verbatim
     def test_http_url_fetched_with_opt_in(self, core_server):
-        core_server.reply(200, PNG_1x1, {"Content-Type": "image/png"}, path="/media/")
-        core_server.reply(200, text_body(), path="/v1/")
+        reply(core_server, 200, PNG_1x1, {"Content-Type": "image/png"})
+        reply(core_server, 200, text_body())
         llm = make_llm(core_server, allow_private_urls=True)
         llm.invoke(
             _human(
@@ -1120,9 +1133,10 @@ class TestLCBlocks:
             "inlineData": {"mimeType": "image/png", "data": PNG_B64}
         }
 
+    @pytest.mark.verbatim
     async def test_http_url_fetched_async_v1_url_block(self, core_server):
-        core_server.reply(200, PNG_1x1, {"Content-Type": "application/octet-stream"}, path="/m/")
-        core_server.reply(200, text_body(), path="/v1/")
+        reply(core_server, 200, PNG_1x1, {"Content-Type": "application/octet-stream"})
+        reply(core_server, 200, text_body())
         llm = make_llm(core_server, allow_private_urls=True)
         await llm.ainvoke(_human({"type": "image", "url": f"{core_server.url}/m/x"}))
         assert sent_contents(core_server)[0]["parts"][1]["inlineData"]["mimeType"] == "image/png"
@@ -1146,17 +1160,19 @@ class TestLCBlocks:
         assert "message 0" in str(info.value)
         assert core_server.requests == []
 
+    @pytest.mark.verbatim
     def test_metadata_refused_even_with_opt_in_and_on_redirect(self, core_server):
         llm = make_llm(core_server, allow_private_urls=True)
         with pytest.raises(sg.MediaError, match="metadata"):
             llm.invoke(_human({"type": "image_url", "image_url": "http://169.254.169.254/x"}))
-        core_server.reply(302, b"", {"Location": "http://metadata.google.internal/x"}, path="/r")
+        reply(core_server, 302, b"", {"Location": "http://metadata.google.internal/x"})
         with pytest.raises(sg.MediaError, match="metadata"):
             llm.invoke(_human({"type": "image_url", "image_url": f"{core_server.url}/r"}))
         assert [r.path for r in core_server.requests] == ["/r"]
 
+    @pytest.mark.verbatim
     def test_fetched_page_with_wrong_type_refused(self, core_server):
-        core_server.reply(200, "<html>hi</html>", {"Content-Type": "text/html"}, path="/p")
+        reply(core_server, 200, "<html>hi</html>", {"Content-Type": "text/html"})
         llm = make_llm(core_server, allow_private_urls=True)
         with pytest.raises(ModelInvalidRequestError, match="text/html"):
             llm.invoke(_human({"type": "image_url", "image_url": f"{core_server.url}/p"}))
@@ -1165,7 +1181,7 @@ class TestLCBlocks:
 
 class TestLCResponse:
     def test_usage_metadata_cost_and_reasoning(self, core_server):
-        core_server.reply(200, THOUGHT_BODY, SEG_HEADERS)
+        reply(core_server, 200, THOUGHT_BODY, SEG_HEADERS)
         msg = make_llm(core_server).invoke("How many r's?")
         assert msg.content == "There are 3 r's in strawberry."
         assert msg.id == "resp-thought-1"
@@ -1187,7 +1203,7 @@ class TestLCResponse:
         assert [b["type"] for b in msg.content_blocks] == ["reasoning", "text"]
 
     def test_output_version_v1(self, core_server):
-        core_server.reply(200, THOUGHT_BODY)
+        reply(core_server, 200, THOUGHT_BODY)
         msg = make_llm(core_server, output_version="v1").invoke("How many r's?")
         assert isinstance(msg.content, list)
         assert [b["type"] for b in msg.content] == ["reasoning", "text"]
@@ -1195,35 +1211,35 @@ class TestLCResponse:
 
     @pytest.mark.parametrize("body", [MAX_TOKENS_BODY, ROLE_ONLY_BODY], ids=["empty", "role"])
     def test_max_tokens_without_parts_is_a_normal_message(self, core_server, body):
-        core_server.reply(200, body)
+        reply(core_server, 200, body)
         msg = make_llm(core_server).invoke("Long essay please")
         assert msg.content == ""
         assert msg.response_metadata["finish_reason"] == "MAX_TOKENS"
         assert msg.usage_metadata["output_tokens"] == body["usageMetadata"]["thoughtsTokenCount"]
 
     def test_safety_finish_and_ratings(self, core_server):
-        core_server.reply(200, SAFETY_BODY)
+        reply(core_server, 200, SAFETY_BODY)
         msg = make_llm(core_server).invoke("something")
         assert msg.content == ""
         assert msg.response_metadata["finish_reason"] == "SAFETY"
         assert msg.response_metadata["safety_ratings"][3]["blocked"] is True
 
     def test_blocked_prompt_raises_both_types(self, core_server):
-        core_server.reply(200, BLOCKED_BODY)
+        reply(core_server, 200, BLOCKED_BODY)
         with pytest.raises(ModelRefusalError) as info:
             make_llm(core_server).invoke("bad")
         assert isinstance(info.value, sg.ContentBlockedError)
         assert info.value.block_reason == "PROHIBITED_CONTENT"
 
     def test_openai_shaped_body(self, core_server):
-        core_server.reply(200, OPENAI_BODY)
+        reply(core_server, 200, OPENAI_BODY)
         msg = make_llm(core_server).invoke("Hi")
         assert msg.content == "Hello from an OpenAI-shaped body."
         assert msg.response_metadata["finish_reason"] == "MAX_TOKENS"
         assert msg.usage_metadata["total_tokens"] == 14
 
     def test_usage_callback_and_generation_info(self, core_server):
-        core_server.reply(200, THOUGHT_BODY, SEG_HEADERS, times=3)
+        reply(core_server, 200, THOUGHT_BODY, SEG_HEADERS, times=3)
         cb = UsageMetadataCallbackHandler()
         llm = make_llm(core_server)
         llm.invoke("a", config={"callbacks": [cb]})
@@ -1238,7 +1254,7 @@ class TestLCResponse:
 
 class TestLCStreamingAsyncBatch:
     def test_stream_is_one_last_chunk_with_usage(self, core_server):
-        core_server.reply(200, THOUGHT_BODY, SEG_HEADERS)
+        reply(core_server, 200, THOUGHT_BODY, SEG_HEADERS)
         chunks = list(make_llm(core_server).stream("How many r's?"))
         assert len(chunks) == 1
         (chunk,) = chunks
@@ -1249,7 +1265,7 @@ class TestLCStreamingAsyncBatch:
         assert chunk.response_metadata["cost"] == pytest.approx(0.00042)
 
     async def test_astream_and_streaming_flag(self, core_server):
-        core_server.reply(200, text_body(), times=2)
+        reply(core_server, 200, text_body(), times=2)
         llm = make_llm(core_server, streaming=True)
         chunks = [c async for c in llm.astream("Hi")]
         assert len(chunks) == 1 and chunks[0].content.startswith("Paris")
@@ -1259,30 +1275,35 @@ class TestLCStreamingAsyncBatch:
 
     async def test_abatch_overlaps(self, core_server):
         n = 40
-        core_server.reply(200, text_body(), delay=0.3, times=n)
+        reply(core_server, 200, text_body(), delay=0.3, times=n)
         llm = make_llm(core_server)
         t0 = time.monotonic()
         out = await llm.abatch([f"q{i}" for i in range(n)])
         assert time.monotonic() - t0 < 1.5
-        assert len(out) == n and core_server.max_active == n
+        assert len(out) == n and core_server.max_in_flight == n
 
     def test_batch_with_one_failure_return_exceptions(self, core_server):
-        core_server.reply(200, text_body("A"), match='"one"')
-        core_server.reply(401, {"error": "Invalid API key"}, match='"two"')
-        core_server.reply(200, text_body("C"), match='"three"')
-        out = make_llm(core_server).batch(["one", "two", "three"], return_exceptions=True)
+        # One at a time, so the queued answers meet the prompts in order.
+        reply(core_server, 200, text_body("A"))
+        reply(core_server, 401, {"error": "Invalid API key"})
+        reply(core_server, 200, text_body("C"))
+        out = make_llm(core_server).batch(
+            ["one", "two", "three"], config={"max_concurrency": 1}, return_exceptions=True
+        )
         assert out[0].content == "A" and out[2].content == "C"
         assert isinstance(out[1], ModelAuthenticationError)
         assert_no_key(out[1])
 
     async def test_abatch_with_one_failure_return_exceptions(self, core_server):
-        core_server.reply(200, text_body("A"), match='"one"')
-        core_server.reply(404, {"error": "Model not found"}, match='"two"')
-        out = await make_llm(core_server).abatch(["one", "two"], return_exceptions=True)
+        reply(core_server, 200, text_body("A"))
+        reply(core_server, 404, {"error": "Model not found"})
+        out = await make_llm(core_server).abatch(
+            ["one", "two"], config={"max_concurrency": 1}, return_exceptions=True
+        )
         assert out[0].content == "A" and isinstance(out[1], ModelNotFoundError)
 
     def test_ainvoke_after_invoke_and_asyncio_run_twice(self, core_server):
-        core_server.reply(200, text_body(), times=4)
+        reply(core_server, 200, text_body(), times=4)
         llm = make_llm(core_server)
         assert llm.invoke("a").content
         assert asyncio.run(llm.ainvoke("b")).content
@@ -1291,9 +1312,10 @@ class TestLCStreamingAsyncBatch:
         assert len(core_server.requests) == 4
 
     async def test_sync_invoke_inside_running_loop(self, core_server):
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body())
         assert make_llm(core_server).invoke("inside a loop").content
 
+    @pytest.mark.verbatim
     def test_queue_mode(self, core_server):
         _queue_script(core_server, ["PROCESSING", "COMPLETED"], json.dumps(THOUGHT_BODY))
         llm = make_llm(core_server, api_mode="queue")
@@ -1306,7 +1328,7 @@ class TestLCStreamingAsyncBatch:
 
 class TestLCPromptedTools:
     def test_request_carries_tools_and_protocol(self, core_server):
-        core_server.reply(200, text_body("No tool needed."))
+        reply(core_server, 200, text_body("No tool needed."))
         llm = make_llm(core_server).bind_tools([get_weather, get_time])
         msg = llm.invoke([("system", "Be brief."), ("human", "Hi")])
         system = sent_system(core_server)
@@ -1317,12 +1339,12 @@ class TestLCPromptedTools:
         assert msg.content == "No tool needed." and msg.tool_calls == []
 
     def test_fenced_parallel_calls_with_prose(self, core_server):
-        reply = (
+        answer = (
             "Let me check both.\n```json\n"
             '{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}},'
             ' {"name": "get_time", "arguments": {"zone": "Europe/Oslo"}}]}\n```'
         )
-        core_server.reply(200, tool_reply(reply))
+        reply(core_server, 200, tool_reply(answer))
         msg = make_llm(core_server).bind_tools([get_weather, get_time]).invoke("Oslo?")
         assert msg.content == "Let me check both."
         assert [(c["name"], c["args"]) for c in msg.tool_calls] == [
@@ -1333,12 +1355,12 @@ class TestLCPromptedTools:
         assert len({c["id"] for c in msg.tool_calls}) == 2
 
     def test_invalid_calls_are_reported_not_raised(self, core_server):
-        reply = (
+        answer = (
             '{"tool_calls": [{"name": "launch_rockets", "arguments": {}},'
             ' {"name": "get_weather", "arguments": "Oslo"},'
             ' {"name": "get_weather", "arguments": {"city": "Rome"}}]}'
         )
-        core_server.reply(200, tool_reply(reply))
+        reply(core_server, 200, tool_reply(answer))
         msg = make_llm(core_server).bind_tools([get_weather]).invoke("?")
         assert [c["args"] for c in msg.tool_calls] == [{"city": "Rome"}]
         bad = msg.invalid_tool_calls
@@ -1347,7 +1369,8 @@ class TestLCPromptedTools:
         assert bad[1]["error"]
 
     def test_stream_carries_tool_call_chunks(self, core_server):
-        core_server.reply(
+        reply(
+            core_server,
             200,
             tool_reply('{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}'),
         )
@@ -1357,7 +1380,7 @@ class TestLCPromptedTools:
         assert chunks[0].tool_calls[0]["args"] == {"city": "Oslo"}
 
     def test_history_round_trip(self, core_server):
-        core_server.reply(200, tool_reply("It is 12C with light rain in Oslo."))
+        reply(core_server, 200, tool_reply("It is 12C with light rain in Oslo."))
         history = [
             HumanMessage("Weather in Oslo and the time?"),
             AIMessage(
@@ -1395,7 +1418,7 @@ class TestLCPromptedTools:
         assert "'type'" not in results and '"type"' not in results
 
     def test_tool_error_status_and_following_human(self, core_server):
-        core_server.reply(200, tool_reply("Sorry."))
+        reply(core_server, 200, tool_reply("Sorry."))
         history = [
             HumanMessage("Weather?"),
             AIMessage("", tool_calls=[{"name": "get_weather", "args": {}, "id": "c9"}]),
@@ -1418,7 +1441,7 @@ class TestLCPromptedTools:
         ],
     )
     def test_tool_choice(self, core_server, choice, words):
-        core_server.reply(200, tool_reply("ok"))
+        reply(core_server, 200, tool_reply("ok"))
         make_llm(core_server).bind_tools([get_weather, get_time], tool_choice=choice).invoke("?")
         assert words in sent_system(core_server)
 
@@ -1429,11 +1452,12 @@ class TestLCPromptedTools:
     def test_agent_loop(self, core_server):
         from langchain.agents import create_agent
 
-        core_server.reply(
+        reply(
+            core_server,
             200,
             tool_reply('{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}'),
         )
-        core_server.reply(200, tool_reply("Take an umbrella: 12C, light rain."))
+        reply(core_server, 200, tool_reply("Take an umbrella: 12C, light rain."))
         agent = create_agent(make_llm(core_server), tools=[get_weather], system_prompt="Be brief.")
         state = agent.invoke({"messages": [("human", "Umbrella in Oslo?")]})
         assert state["messages"][-1].content == "Take an umbrella: 12C, light rain."
@@ -1443,8 +1467,8 @@ class TestLCPromptedTools:
 
 class TestLCNativeTools:
     def test_native_request_and_reply(self, core_server):
-        core_server.reply(200, FUNCTION_CALL_BODY)
-        core_server.reply(200, text_body("Oslo 12C, Bergen 9C."))
+        reply(core_server, 200, FUNCTION_CALL_BODY)
+        reply(core_server, 200, text_body("Oslo 12C, Bergen 9C."))
         llm = make_llm(core_server, tool_calling="native").bind_tools(
             [get_weather], tool_choice="get_weather"
         )
@@ -1482,7 +1506,7 @@ class TestLCNativeTools:
     def test_native_unknown_function_is_invalid(self, core_server):
         body = copy.deepcopy(FUNCTION_CALL_BODY)
         body["candidates"][0]["content"]["parts"][1]["functionCall"]["name"] = "rm_rf"
-        core_server.reply(200, body)
+        reply(core_server, 200, body)
         msg = make_llm(core_server, tool_calling="native").bind_tools([get_weather]).invoke("?")
         assert len(msg.tool_calls) == 1
         assert msg.invalid_tool_calls[0]["name"] == "rm_rf"
@@ -1502,8 +1526,10 @@ class CityDict(TypedDict):
 
 class TestLCStructured:
     def test_json_schema_fenced_reply(self, core_server):
-        core_server.reply(
-            200, text_body('Sure:\n```json\n{"name": "Oslo", "country": "Norway"}\n```')
+        reply(
+            core_server,
+            200,
+            text_body('Sure:\n```json\n{"name": "Oslo", "country": "Norway"}\n```'),
         )
         out = make_llm(core_server).with_structured_output(City).invoke("Capital of Norway?")
         assert out == City(name="Oslo", country="Norway")
@@ -1511,8 +1537,8 @@ class TestLCStructured:
         assert "JSON Schema" in system and '"country"' in system
 
     def test_repair_round_trip(self, core_server):
-        core_server.reply(200, text_body('{"name": "Oslo"}'))
-        core_server.reply(200, text_body('{"name": "Oslo", "country": "Norway"}'))
+        reply(core_server, 200, text_body('{"name": "Oslo"}'))
+        reply(core_server, 200, text_body('{"name": "Oslo", "country": "Norway"}'))
         out = make_llm(core_server).with_structured_output(City).invoke("Capital of Norway?")
         assert out.country == "Norway"
         assert len(core_server.requests) == 2
@@ -1522,22 +1548,22 @@ class TestLCStructured:
         assert "country" in second[2]["parts"][0]["text"]
 
     def test_invalid_twice_raises_output_parser_exception(self, core_server):
-        core_server.reply(200, text_body("I cannot answer that in JSON."), times=2)
+        reply(core_server, 200, text_body("I cannot answer that in JSON."), times=2)
         with pytest.raises(OutputParserException) as info:
             make_llm(core_server).with_structured_output(City).invoke("?")
         assert info.value.llm_output == "I cannot answer that in JSON."
         assert len(core_server.requests) == 2
 
     def test_include_raw_on_invalid_output(self, core_server):
-        core_server.reply(200, text_body("nope"), times=2)
+        reply(core_server, 200, text_body("nope"), times=2)
         out = make_llm(core_server).with_structured_output(City, include_raw=True).invoke("?")
         assert out["parsed"] is None
         assert isinstance(out["parsing_error"], OutputParserException)
         assert isinstance(out["raw"], AIMessage) and out["raw"].content == "nope"
 
     async def test_typeddict_and_json_mode_async(self, core_server):
-        core_server.reply(200, text_body('{"name": "Rome", "country": "Italy"}'))
-        core_server.reply(200, text_body('{"anything": [1, 2]}'))
+        reply(core_server, 200, text_body('{"name": "Rome", "country": "Italy"}'))
+        reply(core_server, 200, text_body('{"anything": [1, 2]}'))
         llm = make_llm(core_server)
         assert await llm.with_structured_output(CityDict).ainvoke("?") == {
             "name": "Rome",
@@ -1548,7 +1574,8 @@ class TestLCStructured:
         }
 
     def test_function_calling_method(self, core_server):
-        core_server.reply(
+        reply(
+            core_server,
             200,
             tool_reply(
                 '{"tool_calls": [{"name": "City", "arguments": {"name": "Oslo", "country": "Norway"}}]}'
@@ -1563,7 +1590,7 @@ class TestLCStructured:
         assert 'MUST call the tool "City"' in sent_system(core_server)
 
     def test_function_calling_include_raw_without_call(self, core_server):
-        core_server.reply(200, tool_reply("Oslo, Norway."))
+        reply(core_server, 200, tool_reply("Oslo, Norway."))
         out = (
             make_llm(core_server)
             .with_structured_output(City, method="function_calling", include_raw=True)
@@ -1573,7 +1600,7 @@ class TestLCStructured:
         assert out["raw"].content == "Oslo, Norway."
 
     def test_refusal_is_not_repaired(self, core_server):
-        core_server.reply(200, SAFETY_BODY)
+        reply(core_server, 200, SAFETY_BODY)
         with pytest.raises(ModelRefusalError):
             make_llm(core_server).with_structured_output(City).invoke("?")
         assert len(core_server.requests) == 1
@@ -1611,7 +1638,7 @@ class TestLCErrors:
         ],
     )
     def test_error_types(self, core_server, status, body, lc_type, core_type):
-        core_server.reply(status, body, {"x-request-id": "lc-err"})
+        reply(core_server, status, body, {"x-request-id": "lc-err"})
         # A 429 waits its turn; with no waiting allowed it surfaces at once.
         with pytest.raises(lc_type) as info:
             make_llm(core_server, max_rate_limit_wait=0).invoke("Hi")
@@ -1622,8 +1649,11 @@ class TestLCErrors:
 
     async def test_async_error_types_and_retry_after(self, core_server):
         reset = datetime.now(timezone.utc) + timedelta(seconds=0.3)
-        core_server.reply(
-            429, {"error": "Rate limit exceeded"}, {"x-rate-limit-reset-at-utc": reset.isoformat()}
+        reply(
+            core_server,
+            429,
+            {"error": "Rate limit exceeded"},
+            {"x-rate-limit-reset-at-utc": reset.isoformat()},
         )
         with pytest.raises(ModelRateLimitError) as info:
             await make_llm(core_server, max_rate_limit_wait=0).ainvoke("Hi")
@@ -1631,33 +1661,36 @@ class TestLCErrors:
 
     def test_429_retried_by_the_model(self, core_server):
         reset = datetime.now(timezone.utc) + timedelta(seconds=0.3)
-        core_server.reply(
-            429, {"error": "Rate limit exceeded"}, {"x-rate-limit-reset-at-utc": reset.isoformat()}
+        reply(
+            core_server,
+            429,
+            {"error": "Rate limit exceeded"},
+            {"x-rate-limit-reset-at-utc": reset.isoformat()},
         )
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body())
         msg = make_llm(core_server, max_retries=1).invoke("Hi")
         assert msg.content.startswith("Paris")
         first, second = core_server.requests
-        assert second.started - first.finished >= 0.2
+        assert second.received_at - first.received_at >= 0.2
 
     def test_connection_and_timeout(self, core_server):
-        core_server.reply(200, text_body(), fault="reset")
+        reply(core_server, 200, text_body(), fault="reset")
         with pytest.raises(ModelConnectionError) as info:
             make_llm(core_server).invoke("Hi")
         assert isinstance(info.value, sg.APIConnectionError)
-        core_server.reply(200, text_body(), delay=1.0)
+        reply(core_server, 200, text_body(), delay=1.0)
         with pytest.raises(ModelTimeoutError) as info2:
             make_llm(core_server, timeout=0.25).invoke("Hi")
         assert isinstance(info2.value, sg.APITimeoutError)
 
     def test_stream_errors_are_typed(self, core_server):
-        core_server.reply(401, {"error": "Invalid API key"})
+        reply(core_server, 401, {"error": "Invalid API key"})
         with pytest.raises(ModelAuthenticationError):
             list(make_llm(core_server).stream("Hi"))
 
     def test_missing_key(self, monkeypatch, core_server):
         monkeypatch.delenv("SEGMIND_API_KEY", raising=False)
-        llm = ChatSegmindGemini(base_url=core_server.v1)
+        llm = ChatSegmindGemini(base_url=core_server.base_url)
         with pytest.raises(ModelAuthenticationError, match="SEGMIND_API_KEY") as info:
             llm.invoke("Hi")
         assert info.value.status_code is None and "HTTP 401" not in str(info.value)
@@ -1668,8 +1701,8 @@ class TestLCKeyHygiene:
     def test_key_absent_from_repr_dumps_and_errors(self, core_server, caplog):
         caplog.set_level(logging.DEBUG)
         llm = make_llm(core_server, max_retries=1)
-        core_server.reply(500, {"error": "boom"})
-        core_server.reply(401, {"error": "Invalid API key"})
+        reply(core_server, 500, {"error": "boom"})
+        reply(core_server, 401, {"error": "Invalid API key"})
         with pytest.raises(ModelAuthenticationError) as info:
             llm.invoke("Hi")
         assert_no_key(
@@ -1694,7 +1727,7 @@ class TestLCKeyHygiene:
         assert llm.api_key is not None and llm.api_key.get_secret_value() == KEY
 
     def test_copies_and_pickle_still_work(self, core_server, monkeypatch):
-        core_server.reply(200, text_body(), times=3)
+        reply(core_server, 200, text_body(), times=3)
         llm = make_llm(core_server)
         llm.invoke("a")
         clone = copy.deepcopy(llm)
@@ -1723,12 +1756,14 @@ class TestLCKeyHygiene:
 
 
 class TestRegressions:
+    @pytest.mark.verbatim
     def test_queue_retry_waits_stay_within_the_timeout(self, core_server):
         # Was: a poll answered 429 + Retry-After: 3 slept 3 s although timeout=0.5.
         # Since the rate governor (issue 8), waiting for a turn is bounded by
         # max_rate_limit_wait, not by the timeout: a reset beyond it fails at once.
         rid = "q-budget"
-        core_server.reply(
+        reply(
+            core_server,
             200,
             {
                 "request_id": rid,
@@ -1736,7 +1771,7 @@ class TestRegressions:
                 "response_url": f"{core_server.url}/v2/requests/{rid}",
             },
         )
-        core_server.reply(429, {"error": "Rate limit exceeded"}, {"retry-after": "3"})
+        reply(core_server, 429, {"error": "Rate limit exceeded"}, {"retry-after": "3"})
         t0 = time.monotonic()
         with (
             make_client(
@@ -1753,9 +1788,11 @@ class TestRegressions:
         if isinstance(info.value, sg.RateLimitError):
             assert info.value.retry_after == pytest.approx(3)
 
+    @pytest.mark.verbatim
     def test_queue_poll_retries_that_fit_still_happen(self, core_server):
         rid = "q-fit"
-        core_server.reply(
+        reply(
+            core_server,
             200,
             {
                 "request_id": rid,
@@ -1763,9 +1800,9 @@ class TestRegressions:
                 "response_url": f"{core_server.url}/v2/requests/{rid}",
             },
         )
-        core_server.reply(503, {"error": "busy"})
-        core_server.reply(200, {"status": "COMPLETED"})
-        core_server.reply(200, {"status": "COMPLETED", "output": json.dumps(text_body())})
+        reply(core_server, 503, {"error": "busy"})
+        reply(core_server, 200, {"status": "COMPLETED"})
+        reply(core_server, 200, {"status": "COMPLETED", "output": json.dumps(text_body())})
         client = make_client(
             core_server, api_mode="queue", timeout=5, poll_interval=0.01, retry_policy=FAST
         )
@@ -1776,26 +1813,31 @@ class TestRegressions:
     def test_reset_header_as_unix_time(self, core_server):
         # Was: an epoch value was read as a wait of ~1.8e12 s and the 429 raised at once.
         reset_ms = int((time.time() + 0.5) * 1000)
-        core_server.reply(
-            429, {"error": "Rate limit exceeded"}, {"x-rate-limit-reset-at-utc": str(reset_ms)}
+        reply(
+            core_server,
+            429,
+            {"error": "Rate limit exceeded"},
+            {"x-rate-limit-reset-at-utc": str(reset_ms)},
         )
-        core_server.reply(200, text_body())
+        reply(core_server, 200, text_body())
         with make_client(core_server, retry_policy=FAST) as client:
             client.generate_content(USER_HI)
         first, second = core_server.requests
-        assert 0.3 <= second.started - first.finished < 2
+        assert 0.3 <= second.received_at - first.received_at < 2
 
     def test_key_echoed_by_the_server_is_not_in_the_exception(self, core_server):
-        core_server.reply(401, {"error": f"Invalid API key {KEY} for this account"})
+        reply(core_server, 401, {"error": f"Invalid API key {KEY} for this account"})
         with make_client(core_server) as client, pytest.raises(sg.AuthenticationError) as info:
             client.generate_content(USER_HI)
         assert_no_key(info.value, info.value.message, repr(info.value.body))
         assert "Invalid API key" in str(info.value)
 
+    @pytest.mark.verbatim
     def test_queue_origin_compared_case_blind(self, core_server):
         # Was: http://LocalHost:P/... was refused as "another host" than http://localhost:P.
         base = f"http://localhost:{core_server.port}"
-        core_server.reply(
+        reply(
+            core_server,
             200,
             {
                 "request_id": "q-case",
@@ -1803,19 +1845,19 @@ class TestRegressions:
                 "response_url": f"HTTP://LOCALHOST:{core_server.port}/v2/requests/q-case",
             },
         )
-        core_server.reply(200, {"status": "COMPLETED"})
-        core_server.reply(200, {"status": "COMPLETED", "output": json.dumps(text_body())})
+        reply(core_server, 200, {"status": "COMPLETED"})
+        reply(core_server, 200, {"status": "COMPLETED", "output": json.dumps(text_body())})
         with SegmindGeminiClient(
             KEY, model=SLUG, base_url=base + "/v1", api_mode="queue", poll_interval=0.01
         ) as client:
             assert client.generate_content(USER_HI).text.startswith("Paris")
 
     def test_prompted_calls_with_repeated_ids_get_distinct_ids(self, core_server):
-        reply = (
+        answer = (
             '{"tool_calls": [{"id": "call_1", "name": "get_weather", "arguments": {"city": "Oslo"}},'
             ' {"id": "call_1", "name": "get_weather", "arguments": {"city": "Rome"}}]}'
         )
-        core_server.reply(200, tool_reply(reply))
+        reply(core_server, 200, tool_reply(answer))
         msg = make_llm(core_server).bind_tools([get_weather]).invoke("?")
         ids = [c["id"] for c in msg.tool_calls]
         assert ids[0] == "call_1" and len(set(ids)) == 2
@@ -1829,7 +1871,7 @@ class TestRegressions:
             "The input token count (1523421) exceeds the maximum number of tokens allowed "
             "(1048576).",
         )
-        core_server.reply(400, body)
+        reply(core_server, 400, body)
         with pytest.raises(ContextOverflowError) as info:
             make_llm(core_server).invoke("a very long prompt")
         assert isinstance(info.value, ModelInvalidRequestError)
@@ -1840,8 +1882,8 @@ class TestRegressions:
         # Was: a 405 (Segmind's HTML page for a wrong URL) or a 413 became ModelAPIError,
         # which LangChain's retry middleware retries (is_retryable=True).
         page = "<html><head><title>405 Not Allowed</title></head><body>Method Not Allowed</body></html>"
-        core_server.reply(405, page, {"content-type": "text/html"})
-        core_server.reply(413, {"error": "Request Entity Too Large"})
+        reply(core_server, 405, page, {"content-type": "text/html"})
+        reply(core_server, 413, {"error": "Request Entity Too Large"})
         llm = make_llm(core_server, max_retries=2)
         for status, words in ((405, "Method Not Allowed"), (413, "Too Large")):
             with pytest.raises(ModelInvalidRequestError) as info:
@@ -1878,8 +1920,8 @@ class TestCoreLimits:
                 }
             ]
         }
-        core_server.reply(503, {"error": "busy"})
-        core_server.reply(200, text_body())
+        reply(core_server, 503, {"error": "busy"})
+        reply(core_server, 200, text_body())
         client = make_client(core_server, retry_policy=FAST)
         if mode == "sync":
             client.generate_content(request)
@@ -1894,7 +1936,7 @@ class TestCoreTotalTimeout:
     # Was (sync only): httpx bounds each read, so a body trickling in over 2 s passed a
     # timeout of 0.5 s; the async path already cut it off.
     def test_sync_trickling_body_is_cut_off(self, core_server):
-        core_server.reply(200, text_body(), fault="drip")
+        reply(core_server, 200, text_body(), fault="drip")
         t0 = time.monotonic()
         client = make_client(core_server, timeout=0.5, max_retries=0)
         with pytest.raises(sg.APITimeoutError):
@@ -1903,7 +1945,7 @@ class TestCoreTotalTimeout:
         assert time.monotonic() - t0 < 1.2
 
     async def test_async_trickling_body_is_cut_off(self, core_server):
-        core_server.reply(200, text_body(), fault="drip")
+        reply(core_server, 200, text_body(), fault="drip")
         t0 = time.monotonic()
         async with make_client(core_server, timeout=0.5, max_retries=0) as client:
             with pytest.raises(sg.APITimeoutError):
@@ -1911,16 +1953,18 @@ class TestCoreTotalTimeout:
         assert time.monotonic() - t0 < 1.2
 
     def test_langchain_timeout_type(self, core_server):
-        core_server.reply(200, text_body(), fault="drip")
+        reply(core_server, 200, text_body(), fault="drip")
         with pytest.raises(ModelTimeoutError):
             make_llm(core_server, timeout=0.5).invoke("Hi")
 
 
 class TestLCErrorPickling:
+    @pytest.mark.verbatim
     def test_errors_survive_pickling(self, core_server):
         # Was: the class made for QueueJobFailedError could not be pickled by name.
         rid = "q-lc-fail"
-        core_server.reply(
+        reply(
+            core_server,
             200,
             {
                 "request_id": rid,
@@ -1928,8 +1972,8 @@ class TestLCErrorPickling:
                 "response_url": f"{core_server.url}/v2/requests/{rid}",
             },
         )
-        core_server.reply(422, {"status": "FAILED", "error": "prompt rejected"})
-        core_server.reply(429, {"error": "Rate limit exceeded"}, {"retry-after": "120"})
+        reply(core_server, 422, {"status": "FAILED", "error": "prompt rejected"})
+        reply(core_server, 429, {"error": "Rate limit exceeded"}, {"retry-after": "120"})
         llm = make_llm(core_server, max_rate_limit_wait=5)
         llm.client.poll_interval = 0.01
         with pytest.raises(ModelAPIError) as failed:
@@ -1944,10 +1988,12 @@ class TestLCErrorPickling:
         assert pickle.loads(pickle.dumps(limited.value)).retry_after == pytest.approx(120)
 
 
+@pytest.mark.verbatim
 def test_queue_failed_status_in_a_200_is_still_a_422_error(core_server):
     # Was: a FAILED status polled with HTTP 200 gave a QueueJobFailedError with status_code 200.
     rid = "q-200-failed"
-    core_server.reply(
+    reply(
+        core_server,
         200,
         {
             "request_id": rid,
@@ -1955,7 +2001,7 @@ def test_queue_failed_status_in_a_200_is_still_a_422_error(core_server):
             "response_url": f"{core_server.url}/v2/requests/{rid}",
         },
     )
-    core_server.reply(200, {"status": "FAILED", "error": {"message": "GPU worker crashed"}})
+    reply(core_server, 200, {"status": "FAILED", "error": {"message": "GPU worker crashed"}})
     client = make_client(core_server, api_mode="queue", poll_interval=0.01)
     with pytest.raises(sg.QueueJobFailedError) as info:
         client.generate_content(USER_HI)
@@ -1976,8 +2022,9 @@ def test_tracing_sees_structured_format_and_never_the_key(core_server):
             self.starts.append((serialized, kw))
 
     spy = Spy()
-    core_server.reply(200, text_body('{"name": "Oslo", "country": "Norway"}'))
-    core_server.reply(
+    reply(core_server, 200, text_body('{"name": "Oslo", "country": "Norway"}'))
+    reply(
+        core_server,
         200,
         tool_reply(
             '{"tool_calls": [{"name": "City", "arguments": {"name": "Oslo", "country": "Norway"}}]}'

@@ -1,11 +1,12 @@
-"""Acceptance: ``llama_index_segmind_gemini.SegmindGemini`` against a scripted server of our own.
+"""Acceptance: ``llama_index_segmind_gemini.SegmindGemini`` against the package's emulator.
 
-The server (``_server_li.py``) is not the package's emulator: it records each request
-and answers with bodies shaped like recorded real Gemini exchanges (thought parts
-with ``thoughtSignature``, ``functionCall`` parts without ``id``, parallel calls,
-candidates with ``content: {}`` on SAFETY / MAX_TOKENS, ``promptFeedback`` blocks,
-``usageMetadata`` with thoughts, cache and modality details) plus Segmind's headers
-and error bodies. The answers are scripted by each test: none of them came from Gemini.
+Every answer is queued exactly by its test (``reply`` -> ``SegmindEmulator.queue_response``)
+with bodies shaped like recorded real Gemini exchanges (thought parts with
+``thoughtSignature``, ``functionCall`` parts without ``id``, parallel calls, candidates
+with ``content: {}`` on SAFETY / MAX_TOKENS, ``promptFeedback`` blocks, ``usageMetadata``
+with thoughts, cache and modality details) plus Segmind's headers and error bodies; the
+emulator adds Segmind's key check and Gemini's request validation. None of the answers
+came from Gemini. Image URLs are served by a plain loopback file host.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from _server_li import LIScriptedServer
+from _emulated import posts, reply
 from llama_index.core import Document, MockEmbedding, VectorStoreIndex
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
 from llama_index.core.base.llms.types import (
@@ -41,6 +42,7 @@ from pydantic import BaseModel
 import segmind_gemini as sg
 from llama_index_segmind_gemini import SegmindGemini
 from segmind_gemini.structured import StructuredOutputError
+from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing.samples import tiny_png as _sample_png
 
 # A dummy key: never a real one. Long and distinctive so any leak is easy to find.
@@ -183,21 +185,23 @@ def system_text(request: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def _li_server_module() -> Iterator[LIScriptedServer]:
-    server = LIScriptedServer().start()
-    yield server
-    server.stop()
+def _emulator_module() -> Iterator[SegmindEmulator]:
+    # The package's emulator: Segmind's key check, headers and Gemini's validation; every
+    # answer a test relies on is queued by that test. queue_polls=0: a v2 job completes
+    # on its first poll.
+    with SegmindEmulator(api_key=KEY, queue_polls=0) as emulator:
+        yield emulator
 
 
 @pytest.fixture
-def srv(_li_server_module: LIScriptedServer) -> Iterator[LIScriptedServer]:
-    _li_server_module.reset()
-    yield _li_server_module
-    _li_server_module.reset()
+def srv(_emulator_module: SegmindEmulator) -> Iterator[SegmindEmulator]:
+    _emulator_module.reset()
+    yield _emulator_module
+    _emulator_module.reset()
 
 
 @pytest.fixture
-def make(srv: LIScriptedServer) -> Iterator[Callable[..., SegmindGemini]]:
+def make(srv: SegmindEmulator) -> Iterator[Callable[..., SegmindGemini]]:
     made: list[SegmindGemini] = []
 
     def build(**kw: Any) -> SegmindGemini:
@@ -256,11 +260,11 @@ class TestMetadataAndConfig:
             assert llm.allow_private_urls is False
             for unset in ("temperature", "max_tokens", "top_p", "top_k", "stop"):
                 assert getattr(llm, unset) is None
-            srv.reply(200, text_body("ok"), SEG_HEADERS)
+            reply(srv, 200, text_body("ok"), SEG_HEADERS)
             assert llm.complete("hi").text == "ok"
         finally:
             llm.close()
-        req = srv.posts[-1]
+        req = posts(srv)[-1]
         assert req.path == "/v1/gemini-2.5-flash"
         assert req.headers["x-api-key"] == KEY
         assert "authorization" not in req.headers
@@ -291,18 +295,18 @@ class TestMetadataAndConfig:
         assert (meta.num_output, meta.context_window) == (512, 32_000)
 
     def test_default_request_is_exactly_the_documented_shape(self, llm, srv):
-        srv.reply(200, text_body("hello"), SEG_HEADERS)
+        reply(srv, 200, text_body("hello"), SEG_HEADERS)
         llm.chat([ChatMessage(role="user", content="Hi")])
-        assert srv.posts[0].json == {
+        assert posts(srv)[0].json == {
             "messages": {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
         }
 
     def test_generation_settings_sent_only_when_set_and_per_call(self, make, srv):
         llm = make(temperature=0.3, stop=["END"])
-        srv.reply(200, text_body("a"), times=2)
+        reply(srv, 200, text_body("a"), times=2)
         llm.chat([ChatMessage(role="user", content="Hi")])
         llm.chat([ChatMessage(role="user", content="Hi")], temperature=0.0, max_tokens=5)
-        first, second = (r.gemini["generationConfig"] for r in srv.posts)
+        first, second = (r.messages["generationConfig"] for r in posts(srv))
         assert first == {"temperature": 0.3, "stopSequences": ["END"]}
         assert second == {"temperature": 0.0, "stopSequences": ["END"], "maxOutputTokens": 5}
 
@@ -337,7 +341,9 @@ class TestChatBlocks:
         ]
         before = copy.deepcopy(messages)
         dumped_before = [m.model_dump() for m in messages]
-        srv.reply(200, thinking_body("Let me look at the images.", "Same red square."), SEG_HEADERS)
+        reply(
+            srv, 200, thinking_body("Let me look at the images.", "Same red square."), SEG_HEADERS
+        )
 
         response = llm.chat(messages)
 
@@ -345,9 +351,9 @@ class TestChatBlocks:
         assert messages == before
         assert [m.model_dump() for m in messages] == dumped_before
 
-        req = srv.posts[0]
+        req = posts(srv)[0]
         assert req.path == "/v1/gemini-2.5-flash"
-        g = req.gemini
+        g = req.messages
         assert system_text(g) == "Answer briefly."
         assert [c["role"] for c in g["contents"]] == ["user", "model", "user"]
         assert g["contents"][0]["parts"][0] == {"text": "Compare these."}
@@ -387,13 +393,13 @@ class TestChatBlocks:
         }
 
     def test_thinking_block_with_signature_is_echoed_in_the_next_turn(self, llm, srv):
-        srv.reply(200, thinking_body("Hmm.", "Four."))
+        reply(srv, 200, thinking_body("Hmm.", "Four."))
         history = [ChatMessage(role="user", content="2+2?")]
         first = llm.chat(history)
         history = [*history, first.message, ChatMessage(role="user", content="Times 3?")]
-        srv.reply(200, text_body("Twelve."))
+        reply(srv, 200, text_body("Twelve."))
         assert llm.chat(history).message.content == "Twelve."
-        model_turn = srv.posts[1].gemini["contents"][1]
+        model_turn = posts(srv)[1].messages["contents"][1]
         assert model_turn["role"] == "model"
         assert {"text": "Hmm.", "thought": True, "thoughtSignature": SIG} in model_turn["parts"]
         assert {"text": "Four."} in model_turn["parts"]
@@ -415,49 +421,49 @@ class TestChatBlocks:
         assert srv.requests == []
 
     def test_document_block_bytes_pdf(self, llm, srv):
-        srv.reply(200, text_body("One page."))
+        reply(srv, 200, text_body("One page."))
         msg = ChatMessage(
             role="user",
             blocks=[DocumentBlock(data=PDF), TextBlock(text="How many pages?")],
         )
         llm.chat([msg])
-        blobs = inline_parts(srv.posts[0].gemini["contents"])
+        blobs = inline_parts(posts(srv)[0].messages["contents"])
         assert blobs[0]["mimeType"] == "application/pdf"
         assert base64.b64decode(blobs[0]["data"]) == PDF
 
 
 class TestImageUrls:
-    def test_loopback_url_refused_by_default_sync(self, llm, srv):
-        url = srv.serve_file("red.png", tiny_png(), "image/png")
+    def test_loopback_url_refused_by_default_sync(self, llm, srv, files):
+        url = files.serve_file("red.png", tiny_png(), "image/png")
         msg = ChatMessage(role="user", blocks=[TextBlock(text="What?"), ImageBlock(url=url)])
         with pytest.raises(sg.MediaError) as info:
             llm.chat([msg])
         assert "messages[0].blocks[1]" in str(info.value)
         assert "loopback" in str(info.value)
-        assert srv.requests == []  # neither the image nor the API was contacted
+        assert srv.requests == files.requests == []  # neither the image nor the API
 
-    async def test_loopback_url_refused_by_default_async(self, llm, srv):
-        url = srv.serve_file("red.png", tiny_png(), "image/png")
+    async def test_loopback_url_refused_by_default_async(self, llm, srv, files):
+        url = files.serve_file("red.png", tiny_png(), "image/png")
         msg = ChatMessage(role="user", blocks=[ImageBlock(url=url), TextBlock(text="What?")])
         with pytest.raises(sg.MediaError) as info:
             await llm.achat([msg])
         assert "messages[0].blocks[0]" in str(info.value)
-        assert srv.requests == []
+        assert srv.requests == files.requests == []
 
     @pytest.mark.parametrize("host", ["localhost", "[::1]", "2130706433", "0x7f.1"])
-    def test_loopback_spellings_refused(self, llm, srv, host):
-        srv.serve_file("red.png", tiny_png(), "image/png")
-        url = f"http://{host}:{srv.port}/files/red.png"
+    def test_loopback_spellings_refused(self, llm, srv, files, host):
+        files.serve_file("red.png", tiny_png(), "image/png")
+        url = f"http://{host}:{files.port}/files/red.png"
         msg = ChatMessage(role="user", blocks=[TextBlock(text="What?"), ImageBlock(url=url)])
         with pytest.raises(sg.MediaError, match="loopback"):
             llm.chat([msg])
-        assert srv.requests == []
+        assert srv.requests == files.requests == []
 
     def test_data_url_with_nonstandard_jpg_type_is_normalised(self, llm, srv):
-        srv.reply(200, text_body("a jpeg"))
+        reply(srv, 200, text_body("a jpeg"))
         url = "data:image/jpg;base64," + b64(JPEG)
         llm.chat([ChatMessage(role="user", blocks=[TextBlock(text="x"), ImageBlock(url=url)])])
-        blob = inline_parts(srv.posts[0].gemini["contents"])[0]
+        blob = inline_parts(posts(srv)[0].messages["contents"])[0]
         assert blob == {"mimeType": "image/jpeg", "data": b64(JPEG)}
 
     def test_metadata_address_refused_even_when_private_allowed(self, make, srv):
@@ -471,17 +477,18 @@ class TestImageUrls:
         assert srv.requests == []
 
     @pytest.mark.parametrize("use_async", [False, True])
-    async def test_loopback_url_allowed_when_opted_in(self, make, srv, use_async):
+    async def test_loopback_url_allowed_when_opted_in(self, make, srv, files, use_async):
         llm = make(allow_private_urls=True)
         png = tiny_png(3, 3)
-        url = srv.serve_file("red.png", png, "image/png")
-        srv.reply(200, text_body("A red square."))
+        url = files.serve_file("red.png", png, "image/png")
+        reply(srv, 200, text_body("A red square."))
         msg = ChatMessage(role="user", blocks=[TextBlock(text="What?"), ImageBlock(url=url)])
         resp = await llm.achat([msg]) if use_async else llm.chat([msg])
         assert resp.message.content == "A red square."
-        assert [r.method for r in srv.requests] == ["GET", "POST"]
-        assert "x-api-key" not in srv.requests[0].headers  # the key stays with the API
-        blob = inline_parts(srv.posts[0].gemini["contents"])[0]
+        assert [(method, path) for method, path, _ in files.requests] == [("GET", "/files/red.png")]
+        assert "x-api-key" not in files.requests[0][2]  # the key stays with the API
+        assert [r.method for r in srv.requests] == ["POST"]
+        blob = inline_parts(posts(srv)[0].messages["contents"])[0]
         assert blob["mimeType"] == "image/png"
         assert base64.b64decode(blob["data"]) == png
 
@@ -492,16 +499,16 @@ class TestImageUrls:
 class TestEntryPoints:
     def test_complete(self, make, srv):
         llm = make(system_prompt="You are terse.")
-        srv.reply(200, text_body("2, 3, 5"), SEG_HEADERS)
+        reply(srv, 200, text_body("2, 3, 5"), SEG_HEADERS)
         resp = llm.complete("Name three primes.")
         assert resp.text == "2, 3, 5"
         assert resp.additional_kwargs["cost"] == pytest.approx(0.00231)
-        g = srv.posts[0].gemini
+        g = posts(srv)[0].messages
         assert g["contents"] == [{"role": "user", "parts": [{"text": "Name three primes."}]}]
         assert system_text(g) == "You are terse."
 
     def test_stream_complete_and_stream_chat_yield_one_chunk_with_delta(self, llm, srv):
-        srv.reply(200, text_body("whole answer"), times=2)
+        reply(srv, 200, text_body("whole answer"), times=2)
         chunks = list(llm.stream_complete("hi"))
         assert [(c.text, c.delta) for c in chunks] == [("whole answer", "whole answer")]
         chunks = list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
@@ -510,21 +517,21 @@ class TestEntryPoints:
         assert chunks[0].message.content == "whole answer"
 
     def test_stream_errors_surface_as_core_errors(self, llm, srv):
-        srv.reply(500, {"error": "Internal Server Error"})
+        reply(srv, 500, {"error": "Internal Server Error"})
         with pytest.raises(sg.InternalServerError):
             list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
-        srv.reply(401, {"error": "Unauthorized"})
+        reply(srv, 401, {"error": "Unauthorized"})
         with pytest.raises(sg.AuthenticationError):
             list(llm.stream_complete("hi"))
 
     async def test_async_stream_errors_surface_as_core_errors(self, llm, srv):
-        srv.reply(503, {"error": "Service Unavailable"})
+        reply(srv, 503, {"error": "Service Unavailable"})
         with pytest.raises(sg.InternalServerError):
             async for _ in await llm.astream_chat([ChatMessage(role="user", content="hi")]):
                 pass
 
     async def test_async_entry_points(self, llm, srv):
-        srv.reply(200, thinking_body("thinking...", "async answer"), times=4)
+        reply(srv, 200, thinking_body("thinking...", "async answer"), times=4)
         msgs = [ChatMessage(role="user", content="hi")]
         assert (await llm.achat(msgs)).message.content == "async answer"
         assert (await llm.acomplete("hi")).text == "async answer"
@@ -535,16 +542,16 @@ class TestEntryPoints:
         assert chunks[0].additional_kwargs.get("thinking_delta") == "thinking..."
         done = [c async for c in await llm.astream_complete("hi")]
         assert [c.delta for c in done] == ["async answer"]
-        assert len(srv.posts) == 4
+        assert len(posts(srv)) == 4
 
     async def test_sync_chat_inside_a_running_event_loop(self, llm, srv):
         asyncio.get_running_loop()  # we are inside one
-        srv.reply(200, text_body("from a loop"), times=2)
+        reply(srv, 200, text_body("from a loop"), times=2)
         assert llm.chat([ChatMessage(role="user", content="hi")]).message.content == "from a loop"
         assert llm.complete("hi").text == "from a loop"
 
     async def test_async_calls_overlap(self, llm, srv):
-        srv.reply(200, text_body("slow"), delay=0.3, times=8)
+        reply(srv, 200, text_body("slow"), delay=0.3, times=8)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         results = await asyncio.gather(*(llm.acomplete(f"q{i}") for i in range(8)))
@@ -552,7 +559,8 @@ class TestEntryPoints:
         assert loop.time() - t0 < 1.5  # concurrent, not 8 x 0.3 s
 
     def test_openai_shaped_body_is_understood(self, llm, srv):
-        srv.reply(
+        reply(
+            srv,
             200,
             {
                 "id": "chatcmpl-1",
@@ -577,7 +585,8 @@ class TestEntryPoints:
 
 class TestOddAnswers:
     def test_max_tokens_with_no_parts(self, llm, srv):
-        srv.reply(
+        reply(
+            srv,
             200,
             body(
                 None,
@@ -595,14 +604,15 @@ class TestOddAnswers:
         ratings = [
             {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
         ]
-        srv.reply(200, body(None, content={}, finish="SAFETY", safetyRatings=ratings))
+        reply(srv, 200, body(None, content={}, finish="SAFETY", safetyRatings=ratings))
         resp = llm.complete("something")
         assert resp.text == ""
         assert resp.additional_kwargs["finish_reason"] == "SAFETY"
         assert resp.additional_kwargs["safety_ratings"] == ratings
 
     def test_prompt_feedback_block_raises_content_blocked(self, llm, srv):
-        srv.reply(
+        reply(
+            srv,
             200,
             {
                 "promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
@@ -626,8 +636,8 @@ class TestTokenCounting:
         # A tokenizer that would give absurd numbers: any fallback to it shows.
         counter = TokenCountingHandler(tokenizer=lambda s: [0] * 100_000)
         llm = make(callback_manager=CallbackManager([counter]))
-        srv.reply(200, body([{"text": "Hello!"}], meta=usage(14, 3, thoughts=20, tool_use=2)))
-        srv.reply(200, text_body("done", meta=usage(5, 1)))
+        reply(srv, 200, body([{"text": "Hello!"}], meta=usage(14, 3, thoughts=20, tool_use=2)))
+        reply(srv, 200, text_body("done", meta=usage(5, 1)))
         llm.chat([ChatMessage(role="user", content="Hi")])
         llm.complete("Bye")
         events = counter.llm_token_counts
@@ -641,7 +651,7 @@ class TestTokenCounting:
     def test_token_counting_sync_stream_chat(self, make, srv):
         counter = TokenCountingHandler(tokenizer=lambda s: [0] * 100_000)
         llm = make(callback_manager=CallbackManager([counter]))
-        srv.reply(200, text_body("streamed", meta=usage(12, 4, cached=6)))
+        reply(srv, 200, text_body("streamed", meta=usage(12, 4, cached=6)))
         for _ in llm.stream_chat([ChatMessage(role="user", content="Hi")]):
             pass
         assert (counter.prompt_llm_token_count, counter.completion_llm_token_count) == (12, 4)
@@ -649,7 +659,7 @@ class TestTokenCounting:
     async def test_token_counting_async_stream(self, make, srv):
         counter = TokenCountingHandler(tokenizer=lambda s: [0] * 100_000)
         llm = make(callback_manager=CallbackManager([counter]))
-        srv.reply(200, text_body("streamed", meta=usage(8, 2)))
+        reply(srv, 200, text_body("streamed", meta=usage(8, 2)))
         async for _ in await llm.astream_chat([ChatMessage(role="user", content="Hi")]):
             pass
         assert counter.prompt_llm_token_count == 8
@@ -705,7 +715,7 @@ class TestErrors:
     def test_error_types(self, make, srv, status, payload, headers, exc_type):
         # A 34 s reset is waited out by default; past max_rate_limit_wait it fails at once.
         llm = make(max_rate_limit_wait=5)
-        srv.reply(status, payload, {"x-request-id": "req-err-1", **headers})
+        reply(srv, status, payload, {"x-request-id": "req-err-1", **headers})
         with pytest.raises(exc_type) as info:
             llm.chat([ChatMessage(role="user", content="hi")])
         exc = info.value
@@ -722,10 +732,10 @@ class TestErrors:
             assert "gemini-2.5-flash" in exc.current_models
         if status == 429 and not headers:
             assert exc.retry_after == pytest.approx(34.4)
-        assert len(srv.posts) == 1  # max_retries=0
+        assert len(posts(srv)) == 1  # max_retries=0
 
     async def test_error_types_async(self, llm, srv):
-        srv.reply(406, {"error": "Insufficient credits"})
+        reply(srv, 406, {"error": "Insufficient credits"})
         with pytest.raises(sg.InsufficientCreditsError):
             await llm.acomplete("hi")
 
@@ -734,19 +744,19 @@ class TestErrors:
         reset = (datetime.now(timezone.utc) + timedelta(seconds=0.3)).strftime(
             "%Y-%m-%dT%H:%M:%S.%fZ"
         )
-        srv.reply(429, {"error": "Rate limit exceeded"}, {"x-rate-limit-reset-at-utc": reset})
-        srv.reply(200, text_body("after the wait"))
+        reply(srv, 429, {"error": "Rate limit exceeded"}, {"x-rate-limit-reset-at-utc": reset})
+        reply(srv, 200, text_body("after the wait"))
         assert llm.complete("hi").text == "after the wait"
-        assert len(srv.posts) == 2
+        assert len(posts(srv)) == 2
 
     def test_timeout_is_api_timeout_error(self, make, srv):
         llm = make(timeout=0.3)
-        srv.reply(200, text_body("too late"), delay=1.0)
+        reply(srv, 200, text_body("too late"), delay=1.0)
         with pytest.raises(sg.APITimeoutError):
             llm.complete("hi")
 
     def test_server_echoing_the_key_does_not_leak_it(self, llm, srv):
-        srv.reply(401, {"error": f"Invalid api key {KEY}"})
+        reply(srv, 401, {"error": f"Invalid api key {KEY}"})
         with pytest.raises(sg.AuthenticationError) as info:
             llm.complete("hi")
         exc = info.value
@@ -798,10 +808,10 @@ class TestKeyHygiene:
         try:
             llm = make(max_retries=1)
             caplog.set_level("DEBUG")
-            srv.reply(503, {"error": "Service Unavailable"})
-            srv.reply(200, text_body("ok"))
+            reply(srv, 503, {"error": "Service Unavailable"})
+            reply(srv, 200, text_body("ok"))
             llm.chat([ChatMessage(role="user", content="hi")])
-            srv.reply(401, {"error": "Unauthorized"})
+            reply(srv, 401, {"error": "Unauthorized"})
             with pytest.raises(sg.AuthenticationError):
                 llm.complete("hi")
         finally:
@@ -816,9 +826,9 @@ class TestKeyHygiene:
         clone = SegmindGemini.from_dict(llm.to_dict())
         try:
             assert clone.model == "gemini-2.5-flash"
-            srv.reply(200, text_body("ok"))
+            reply(srv, 200, text_body("ok"))
             assert clone.complete("hi").text == "ok"
-            assert srv.posts[0].headers["x-api-key"] == KEY
+            assert posts(srv)[0].headers["x-api-key"] == KEY
         finally:
             clone.close()
 
@@ -826,9 +836,9 @@ class TestKeyHygiene:
         monkeypatch.setenv("SEGMIND_API_KEY", KEY)
         clone = pickle.loads(pickle.dumps(llm))
         try:
-            srv.reply(200, text_body("ok"))
+            reply(srv, 200, text_body("ok"))
             assert clone.complete("hi").text == "ok"
-            assert srv.posts[0].headers["x-api-key"] == KEY
+            assert posts(srv)[0].headers["x-api-key"] == KEY
         finally:
             clone.close()
 
@@ -841,7 +851,8 @@ class TestTools:
         tools = [FunctionTool.from_defaults(multiply), FunctionTool.from_defaults(add)]
         history = [ChatMessage(role="user", content="Earlier question")]
         before = copy.deepcopy(history)
-        srv.reply(
+        reply(
+            srv,
             200,
             prompted_calls(
                 ("multiply", {"a": 3, "b": 4}),
@@ -851,7 +862,7 @@ class TestTools:
         )
         resp = llm.chat_with_tools(tools, user_msg="3*4 and 1+2?", chat_history=history)
         assert history == before  # not extended
-        g = srv.posts[0].gemini
+        g = posts(srv)[0].messages
         assert "tools" not in g  # the gateway does not forward them
         si = system_text(g)
         assert "multiply" in si and "add" in si and "tool_calls" in si
@@ -859,7 +870,8 @@ class TestTools:
         calls = llm.get_tool_calls_from_response(resp)
         assert [(c.tool_name, c.tool_kwargs) for c in calls] == [("multiply", {"a": 3, "b": 4})]
 
-        srv.reply(
+        reply(
+            srv,
             200,
             prompted_calls(("multiply", {"a": 3, "b": 4}), ("add", {"a": 1, "b": 2})),
         )
@@ -869,7 +881,7 @@ class TestTools:
         assert len({c.tool_id for c in calls}) == 2
 
     def test_no_tool_call_is_a_text_answer(self, llm, srv):
-        srv.reply(200, text_body("No tools needed: 42."))
+        reply(srv, 200, text_body("No tools needed: 42."))
         resp = llm.chat_with_tools([FunctionTool.from_defaults(add)], user_msg="hi")
         assert resp.message.content == "No tools needed: 42."
         assert llm.get_tool_calls_from_response(resp, error_on_no_tool_call=False) == []
@@ -879,7 +891,8 @@ class TestTools:
     def test_native_parallel_calls_without_id_and_signature_round_trip(self, make, srv):
         llm = make(tool_calling="native")
         tools = [FunctionTool.from_defaults(multiply), FunctionTool.from_defaults(add)]
-        srv.reply(
+        reply(
+            srv,
             200,
             body(
                 [
@@ -893,7 +906,7 @@ class TestTools:
             ),
         )
         resp = llm.chat_with_tools(tools, user_msg="3*4 and 1+2?", allow_parallel_tool_calls=True)
-        g = srv.posts[0].gemini
+        g = posts(srv)[0].messages
         decls = g["tools"][0]["functionDeclarations"]
         assert {d["name"] for d in decls} == {"multiply", "add"}
         calls = llm.get_tool_calls_from_response(resp)
@@ -917,11 +930,11 @@ class TestTools:
             ),
         ]
         before = copy.deepcopy(history)
-        srv.reply(200, text_body("12 and 3."))
+        reply(srv, 200, text_body("12 and 3."))
         final = llm.chat_with_tools(tools, chat_history=history)
         assert history == before
         assert final.message.content == "12 and 3."
-        contents = srv.posts[1].gemini["contents"]
+        contents = posts(srv)[1].messages["contents"]
         assert [c["role"] for c in contents] == ["user", "model", "user"]
         fc_parts = contents[1]["parts"]
         assert fc_parts[0]["functionCall"]["name"] == "multiply"
@@ -963,11 +976,11 @@ class TestTools:
             ChatMessage(role="tool", content="42", additional_kwargs={"tool_call_id": "call_abc"}),
         ]
         before = copy.deepcopy(history)
-        srv.reply(200, text_body("42."))
+        reply(srv, 200, text_body("42."))
         resp = llm.chat_with_tools([FunctionTool.from_defaults(multiply)], chat_history=history)
         assert history == before
         assert resp.message.content == "42."
-        contents = srv.posts[0].gemini["contents"]
+        contents = posts(srv)[0].messages["contents"]
         assert [c["role"] for c in contents] == ["user", "model", "user"]
         model_text = contents[1]["parts"][0]["text"]
         assert "Let me multiply." in model_text
@@ -997,10 +1010,10 @@ class TestTools:
             ChatMessage(role="tool", content="3"),
         ]
         before = copy.deepcopy(history)
-        srv.reply(200, text_body("12 and 3."))
+        reply(srv, 200, text_body("12 and 3."))
         llm.chat(history)
         assert history == before
-        results = srv.posts[0].gemini["contents"][2]
+        results = posts(srv)[0].messages["contents"][2]
         assert results["role"] == "user"
         if mode == "native":
             names = [p["functionResponse"]["name"] for p in results["parts"]]
@@ -1024,20 +1037,21 @@ class TestTools:
             llm=llm,
             system_prompt="Use tools for arithmetic.",
         )
-        srv.reply(200, prompted_calls(("multiply", {"a": 1234, "b": 5678})))
-        srv.reply(200, text_body("1234 * 5678 = 7006652."))
+        reply(srv, 200, prompted_calls(("multiply", {"a": 1234, "b": 5678})))
+        reply(srv, 200, text_body("1234 * 5678 = 7006652."))
         result = await agent.run(user_msg="What is 1234 * 5678?")
         assert seen == [(1234, 5678)]
         assert "7006652" in str(result)
         assert [t.tool_name for t in result.tool_calls] == ["multiply"]
-        assert len(srv.posts) == 2
-        second = srv.posts[1].gemini
+        assert len(posts(srv)) == 2
+        second = posts(srv)[1].messages
         assert "Use tools for arithmetic." in system_text(second)
         assert "7006652" in all_text(second)  # the tool's output went back
 
     async def test_react_agent_run(self, llm, srv):
         agent = ReActAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm)
-        srv.reply(
+        reply(
+            srv,
             200,
             text_body(
                 "Thought: The user wants a product. I need to use a tool.\n"
@@ -1045,16 +1059,17 @@ class TestTools:
                 'Action Input: {"a": 12, "b": 34}'
             ),
         )
-        srv.reply(
+        reply(
+            srv,
             200,
             text_body("Thought: I can answer without using any more tools.\nAnswer: 12 * 34 = 408"),
         )
         result = await agent.run(user_msg="What is 12 * 34?")
         assert "408" in str(result)
-        assert len(srv.posts) == 2
-        second = all_text(srv.posts[1].gemini)
+        assert len(posts(srv)) == 2
+        second = all_text(posts(srv)[1].messages)
         assert "Observation: 408" in second or "408" in second
-        assert "tools" not in srv.posts[0].gemini
+        assert "tools" not in posts(srv)[0].messages
 
 
 # =========================================================================== structured
@@ -1062,8 +1077,9 @@ class TestTools:
 
 class TestStructured:
     def test_structured_predict_repairs_once(self, llm, srv):
-        srv.reply(200, text_body('{"name": "Lima", "country": "Peru", "population_millions": }'))
-        srv.reply(
+        reply(srv, 200, text_body('{"name": "Lima", "country": "Peru", "population_millions": }'))
+        reply(
+            srv,
             200,
             text_body(
                 'Here it is:\n```json\n{"name": "Lima", "country": "Peru", '
@@ -1074,30 +1090,30 @@ class TestStructured:
             City, PromptTemplate("Describe the capital of {country}."), country="Peru"
         )
         assert city == City(name="Lima", country="Peru", population_millions=10.1)
-        assert len(srv.posts) == 2
-        first, second = (r.gemini for r in srv.posts)
+        assert len(posts(srv)) == 2
+        first, second = (r.messages for r in posts(srv))
         assert "population_millions" in system_text(first)  # the schema went along
         assert "Describe the capital of Peru." in all_text(first)
         assert [c["role"] for c in second["contents"]][-2:] == ["model", "user"]
         assert '"population_millions": }' in all_text(second)  # the bad answer is quoted
 
     def test_structured_predict_schema_mismatch_then_gives_up(self, llm, srv):
-        srv.reply(200, text_body('{"name": "Lima"}'))
-        srv.reply(200, text_body("I cannot answer that."))
+        reply(srv, 200, text_body('{"name": "Lima"}'))
+        reply(srv, 200, text_body("I cannot answer that."))
         with pytest.raises(StructuredOutputError) as info:
             llm.structured_predict(City, PromptTemplate("Capital of {c}?"), c="Peru")
         assert isinstance(info.value, ValueError)
-        assert len(srv.posts) == 2  # exactly one repair
+        assert len(posts(srv)) == 2  # exactly one repair
 
     async def test_astructured_predict(self, llm, srv):
-        srv.reply(
-            200, text_body('{"name": "Oslo", "country": "Norway", "population_millions": 0.7}')
+        reply(
+            srv, 200, text_body('{"name": "Oslo", "country": "Norway", "population_millions": 0.7}')
         )
         city = await llm.astructured_predict(City, PromptTemplate("Capital of {c}?"), c="Norway")
         assert city.name == "Oslo"
 
     def test_as_structured_llm(self, llm, srv):
-        srv.reply(200, text_body('{"name": "Lima", "country": "Peru", "population_millions": 10}'))
+        reply(srv, 200, text_body('{"name": "Lima", "country": "Peru", "population_millions": 10}'))
         structured = llm.as_structured_llm(City)
         msgs = [ChatMessage(role="user", content="Describe Lima.")]
         before = copy.deepcopy(msgs)
@@ -1118,10 +1134,10 @@ class TestRag:
         ]
         index = VectorStoreIndex.from_documents(docs, embed_model=MockEmbedding(embed_dim=8))
         engine = index.as_query_engine(llm=llm, similarity_top_k=3)
-        srv.reply(200, text_body("Two years, for manufacturing defects."), SEG_HEADERS)
+        reply(srv, 200, text_body("Two years, for manufacturing defects."), SEG_HEADERS)
         answer = engine.query("What does the warranty cover?")
         assert str(answer) == "Two years, for manufacturing defects."
-        sent = all_text(srv.posts[0].gemini)
+        sent = all_text(posts(srv)[0].messages)
         assert "manufacturing defects for two years" in sent
         assert "What does the warranty cover?" in sent
         assert len(answer.source_nodes) == 3
@@ -1131,11 +1147,11 @@ class TestRag:
             [Document(text="Store hours are 9 to 5.")], embed_model=MockEmbedding(embed_dim=8)
         )
         engine = index.as_chat_engine(chat_mode="context", llm=llm)
-        srv.reply(200, text_body("9 to 5."))
-        srv.reply(200, text_body("Yes, weekends too."))
+        reply(srv, 200, text_body("9 to 5."))
+        reply(srv, 200, text_body("Yes, weekends too."))
         assert str(await engine.achat("When are you open?")) == "9 to 5."
         assert str(await engine.achat("Weekends?")) == "Yes, weekends too."
-        second = srv.posts[1].gemini
+        second = posts(srv)[1].messages
         assert "Store hours are 9 to 5." in all_text(second)
         assert "When are you open?" in all_text(second)  # the history went along
         assert "9 to 5." in [
@@ -1149,26 +1165,13 @@ class TestRag:
 class TestQueueMode:
     def test_queue_mode_through_the_llm(self, make, srv):
         llm = make(api_mode="queue")
-        status_url = srv.url("/v2/requests/job-1/status")
-        response_url = srv.url("/v2/requests/job-1")
-        srv.reply(
-            200,
-            {"request_id": "job-1", "status_url": status_url, "response_url": response_url},
-        )
-        srv.reply(200, {"status": "COMPLETED"})
-        srv.reply(
-            200,
-            {
-                "status": "COMPLETED",
-                "metrics": {"inference_time": 2.1},
-                "output": json.dumps(text_body("queued answer")),
-            },
-        )
+        reply(srv, 200, text_body("queued answer"))  # the job's result
         resp = llm.chat([ChatMessage(role="user", content="A long task")])
         assert resp.message.content == "queued answer"
+        job = srv.requests[1].path.split("/")[3]
         assert [(r.method, r.path) for r in srv.requests] == [
             ("POST", "/v2/gemini-2.5-flash"),
-            ("GET", "/v2/requests/job-1/status"),
-            ("GET", "/v2/requests/job-1"),
+            ("GET", f"/v2/requests/{job}/status"),
+            ("GET", f"/v2/requests/{job}"),
         ]
         assert all(r.headers.get("x-api-key") == KEY for r in srv.requests)

@@ -20,7 +20,7 @@ from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_core.tools import tool
 
-from langchain_segmind_gemini import ChatSegmindGemini
+from langchain_segmind_gemini import ChatSegmindGemini, SegmindBadRequestError
 from segmind_gemini.testing import SegmindEmulator
 
 Make = Callable[..., ChatSegmindGemini]
@@ -119,8 +119,12 @@ def test_aliases_and_per_call_overrides(make_model: Make, emu: SegmindEmulator) 
 def test_unknown_call_argument_is_sent_with_a_warning(
     model: ChatSegmindGemini, emu: SegmindEmulator
 ) -> None:
-    # langchain-openai's convention: never dropped, never silent.
-    with pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini call argument"):
+    # langchain-openai's convention: never dropped, never silent. Gemini (and so the
+    # emulator) then refuses the misspelt field by name.
+    with (
+        pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini call argument"),
+        pytest.raises(SegmindBadRequestError, match='Unknown name "temprature"'),
+    ):
         model.invoke("Hi", temprature=0.1)
     assert emu.requests[0].messages["temprature"] == 0.1
 
