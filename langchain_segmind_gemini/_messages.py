@@ -19,6 +19,7 @@ results are rendered by the core for the chosen ``tool_calling`` mode.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.file_refs import file_data_part
 from segmind_gemini.media import inline_part_from_base64, inline_part_from_data_url
 from segmind_gemini.mime import normalize_mime_type
+from segmind_gemini.options import part_media_resolution
 from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
 from segmind_gemini.tools import ToolCall, ToolResult
 
@@ -103,6 +105,8 @@ class MediaRef:
     url: str
     mime_type: str | None
     where: str
+    extra: tuple[tuple[str, Any], ...] = ()
+    """Part fields sent beside the fetched data (a per-part ``mediaResolution``)."""
 
 
 Part = dict[str, Any] | MediaRef
@@ -247,6 +251,16 @@ def _data_block_part(block: Mapping[str, Any], where: str) -> Part:
     raise _Refusal("it has no data: give base64 + mime_type, or a url")
 
 
+def _with_resolution(part: Part, block: Mapping[str, Any]) -> Part:
+    """``part`` with the block's own ``media_resolution`` (block or ``extras``), if any."""
+    extra = part_media_resolution(block)
+    if not extra:
+        return part
+    if isinstance(part, MediaRef):
+        return dataclasses.replace(part, extra=tuple(extra.items()))
+    return {**part, **extra}
+
+
 def _block_part(block: Any, where: str, *, ai: bool) -> Part | None:
     """One content block as a Gemini part; ``None`` for blocks not sent back."""
     if isinstance(block, str):
@@ -263,9 +277,9 @@ def _block_part(block: Any, where: str, *, ai: bool) -> Part | None:
     if kind == "image_url":
         image = block.get("image_url")
         url = image.get("url") if isinstance(image, Mapping) else image
-        return _url_part(url, None, where)
+        return _with_resolution(_url_part(url, None, where), block)
     if kind in _MEDIA_TYPES:
-        return _data_block_part(block, where)
+        return _with_resolution(_data_block_part(block, where), block)
     if kind == "text-plain":
         if isinstance(block.get("text"), str):
             return {"text": block["text"]}
@@ -605,7 +619,9 @@ def _swap(
     for content in contents:
         parts = content["parts"]
         if any(isinstance(p, MediaRef) for p in parts):
-            parts = [fetched[id(p)] if isinstance(p, MediaRef) else p for p in parts]
+            parts = [
+                {**fetched[id(p)], **dict(p.extra)} if isinstance(p, MediaRef) else p for p in parts
+            ]
             content = {**content, "parts": parts}
         out.append(content)
     return out
@@ -650,3 +666,16 @@ async def aresolve_media(
 
     parts = await asyncio.gather(*(one(r) for r in refs))
     return _swap(prompt.contents, {id(r): p for r, p in zip(refs, parts, strict=True)})
+
+
+def counted_part(part: Any) -> Any:
+    """A part to count: an unfetched URL stands in as an image reference (or nothing)."""
+    if isinstance(part, MediaRef):
+        mime = part.mime_type or "image/*"
+        return {"fileData": {"fileUri": part.url, "mimeType": mime}}
+    return part
+
+
+def with_contents(prompt: GeminiPrompt, request: Mapping[str, Any]) -> GeminiPrompt:
+    """The prompt whose contents are the (merged) ones in ``request``."""
+    return GeminiPrompt(request["contents"], prompt.system, prompt.media_refs)

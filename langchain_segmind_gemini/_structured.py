@@ -11,7 +11,6 @@ arguments, like LangChain's built-in implementation.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.exceptions import ModelRefusalError, OutputParserException
@@ -25,17 +24,18 @@ from langchain_core.runnables import (
     Runnable,
     RunnableConfig,
     RunnableLambda,
-    RunnableMap,
-    RunnablePassthrough,
 )
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ValidationError
 
 from segmind_gemini.structured import (
+    JSON_ONLY_INSTRUCTION,
+    Repair,
     StructuredOutputError,
+    arun_repairing,
     extract_json,
-    repair_prompt,
+    run_repairing,
     validate_json,
 )
 
@@ -43,11 +43,6 @@ if TYPE_CHECKING:
     from .chat_models import ChatSegmindGemini
 
 __all__ = ["JSON_ONLY_INSTRUCTION", "structured_output_runnable"]
-
-JSON_ONLY_INSTRUCTION = (
-    "Answer with ONLY a valid JSON value (an object unless the request asks for something "
-    "else). Write the JSON itself: no explanation, no Markdown, no code fences."
-)
 
 # Finish reasons meaning the model withheld the answer rather than fumbled the format.
 _REFUSALS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"})
@@ -104,7 +99,7 @@ def _short(text: str, limit: int = 1500) -> str:
 
 
 class _Repairing:
-    """invoke -> parse -> (one repair round trip) -> parsed value."""
+    """invoke -> parse -> (one repair round trip) -> parsed value (the core's flow)."""
 
     def __init__(
         self,
@@ -118,11 +113,11 @@ class _Repairing:
         self.reader = reader
         self.include_raw = include_raw
 
-    def _repair_messages(
-        self, messages: list[BaseMessage], raw: BaseMessage, error: StructuredOutputError
-    ) -> list[BaseMessage]:
-        prompt = repair_prompt(error.raw_text, error.reason, self.reader.json_schema or {})
-        return [*messages, AIMessage(content=raw.text), HumanMessage(content=prompt)]
+    @staticmethod
+    def _messages(messages: list[BaseMessage], repair: Repair | None) -> list[BaseMessage]:
+        if repair is None:
+            return messages
+        return [*messages, AIMessage(content=repair.raw_text), HumanMessage(content=repair.prompt)]
 
     def _done(self, raw: BaseMessage, parsed: Any) -> Any:
         if self.include_raw:
@@ -140,35 +135,36 @@ class _Repairing:
             return {"raw": raw, "parsed": None, "parsing_error": error}
         raise error
 
-    def run(self, input_: LanguageModelInput, config: RunnableConfig) -> Any:
+    def run(self, input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        """Call arguments (``invoke(x, temperature=0.1)``) go to every model call."""
         messages = self.model._convert_input(input_).to_messages()
-        raw = self.llm.invoke(messages, config)
-        try:
-            return self._done(raw, self.reader(raw))
-        except StructuredOutputError as exc:
-            first = exc
-        except ModelRefusalError as exc:
-            return self._failed(raw, exc)
-        raw = self.llm.invoke(self._repair_messages(messages, raw, first), config)
-        try:
-            return self._done(raw, self.reader(raw))
-        except (StructuredOutputError, ModelRefusalError) as exc:
-            return self._failed(raw, exc)
+        sent: list[BaseMessage] = []
 
-    async def arun(self, input_: LanguageModelInput, config: RunnableConfig) -> Any:
-        messages = self.model._convert_input(input_).to_messages()
-        raw = await self.llm.ainvoke(messages, config)
+        def send(repair: Repair | None) -> BaseMessage:
+            sent.append(self.llm.invoke(self._messages(messages, repair), config, **kwargs))
+            return sent[-1]
+
         try:
-            return self._done(raw, self.reader(raw))
-        except StructuredOutputError as exc:
-            first = exc
-        except ModelRefusalError as exc:
-            return self._failed(raw, exc)
-        raw = await self.llm.ainvoke(self._repair_messages(messages, raw, first), config)
-        try:
-            return self._done(raw, self.reader(raw))
+            parsed = run_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
-            return self._failed(raw, exc)
+            return self._failed(sent[-1], exc)
+        return self._done(sent[-1], parsed)
+
+    async def arun(self, input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        """The async form of :meth:`run`."""
+        messages = self.model._convert_input(input_).to_messages()
+        sent: list[BaseMessage] = []
+
+        async def send(repair: Repair | None) -> BaseMessage:
+            raw = await self.llm.ainvoke(self._messages(messages, repair), config, **kwargs)
+            sent.append(raw)
+            return raw
+
+        try:
+            parsed = await arun_repairing(send, self.reader, self.reader.json_schema)
+        except (StructuredOutputError, ModelRefusalError) as exc:
+            return self._failed(sent[-1], exc)
+        return self._done(sent[-1], parsed)
 
 
 def _require_tool_call(message: AIMessage) -> AIMessage:
@@ -203,11 +199,28 @@ def _function_calling(
     parse = RunnableLambda(_require_tool_call) | parser
     if not include_raw:
         return llm | parse
-    assign = RunnablePassthrough.assign(
-        parsed=itemgetter("raw") | parse, parsing_error=lambda _: None
-    )
-    fallback = RunnablePassthrough.assign(parsed=lambda _: None)
-    return RunnableMap(raw=llm) | assign.with_fallbacks([fallback], exception_key="parsing_error")
+
+    # A function rather than RunnableMap(raw=llm): a map does not hand call
+    # arguments (invoke(x, temperature=0.1)) on to the model.
+    def with_raw(raw: AIMessage, config: RunnableConfig) -> dict[str, Any]:
+        try:
+            parsed = parse.invoke(raw, config)
+        except Exception as exc:  # include_raw: every parsing failure is reported, not raised
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
+        return {"raw": raw, "parsed": parsed, "parsing_error": None}
+
+    def run(input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        return with_raw(llm.invoke(input_, config, **kwargs), config)
+
+    async def arun(input_: LanguageModelInput, config: RunnableConfig, **kwargs: Any) -> Any:
+        raw = await llm.ainvoke(input_, config, **kwargs)
+        try:
+            parsed = await parse.ainvoke(raw, config)
+        except Exception as exc:
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
+        return {"raw": raw, "parsed": parsed, "parsing_error": None}
+
+    return RunnableLambda(run, afunc=arun, name="SegmindStructuredOutput")
 
 
 def structured_output_runnable(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -18,28 +17,25 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.language_models.chat_models import _ChatModelBinding
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
+from segmind_gemini.arguments import check_no_secrets, move_unknown, screen_arguments
 from segmind_gemini.builtin_tools import (
-    apply_builtin_tools,
     check_builtin_mode,
     split_builtin_tools,
 )
 from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.media import apart_from_url, part_from_url
-from segmind_gemini.options import (
-    ESCAPE_HATCHES,
-    SETTING_ALIASES,
-    SETTING_NAMES,
-    layered_settings,
-)
+from segmind_gemini.options import layered_settings, settings_of
+from segmind_gemini.planning import Plan, plan_call
 from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
@@ -51,93 +47,36 @@ from segmind_gemini.settings import (
     hide_secrets,
     resolve_base_url,
 )
-from segmind_gemini.structured import gemini_response_schema, schema_instruction
 from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
-from segmind_gemini.tool_calling import (
-    ToolCallingMode,
-    apply_tools,
-    check_setting,
-    read_tool_reply,
-    resolve_mode,
-)
-from segmind_gemini.tools import ParsedReply, ToolSpec, resolve_tool_choice
+from segmind_gemini.tool_calling import apply_tools, check_setting, resolve_mode
+from segmind_gemini.tools import ToolSpec, resolve_tool_choice
 
 from ._errors import to_langchain_error
 from ._messages import (
-    GeminiPrompt,
     MediaRef,
     aresolve_media,
     check_block_types,
     convert_messages,
+    counted_part,
     resolve_media,
+    with_contents,
 )
 from ._output import to_ai_message, to_ai_message_chunk
-from ._structured import JSON_ONLY_INSTRUCTION, structured_output_runnable
+from ._structured import structured_output_runnable
 from ._tool_schema import openai_tool
 
 __all__ = ["ChatSegmindGemini"]
 
-# Settings a call may override with `model.bind(...)` or `invoke(..., key=value)`.
-_CALL_KEYS = frozenset(
-    {
-        "model",
-        "temperature",
-        "max_tokens",
-        "max_output_tokens",
-        "top_p",
-        "top_k",
-        "seed",
-        "thinking_budget",
-        "include_thoughts",
-        "safety_settings",
-        "response_mime_type",
-        "response_schema",
-        "timeout",
-        "api_mode",
-        "tool_calling",
-        "tools",
-        "tool_choice",
-        "structured_output",
-        # OpenAI's spelling, which create_agent's ProviderStrategy binds.
-        "response_format",
-        "builtin_tools",
-        # Passed by LangChain's own streaming helpers; there is nothing to switch.
-        "stream",
-        *SETTING_NAMES,
-        *SETTING_ALIASES,
-        *ESCAPE_HATCHES,
-    }
-)
+_OWNER = "ChatSegmindGemini"
+# Passed by LangChain's own streaming helpers; there is nothing to switch.
+_FRAMEWORK_KEYS = frozenset({"stream"})
+_CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
 
 # One lock for every model object: building a client is rare, and a per-object
 # lock would make the model unpicklable and un-deep-copyable.
 _CLIENT_LOCK = threading.Lock()
 # The key's field name and alias: wrapped in a SecretStr before any validation.
 _KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
-
-
-class _Call:
-    """Everything one request needs, decided once and shared by the four paths."""
-
-    __slots__ = ("api_mode", "mode", "model", "prompt", "request", "specs", "timeout")
-
-    def __init__(
-        self,
-        request: dict[str, Any],
-        prompt: GeminiPrompt,
-        specs: list[ToolSpec],
-        mode: ToolCallingMode,
-        model: str,
-        api_mode: Literal["sync", "queue"] | None,
-        timeout: float | None,
-    ) -> None:
-        self.request = request
-        self.prompt = prompt
-        self.specs = specs
-        self.mode = mode
-        self.model = model
-        self.api_mode = api_mode
-        self.timeout = timeout
 
 
 class _ClientSlot:
@@ -389,6 +328,15 @@ class ChatSegmindGemini(BaseChatModel):
     labels: dict[str, str] | None = None
     """``labels`` (Vertex AI billing labels)."""
 
+    image_config: dict[str, Any] | None = None
+    """``imageConfig`` for image output, e.g. ``{"aspectRatio": "16:9"}``."""
+
+    additional_headers: dict[str, str] | None = None
+    """Extra HTTP headers on every request (credential headers are refused: use ``api_key``)."""
+
+    rate_limit_window: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
+    """The seconds ``requests_per_minute`` counts over (default 60)."""
+
     generation_config: dict[str, Any] | None = None
     """Raw ``generationConfig`` entries, merged over the named settings."""
 
@@ -409,6 +357,15 @@ class ChatSegmindGemini(BaseChatModel):
 
     _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Screened before pydantic runs: a refusal raised inside validation would be
+        # wrapped in a ValidationError that quotes the input, credentials included.
+        super().__init__(
+            **screen_arguments(
+                kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
+            )
+        )
+
     @model_validator(mode="wrap")
     @classmethod
     def _hide_key(cls, values: Any, handler: Any) -> Any:
@@ -417,27 +374,19 @@ class ChatSegmindGemini(BaseChatModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _move_unknown_to_model_kwargs(cls, values: Any) -> Any:
-        """langchain-openai's convention: an unknown argument is sent, with a warning."""
+    def _screen_arguments(cls, values: Any) -> Any:
+        """Peers' spellings mapped, credentials refused, unknown arguments kept with a warning.
+
+        The same rule as ``SegmindGemini`` (see :mod:`segmind_gemini.arguments`).
+        """
         if not isinstance(values, dict):
             return values
-        known = _known_arguments(cls)
-        unknown = [k for k in values if k not in known]
-        if not unknown:
-            return values
-        extra = dict(values.get("model_kwargs") or {})
-        for key in unknown:
-            if key in extra:
-                raise ValueError(f"{key!r} is given both as an argument and in model_kwargs")
-            warnings.warn(
-                f"{key!r} is not a ChatSegmindGemini parameter: it was moved to model_kwargs "
-                "and is sent as a top-level field of the Gemini request. Check that this is "
-                "what you meant.",
-                UserWarning,
-                stacklevel=2,
-            )
-            extra[key] = values[key]
-        return {**{k: v for k, v in values.items() if k not in unknown}, "model_kwargs": extra}
+        values = screen_arguments(
+            values, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
+        )
+        return move_unknown(
+            values, _known_arguments(cls), into="model_kwargs", owner=_OWNER, stacklevel=4
+        )
 
     @model_validator(mode="after")
     def _check_settings(self) -> ChatSegmindGemini:
@@ -487,10 +436,8 @@ class ChatSegmindGemini(BaseChatModel):
 
     def _named_settings(self) -> dict[str, Any]:
         """The named settings by their canonical names (``None`` = not set)."""
-        values = {name: getattr(self, name, None) for name in SETTING_NAMES}
-        values["max_output_tokens"] = self.max_tokens
+        values = settings_of(self)
         values["stop_sequences"] = self.stop or None
-        values["candidate_count"] = self.n
         return values
 
     def _constructor_settings(self) -> dict[str, Any]:
@@ -575,6 +522,8 @@ class ChatSegmindGemini(BaseChatModel):
             self.api_mode,
             self.requests_per_minute,
             self.max_rate_limit_wait,
+            self.rate_limit_window,
+            tuple(sorted((self.additional_headers or {}).items())),
         )
         slot = self._slot
         client = slot.client
@@ -593,6 +542,8 @@ class ChatSegmindGemini(BaseChatModel):
                 api_mode=self.api_mode,
                 requests_per_minute=self.requests_per_minute,
                 max_rate_limit_wait=self.max_rate_limit_wait,
+                rate_limit_window=self.rate_limit_window or 60.0,
+                default_headers=self.additional_headers,
             )
             if slot.client is None:
                 slot.client, slot.key = client, key
@@ -628,44 +579,19 @@ class ChatSegmindGemini(BaseChatModel):
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> _Call:
-        args = _call_arguments(kwargs)
-        get = args.get
-        mode = resolve_mode(
-            get("tool_calling") or self.tool_calling,
-            get("model") or self.model,
-            self.client.base_url,
-        )
-        prompt = convert_messages(messages, mode=mode)
-        system = prompt.system
-        structured = get("structured_output") or _from_response_format(get("response_format"))
-        if structured:
-            system, args["response_mime_type"], args["response_schema"] = _structured_settings(
-                structured, system, mode, get("response_mime_type"), get("response_schema")
-            )
+    ) -> Plan:
+        call = dict(kwargs)
         if stop is not None:
-            args["stop_sequences"] = stop
-        request = build_request(
-            prompt.contents,
-            system=system,
-            settings=layered_settings(self._constructor_settings(), args),
-        )
-        specs: list[ToolSpec] = []
-        tools = get("tools")
-        if tools:
-            specs = [ToolSpec.from_openai(t) for t in tools]
-            request = apply_tools(request, specs, tool_choice=get("tool_choice"), mode=mode)
-        builtins = get("builtin_tools")
-        if builtins:
-            request = apply_builtin_tools(request, builtins, mode=mode)
-        return _Call(
-            request,
-            prompt,
-            specs,
-            mode,
-            get("model") or self.model,
-            get("api_mode"),
-            get("timeout"),
+            call["stop_sequences"] = stop
+        return plan_call(
+            lambda mode: convert_messages(messages, mode=mode),
+            call,
+            defaults=self._constructor_settings(),
+            owner=_OWNER,
+            model=self.model,
+            tool_calling=self.tool_calling,
+            base_url=self.client.base_url,
+            framework_keys=_FRAMEWORK_KEYS,
         )
 
     def _load_media(self, ref: MediaRef) -> dict[str, Any]:
@@ -684,40 +610,74 @@ class ChatSegmindGemini(BaseChatModel):
             timeout=self.media_timeout,
         )
 
-    def _send(self, call: _Call) -> GenerateContentResult:
+    def _send(self, call: Plan) -> GenerateContentResult:
         request = call.request
-        if call.prompt.media_refs:
-            contents = resolve_media(_with_contents(call.prompt, request), self._load_media)
+        if call.converted.media_refs:
+            contents = resolve_media(with_contents(call.converted, request), self._load_media)
             request = {**request, "contents": contents}
         return self.client.generate_content(
-            request, model=call.model, api_mode=call.api_mode, timeout=call.timeout
+            request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
         )
 
-    async def _asend(self, call: _Call) -> GenerateContentResult:
+    async def _asend(self, call: Plan) -> GenerateContentResult:
         request = call.request
-        if call.prompt.media_refs:
-            contents = await aresolve_media(_with_contents(call.prompt, request), self._aload_media)
+        if call.converted.media_refs:
+            contents = await aresolve_media(
+                with_contents(call.converted, request), self._aload_media
+            )
             request = {**request, "contents": contents}
         return await self.client.agenerate_content(
-            request, model=call.model, api_mode=call.api_mode, timeout=call.timeout
+            request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
         )
 
-    @staticmethod
-    def _reply(call: _Call, result: GenerateContentResult) -> ParsedReply:
-        if call.specs:
-            return read_tool_reply(result, call.specs, mode=call.mode)
-        return ParsedReply(text=result.text)
-
-    def _chat_result(self, call: _Call, result: GenerateContentResult) -> ChatResult:
+    def _chat_result(self, call: Plan, result: GenerateContentResult) -> ChatResult:
         # One generation per candidate (candidate_count / n > 1 gives several).
+        model = call.model or self.model
         return ChatResult(
             generations=[
-                ChatGeneration(message=to_ai_message(r, self._reply(call, r), model=call.model))
+                ChatGeneration(message=to_ai_message(r, call.reply(r), model=model))
                 for r in (result, *result.other_candidates)
             ]
         )
 
     # ------------------------------------------------------------------------- the calls
+    #
+    # LangChain hands call arguments to callbacks and traces (``on_chat_model_start``)
+    # before ``_generate`` runs: a credential is refused at these entry points, first.
+
+    def _refuse_secrets(self, kwargs: Mapping[str, Any]) -> None:
+        # LangChain always passes tags, metadata, run_name and run_id: skip the unset.
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        if not kwargs:
+            return
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        try:
+            check_no_secrets(kwargs, where="call", owner=_OWNER, key=key)
+        except SegmindError as exc:
+            raise to_langchain_error(exc) from exc
+
+    def bind(self, **kwargs: Any) -> _ChatModelBinding:
+        """Bind call arguments; a credential among them is refused here, not sent."""
+        self._refuse_secrets(kwargs)
+        return super().bind(**kwargs)
+
+    # The entry points LangChain routes every call through (invoke and batch reach
+    # generate / agenerate): *args keeps their signatures LangChain's own.
+    def generate(self, *args: Any, **kwargs: Any) -> LLMResult:
+        self._refuse_secrets(kwargs)
+        return super().generate(*args, **kwargs)
+
+    async def agenerate(self, *args: Any, **kwargs: Any) -> LLMResult:
+        self._refuse_secrets(kwargs)
+        return await super().agenerate(*args, **kwargs)
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[AIMessageChunk]:
+        self._refuse_secrets(kwargs)
+        return super().stream(*args, **kwargs)
+
+    def astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
+        self._refuse_secrets(kwargs)
+        return super().astream(*args, **kwargs)
 
     def _generate(
         self,
@@ -761,7 +721,7 @@ class ChatSegmindGemini(BaseChatModel):
             raise to_langchain_error(exc) from exc
         # LangChain itself reports the chunk to callbacks (on_llm_new_token).
         yield ChatGenerationChunk(
-            message=to_ai_message_chunk(result, self._reply(call, result), model=call.model)
+            message=to_ai_message_chunk(result, call.reply(result), model=call.model or self.model)
         )
 
     async def _astream(
@@ -777,7 +737,7 @@ class ChatSegmindGemini(BaseChatModel):
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         yield ChatGenerationChunk(
-            message=to_ai_message_chunk(result, self._reply(call, result), model=call.model)
+            message=to_ai_message_chunk(result, call.reply(result), model=call.model or self.model)
         )
 
     # ------------------------------------------------------------------- token counting
@@ -806,7 +766,7 @@ class ChatSegmindGemini(BaseChatModel):
                 raise
             # Only system messages (a trimming step may ask): count their text.
             return sum(estimate_text_tokens(m.text) for m in messages)
-        contents = [{**c, "parts": [_counted_part(p) for p in c["parts"]]} for c in prompt.contents]
+        contents = [{**c, "parts": [counted_part(p) for p in c["parts"]]} for c in prompt.contents]
         request = build_request(
             contents,
             system=prompt.system,
@@ -823,6 +783,7 @@ class ChatSegmindGemini(BaseChatModel):
     def bind_tools(
         self,
         tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
+        tool_config: Mapping[str, Any] | Any | None = None,
         *,
         tool_choice: str | bool | Mapping[str, Any] | None = None,
         tool_calling: Literal["prompt", "native", "auto"] | None = None,
@@ -837,18 +798,29 @@ class ChatSegmindGemini(BaseChatModel):
                 OpenAI-style tool dicts; and Gemini's built-in tools
                 (``{"google_search": {}}``, ``{"code_execution": {}}``,
                 ``{"url_context": {}}``), which need ``tool_calling="native"``.
+            tool_config: langchain-google-genai's spelling: Gemini's ``tool_config``
+                (``{"function_calling_config": {"mode": "ANY", ...}}``), read as ``tool_choice``.
             tool_choice: ``"auto"`` (default), ``"any"``/``"required"``/``True``
                 (must call one), ``"none"``/``False``, or a tool name.
             tool_calling: override the model's ``tool_calling`` mode for this binding.
-            parallel_tool_calls: accepted for compatibility; Gemini may always
-                return several calls at once.
+            parallel_tool_calls: ``False`` asks for one call at a time and keeps only
+                the first call of an answer (like LlamaIndex's
+                ``allow_parallel_tool_calls=False``).
             strict: accepted for compatibility; arguments are not schema-enforced.
-            kwargs: other call settings (``temperature``...), bound as well.
+            kwargs: other call settings (``temperature``...), bound as well; the
+                peers' ``tool_config`` (``function_calling_config``) means ``tool_choice``.
 
         >>> model.bind_tools([get_weather], tool_choice="get_weather").invoke("Oslo?")
         AIMessage(content='', tool_calls=[{'name': 'get_weather', 'args': {'city': 'Oslo'}, ...}])
         """
         try:
+            if tool_config is not None:
+                kwargs["tool_config"] = tool_config
+            kwargs = screen_arguments(kwargs, where="bind_tools", owner=_OWNER)
+            if tool_choice is None:
+                tool_choice = kwargs.pop("tool_choice", None)
+            if parallel_tool_calls is not None:
+                kwargs["parallel_tool_calls"] = parallel_tool_calls
             functions, builtins = split_builtin_tools(tools)
             formatted = [openai_tool(t) for t in functions]
             # Check each definition now; a name defined twice is refused when called.
@@ -909,74 +881,3 @@ def _known_arguments(cls: type[BaseModel]) -> frozenset[str]:
     """Field names and aliases a model class accepts (fields are fixed per class)."""
     fields = cls.model_fields
     return frozenset({*fields, *(f.alias for f in fields.values() if f.alias)})
-
-
-def _counted_part(part: Any) -> Any:
-    """A part to count: an unfetched URL stands in as an image reference (or nothing)."""
-    if isinstance(part, MediaRef):
-        mime = part.mime_type or "image/*"
-        return {"fileData": {"fileUri": part.url, "mimeType": mime}}
-    return part
-
-
-def _call_arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """A call's arguments, unknown ones moved into ``model_kwargs`` with a warning."""
-    args = dict(kwargs)
-    unknown = [k for k in args if k not in _CALL_KEYS]
-    if unknown:
-        extra = dict(args.get("model_kwargs") or {})
-        for key in unknown:
-            warnings.warn(
-                f"{key!r} is not a ChatSegmindGemini call argument: it was moved to "
-                "model_kwargs and is sent as a top-level field of the Gemini request.",
-                UserWarning,
-                stacklevel=4,
-            )
-            extra[key] = args.pop(key)
-        args["model_kwargs"] = extra
-    return args
-
-
-def _from_response_format(value: Any) -> dict[str, Any] | None:
-    """OpenAI's ``response_format`` as a ``structured_output`` setting (``None`` if unset)."""
-    if value is None:
-        return None
-    kind = value.get("type") if isinstance(value, Mapping) else None
-    if kind == "json_object":
-        return {"method": "json_mode", "schema": None}
-    spec = value.get("json_schema") if isinstance(value, Mapping) else None
-    if kind != "json_schema" or not isinstance(spec, Mapping) or "schema" not in spec:
-        raise ValueError(
-            "response_format must be {'type': 'json_schema', 'json_schema': {'name': ..., "
-            f"'schema': {{...}}}} or {{'type': 'json_object'}}; got {value!r}"
-        )
-    return {"method": "json_schema", "schema": dict(spec["schema"]), "name": spec.get("name")}
-
-
-def _structured_settings(
-    structured: Mapping[str, Any],
-    system: list[str],
-    mode: ToolCallingMode,
-    response_mime_type: str | None,
-    response_schema: Mapping[str, Any] | None,
-) -> tuple[list[str], str | None, Mapping[str, Any] | None]:
-    """System texts and JSON settings for a ``structured_output`` call."""
-    schema = structured.get("schema")
-    if schema:
-        instruction = schema_instruction(schema, name=structured.get("name"))
-    else:
-        instruction = JSON_ONLY_INSTRUCTION
-    if mode == "native":
-        # A gateway that forwards tools presumably forwards JSON mode too.
-        response_mime_type = response_mime_type or "application/json"
-        if schema and response_schema is None:
-            try:
-                response_schema = gemini_response_schema(schema)
-            except InvalidRequestError:
-                response_schema = None  # the instruction still carries the schema
-    return [*system, instruction], response_mime_type, response_schema
-
-
-def _with_contents(prompt: GeminiPrompt, request: Mapping[str, Any]) -> GeminiPrompt:
-    """The prompt whose contents are the (merged) ones in ``request``."""
-    return GeminiPrompt(request["contents"], prompt.system, prompt.media_refs)

@@ -55,7 +55,7 @@ from segmind_gemini.media import (
 )
 from segmind_gemini.mime import is_generic_mime_type, normalize_mime_type
 from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
-from segmind_gemini.tools import ToolCall, ToolResult
+from segmind_gemini.tools import ToolCall, ToolResult, ToolSpec
 from segmind_gemini.urlguard import redact_url
 
 __all__ = [
@@ -546,3 +546,25 @@ def convert_messages(
         InvalidRequestError: an unknown role or block, or a block in the wrong role.
     """
     return _Converter(mode, load_url).run(messages)
+
+
+def tool_specs(tools: Any) -> list[ToolSpec]:
+    """ToolSpecs from LlamaIndex tools, ToolSpecs or OpenAI-style dicts."""
+    if not tools:
+        return []
+    specs: list[ToolSpec] = []
+    for tool in tools:
+        if isinstance(tool, ToolSpec):
+            specs.append(tool)
+        elif isinstance(tool, Mapping):
+            specs.append(ToolSpec.from_openai(tool))
+        else:
+            meta = tool.metadata
+            specs.append(
+                ToolSpec(
+                    name=meta.get_name(),
+                    description=meta.description or "",
+                    parameters=meta.get_parameters_dict(),
+                )
+            )
+    return specs

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -34,10 +34,14 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+from llama_index.core.bridge.pydantic import BaseModel, ValidationError
 
 from segmind_gemini.answer import answer_blocks, has_rich_parts, token_logprobs
 from segmind_gemini.response import GenerateContentResult, Usage
+from segmind_gemini.structured import Repair, StructuredOutputError, extract_json
 from segmind_gemini.tools import InvalidToolCall, ParsedReply, ToolCall
+
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
     "chat_response",
@@ -302,3 +306,45 @@ def completion_response(
         delta=result.text if delta else None,
         additional_kwargs=response_kwargs(result),
     )
+
+
+def first_call_only(response: ChatResponse) -> ChatResponse:
+    """``response`` keeping only its first tool call."""
+    message = response.message
+    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    if len(calls) <= 1:
+        return response
+    keep = calls[0]
+    blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is keep]
+    kwargs = dict(message.additional_kwargs)
+    legacy = kwargs.get("tool_calls")
+    if isinstance(legacy, list):
+        kwargs["tool_calls"] = [c for c in legacy if c.get("id") == keep.tool_call_id]
+    new_message = ChatMessage(role=message.role, blocks=blocks, additional_kwargs=kwargs)
+    return response.model_copy(update={"message": new_message})
+
+
+def parse_structured(output_cls: type[_M], text: str) -> _M:
+    """``output_cls`` from a reply; StructuredOutputError (for the repair) when it does not fit."""
+    data = extract_json(text)
+    try:
+        return output_cls.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '$'}: {err['msg']}"
+            for err in exc.errors()[:10]
+        )
+        raise StructuredOutputError(
+            f"the JSON does not match the schema ({problems})", raw_text=text
+        ) from exc
+
+
+def repair_messages(messages: list[ChatMessage], repair: Repair | None) -> list[ChatMessage]:
+    """The messages for one send of the core repair flow (the originals for ``None``)."""
+    if repair is None:
+        return messages
+    return [
+        *messages,
+        ChatMessage(role=MessageRole.ASSISTANT, content=repair.raw_text),
+        ChatMessage(role=MessageRole.USER, content=repair.prompt),
+    ]

@@ -18,7 +18,6 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -33,14 +32,12 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
-    ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import (
     BaseModel,
     Field,
     PrivateAttr,
     SecretStr,
-    ValidationError,
     model_validator,
 )
 
@@ -48,6 +45,7 @@ from llama_index.core.bridge.pydantic import (
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
+    LLMStructuredPredictInProgressEvent,
     LLMStructuredPredictStartEvent,
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
@@ -56,18 +54,17 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
 from typing_extensions import Self
 
+from segmind_gemini.arguments import move_unknown, screen_arguments
 from segmind_gemini.builtin_tools import (
-    apply_builtin_tools,
     builtin_tool,
     check_builtin_mode,
-    split_builtin_tools,
 )
 from segmind_gemini.client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
 from segmind_gemini.media import apart_from_url, part_from_url
-from segmind_gemini.options import SETTING_ALIASES, SETTING_NAMES, layered_settings
+from segmind_gemini.options import SETTING_ALIASES, layered_settings, settings_of
+from segmind_gemini.planning import Plan, plan_call
 from segmind_gemini.registry import get_model_info
-from segmind_gemini.request import append_system_text, build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
     DEFAULT_MAX_CONNECTIONS,
@@ -80,22 +77,30 @@ from segmind_gemini.settings import (
     hide_secrets,
 )
 from segmind_gemini.structured import (
-    StructuredOutputError,
-    extract_json,
-    repair_prompt,
+    Repair,
+    arun_repairing,
+    run_repairing,
     schema_instruction,
 )
-from segmind_gemini.tool_calling import (
-    ToolCallingMode,
-    apply_tools,
-    check_setting,
-    read_tool_reply,
-    resolve_mode,
-)
-from segmind_gemini.tools import ToolSpec, new_call_id
+from segmind_gemini.tool_calling import check_setting
+from segmind_gemini.tools import new_call_id
 
-from ._messages import MediaRef, UrlLoader, convert_messages, media_urls, tool_calls_of
-from ._output import chat_response, completion_response
+from ._arguments import ENTRY_POINTS, refusing_secrets
+from ._messages import (
+    MediaRef,
+    UrlLoader,
+    convert_messages,
+    media_urls,
+    tool_calls_of,
+    tool_specs,
+)
+from ._output import (
+    chat_response,
+    completion_response,
+    first_call_only,
+    parse_structured,
+    repair_messages,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.prompts import BasePromptTemplate
@@ -119,10 +124,9 @@ def _completion_callback() -> Callable[[_F], _F]:
     return cast("Callable[[_F], _F]", llm_completion_callback())
 
 
-_SINGLE_CALL = (
-    "Call at most one tool in this reply: if several calls are needed, make the first "
-    "one now and the others after its result comes back."
-)
+_OWNER = "SegmindGemini"
+# Passed along by LlamaIndex's own helpers; nothing to do with them here.
+_FRAMEWORK_KEYS = frozenset({"formatted", "tool_required", "verbose"})
 
 
 class SegmindGemini(FunctionCallingLLM):
@@ -145,8 +149,10 @@ class SegmindGemini(FunctionCallingLLM):
     ``generation_config`` (a raw dict) is merged over the named settings; per call
     beats the constructor. Other per-call keywords: ``timeout``, ``built_in_tool``,
     and ``tools`` / ``tool_choice`` / ``allow_parallel_tool_calls`` (set for you by
-    ``chat_with_tools`` and the agents). An unknown constructor argument is an
-    error; an unknown call keyword is ignored with a warning.
+    ``chat_with_tools`` and the agents). An unknown argument, in the constructor or
+    per call, is kept with a warning and sent as a top-level field of the Gemini
+    request (constructor ones in ``additional_kwargs``), as ``ChatSegmindGemini`` does;
+    a credential is never accepted per call.
 
     Streaming: Segmind does not stream, so ``stream_*`` yield the whole answer as
     one chunk with ``delta`` set.
@@ -214,8 +220,27 @@ class SegmindGemini(FunctionCallingLLM):
         description="Gemini safetySettings: [{'category': ..., 'threshold': ...}] or "
         "{category: threshold}.",
     )
+    image_config: dict[str, Any] | None = Field(
+        default=None, description="imageConfig for image output, e.g. {'aspectRatio': '16:9'}."
+    )
     generation_config: dict[str, Any] | None = Field(
         default=None, description="Raw generationConfig entries, merged over the named ones."
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Raw top-level request fields, merged into the body last; unknown "
+        "constructor arguments land here, with a warning.",
+    )
+    additional_headers: dict[str, str] | None = Field(
+        default=None, description="Extra HTTP headers on every request.", frozen=True
+    )
+    rate_limit_window: float = Field(
+        default=60.0,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        frozen=True,
+        description="Seconds requests_per_minute counts over.",
     )
     built_in_tool: Any = Field(
         default=None,
@@ -265,6 +290,15 @@ class SegmindGemini(FunctionCallingLLM):
 
     _client: SegmindGeminiClient | None = PrivateAttr(default=None)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Screened before pydantic runs: a refusal raised inside validation would be
+        # wrapped in a ValidationError that quotes the input, credentials included.
+        super().__init__(
+            **screen_arguments(
+                kwargs, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
+            )
+        )
+
     @model_validator(mode="wrap")
     @classmethod
     def _hide_key(cls, values: Any, handler: Any) -> Any:
@@ -273,18 +307,21 @@ class SegmindGemini(FunctionCallingLLM):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_unknown_arguments(cls, values: Any) -> Any:
-        """An argument this LLM does not know is an error, never silently ignored."""
-        if isinstance(values, dict):
-            known = set(cls.model_fields) | {"class_name"}
-            unknown = sorted(k for k in values if k not in known)
-            if unknown:
-                raise ValueError(
-                    f"SegmindGemini got unknown argument(s) {', '.join(map(repr, unknown))}; "
-                    "pass raw Gemini generationConfig entries in generation_config={...}. "
-                    f"Known settings: {', '.join(sorted(SETTING_NAMES))}"
-                )
-        return values
+    def _screen_arguments(cls, values: Any) -> Any:
+        """Peers' spellings mapped, credentials refused, unknown arguments kept with a warning.
+
+        The same rule as ``ChatSegmindGemini`` (see :mod:`segmind_gemini.arguments`).
+        """
+        if not isinstance(values, dict):
+            return values
+        values = screen_arguments(
+            values, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
+        )
+        for alias, canonical in SETTING_ALIASES.items():  # the table's names work too
+            if canonical in values and alias in cls.model_fields and alias not in values:
+                values[alias] = values.pop(canonical)
+        known = {*cls.model_fields, "class_name"}
+        return move_unknown(values, known, into="additional_kwargs", owner=_OWNER, stacklevel=4)
 
     def model_post_init(self, context: Any, /) -> None:
         """Check the settings and create the one core client this LLM reuses for every call."""
@@ -309,6 +346,8 @@ class SegmindGemini(FunctionCallingLLM):
             max_connections=self.max_connections,
             requests_per_minute=self.requests_per_minute,
             max_rate_limit_wait=self.max_rate_limit_wait,
+            rate_limit_window=self.rate_limit_window,
+            default_headers=self.additional_headers,
         )
 
     @property
@@ -395,25 +434,11 @@ class SegmindGemini(FunctionCallingLLM):
     # ------------------------------------------------------------------ requests
 
     def _constructor_settings(self) -> dict[str, Any]:
-        values = {name: getattr(self, name, None) for name in SETTING_NAMES}
-        values["max_output_tokens"] = self.max_tokens
-        values["stop_sequences"] = self.stop
-        values["generation_config"] = self.generation_config
-        return values
-
-    def _settings(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        """Body fields for the constructor's settings overlaid by this call's."""
-        if not kwargs:
-            return layered_settings(self._constructor_settings())
-        unknown = sorted(k for k in kwargs if k not in _CALL_KEYS)
-        if unknown:
-            warnings.warn(
-                f"SegmindGemini ignored unknown call argument(s) {', '.join(map(repr, unknown))}; "
-                "raw Gemini settings go in generation_config={...}",
-                UserWarning,
-                stacklevel=4,
-            )
-        return layered_settings(self._constructor_settings(), kwargs)
+        return {
+            **settings_of(self),
+            "generation_config": self.generation_config,
+            "model_kwargs": self.additional_kwargs,
+        }
 
     @staticmethod
     def _builtin_tools(value: Any) -> list[dict[str, Any]]:
@@ -440,48 +465,49 @@ class SegmindGemini(FunctionCallingLLM):
             return [prompt, *texts]
         return texts
 
-    def _request(
-        self, contents: list[dict[str, Any]], system: list[str], kwargs: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], list[ToolSpec]]:
-        request = build_request(
-            contents, system=self._system(system) or None, settings=self._settings(kwargs)
+    def _plan(
+        self,
+        messages: Sequence[ChatMessage] | None,
+        prompt: str | None,
+        kwargs: Mapping[str, Any],
+        load_url: UrlLoader | None,
+    ) -> Plan:
+        """Plan one call (the core planner; the tool mode is resolved once, there)."""
+        call = dict(kwargs)
+        if call.get("tools"):
+            call["tools"] = tool_specs(call["tools"])
+        if "allow_parallel_tool_calls" in call:
+            call["parallel_tool_calls"] = call.pop("allow_parallel_tool_calls")
+        if "built_in_tool" in call:
+            call["builtin_tools"] = self._builtin_tools(call.pop("built_in_tool"))
+
+        def convert(mode: Any) -> _Converted:
+            if messages is None:
+                return _Converted([{"role": "user", "parts": [{"text": prompt}]}], self._system([]))
+            conv = convert_messages(messages, mode=mode, load_url=load_url)
+            return _Converted(conv.contents, self._system(conv.system))
+
+        return plan_call(
+            convert,
+            call,
+            defaults=self._constructor_settings(),
+            owner=_OWNER,
+            model=self.model,
+            tool_calling=self.tool_calling,
+            base_url=self.client.base_url,
+            framework_keys=_FRAMEWORK_KEYS,
+            builtin_tools=self._builtin_tools(self.built_in_tool),
         )
-        if not request["contents"]:
-            raise InvalidRequestError(
-                "nothing to send: the messages hold no user or assistant content "
-                "(only system messages, or only empty text)"
-            )
-        functions, builtins = split_builtin_tools(kwargs.get("tools") or [])
-        builtins = [
-            *self._builtin_tools(self.built_in_tool),
-            *self._builtin_tools(kwargs.get("built_in_tool")),
-            *builtins,
-        ]
-        specs = _tool_specs(functions)
-        if specs:
-            request = apply_tools(
-                request, specs, tool_choice=kwargs.get("tool_choice"), mode=self._mode
-            )
-            choice = kwargs.get("tool_choice")
-            if kwargs.get("allow_parallel_tool_calls") is False and choice not in ("none", False):
-                request["system_instruction"] = append_system_text(
-                    request.get("system_instruction"), _SINGLE_CALL
-                )
-        if builtins:
-            request = apply_builtin_tools(request, builtins, mode=self._mode)
-        return request, specs
 
-    @property
-    def _mode(self) -> ToolCallingMode:
-        return resolve_mode(self.tool_calling, self.model, self.client.base_url)
-
-    def _call_args(self, client: SegmindGeminiClient, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    def _call_args(self, client: SegmindGeminiClient, plan: Plan) -> dict[str, Any]:
         args: dict[str, Any] = {}
-        if self.model != client.model:
-            args["model"] = self.model
-        if self.api_mode != client.api_mode:
-            args["api_mode"] = self.api_mode
-        timeout = kwargs.get("timeout", self.timeout)
+        model = plan.model or self.model
+        if model != client.model:
+            args["model"] = model
+        api_mode = plan.api_mode or self.api_mode
+        if api_mode != client.api_mode:
+            args["api_mode"] = api_mode
+        timeout = plan.timeout if plan.timeout is not None else self.timeout
         if timeout != client.timeout:
             args["timeout"] = timeout
         return args
@@ -513,59 +539,37 @@ class SegmindGemini(FunctionCallingLLM):
 
         return lookup
 
-    def _chat_request(
-        self,
-        messages: Sequence[ChatMessage],
-        kwargs: Mapping[str, Any],
-        load_url: UrlLoader | None,
-    ) -> tuple[dict[str, Any], list[ToolSpec]]:
-        conv = convert_messages(messages, mode=self._mode, load_url=load_url)
-        return self._request(conv.contents, conv.system, kwargs)
-
-    def _completion_request(self, prompt: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        contents = [{"role": "user", "parts": [{"text": prompt}]}]
-        return self._request(contents, [], kwargs)[0]
-
     def _complete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
         client = self.client
-        request = self._completion_request(prompt, kwargs)
-        return client.generate_content(request, **self._call_args(client, kwargs))
+        plan = self._plan(None, prompt, kwargs, None)
+        return client.generate_content(plan.request, **self._call_args(client, plan))
 
     async def _acomplete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
         client = self.client
-        request = self._completion_request(prompt, kwargs)
-        return await client.agenerate_content(request, **self._call_args(client, kwargs))
+        plan = self._plan(None, prompt, kwargs, None)
+        return await client.agenerate_content(plan.request, **self._call_args(client, plan))
 
-    def _to_chat(
-        self,
-        result: GenerateContentResult,
-        specs: list[ToolSpec],
-        kwargs: Mapping[str, Any],
-        *,
-        delta: bool,
-    ) -> ChatResponse:
-        reply = read_tool_reply(result, specs, mode=self._mode) if specs else None
-        response = chat_response(result, reply, delta=delta)
-        if specs and kwargs.get("allow_parallel_tool_calls") is False:
-            response = _first_call_only(response)
-        return response
+    @staticmethod
+    def _to_chat(plan: Plan, result: GenerateContentResult, *, delta: bool) -> ChatResponse:
+        reply = plan.reply(result) if plan.tools else None
+        return chat_response(result, reply, delta=delta)
 
     def _chat_impl(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, delta: bool
     ) -> ChatResponse:
         client = self.client
-        request, specs = self._chat_request(messages, kwargs, self._load_url)
-        result = client.generate_content(request, **self._call_args(client, kwargs))
-        return self._to_chat(result, specs, kwargs, delta=delta)
+        plan = self._plan(messages, None, kwargs, self._load_url)
+        result = client.generate_content(plan.request, **self._call_args(client, plan))
+        return self._to_chat(plan, result, delta=delta)
 
     async def _achat_impl(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, delta: bool
     ) -> ChatResponse:
         loader = await self._prefetch(messages)
         client = self.client
-        request, specs = self._chat_request(messages, kwargs, loader)
-        result = await client.agenerate_content(request, **self._call_args(client, kwargs))
-        return self._to_chat(result, specs, kwargs, delta=delta)
+        plan = self._plan(messages, None, kwargs, loader)
+        result = await client.agenerate_content(plan.request, **self._call_args(client, plan))
+        return self._to_chat(plan, result, delta=delta)
 
     # ------------------------------------------------------------------ entry points
 
@@ -661,7 +665,7 @@ class SegmindGemini(FunctionCallingLLM):
         return {
             **kwargs,
             "messages": messages,
-            "tools": _tool_specs(tools),
+            "tools": tool_specs(tools),
             "tool_choice": tool_choice,
             "allow_parallel_tool_calls": allow_parallel_tool_calls,
         }
@@ -674,7 +678,7 @@ class SegmindGemini(FunctionCallingLLM):
         **kwargs: Any,
     ) -> ChatResponse:
         """Keep only the first tool call unless parallel calls were allowed."""
-        return response if allow_parallel_tool_calls else _first_call_only(response)
+        return response if allow_parallel_tool_calls else first_call_only(response)
 
     def get_tool_calls_from_response(
         self,
@@ -739,21 +743,44 @@ class SegmindGemini(FunctionCallingLLM):
             return cast(
                 "_M", super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
             )
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(
-                output_cls=output_cls, template=prompt, template_args=prompt_args
-            )
-        )
-        kwargs = dict(llm_kwargs or {})
-        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
-        text = self.chat(messages, **kwargs).message.content or ""
-        try:
-            result = _parse_structured(output_cls, text)
-        except StructuredOutputError as exc:
-            repaired = self.chat(_repair_messages(messages, exc, schema), **kwargs)
-            result = _parse_structured(output_cls, repaired.message.content or "")
+        _started(output_cls, prompt, prompt_args)
+        result = self._predict(output_cls, prompt, llm_kwargs, prompt_args)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
+
+    def _predict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> _M:
+        """Ask, parse, repair once (the core flow); no structured-predict events."""
+        kwargs = dict(llm_kwargs or {})
+        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
+
+        def send(repair: Repair | None) -> str:
+            reply = self.chat(repair_messages(messages, repair), **kwargs)
+            return reply.message.content or ""
+
+        return run_repairing(send, lambda text: parse_structured(output_cls, text), schema)
+
+    async def _apredict(
+        self,
+        output_cls: type[_M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> _M:
+        """The async form of :meth:`_predict`."""
+        kwargs = dict(llm_kwargs or {})
+        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
+
+        async def send(repair: Repair | None) -> str:
+            reply = await self.achat(repair_messages(messages, repair), **kwargs)
+            return reply.message.content or ""
+
+        return await arun_repairing(send, lambda text: parse_structured(output_cls, text), schema)
 
     async def astructured_predict(
         self,
@@ -768,19 +795,8 @@ class SegmindGemini(FunctionCallingLLM):
                 "_M",
                 await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args),
             )
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(
-                output_cls=output_cls, template=prompt, template_args=prompt_args
-            )
-        )
-        kwargs = dict(llm_kwargs or {})
-        messages, schema = self._structured_messages(output_cls, prompt, prompt_args)
-        text = (await self.achat(messages, **kwargs)).message.content or ""
-        try:
-            result = _parse_structured(output_cls, text)
-        except StructuredOutputError as exc:
-            repaired = await self.achat(_repair_messages(messages, exc, schema), **kwargs)
-            result = _parse_structured(output_cls, repaired.message.content or "")
+        _started(output_cls, prompt, prompt_args)
+        result = await self._apredict(output_cls, prompt, llm_kwargs, prompt_args)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -799,7 +815,12 @@ class SegmindGemini(FunctionCallingLLM):
             )
 
         def gen() -> Generator[_M, None, None]:
-            yield self.structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            # llama-index-core's order: start, one in-progress event per object, end.
+            _started(output_cls, prompt, prompt_args)
+            result = self._predict(output_cls, prompt, llm_kwargs, prompt_args)
+            dispatcher.event(LLMStructuredPredictInProgressEvent(output=result))
+            yield result
+            dispatcher.event(LLMStructuredPredictEndEvent(output=result))
 
         return gen()
 
@@ -820,7 +841,11 @@ class SegmindGemini(FunctionCallingLLM):
             )
 
         async def gen() -> AsyncGenerator[_M, None]:
-            yield await self.astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            _started(output_cls, prompt, prompt_args)
+            result = await self._apredict(output_cls, prompt, llm_kwargs, prompt_args)
+            dispatcher.event(LLMStructuredPredictInProgressEvent(output=result))
+            yield result
+            dispatcher.event(LLMStructuredPredictEndEvent(output=result))
 
         return gen()
 
@@ -828,83 +853,23 @@ class SegmindGemini(FunctionCallingLLM):
 # ---------------------------------------------------------------------- helpers
 
 
-# Call keywords the LLM reads (besides the named settings); anything else is warned about.
-_CALL_KEYS = frozenset(
-    {
-        *SETTING_NAMES,
-        *SETTING_ALIASES,
-        "generation_config",
-        "built_in_tool",
-        "timeout",
-        "tools",
-        "tool_choice",
-        "allow_parallel_tool_calls",
-        # Passed along by LlamaIndex's own helpers; nothing to do with them here.
-        "formatted",
-        "tool_required",
-        "verbose",
-    }
-)
+class _Converted:
+    """The converted messages, as the core planner takes them."""
+
+    __slots__ = ("contents", "system")
+
+    def __init__(self, contents: list[dict[str, Any]], system: list[str]) -> None:
+        self.contents = contents
+        self.system = system
 
 
-def _tool_specs(tools: Any) -> list[ToolSpec]:
-    """ToolSpecs from LlamaIndex tools, ToolSpecs or OpenAI-style dicts."""
-    if not tools:
-        return []
-    specs: list[ToolSpec] = []
-    for tool in tools:
-        if isinstance(tool, ToolSpec):
-            specs.append(tool)
-        elif isinstance(tool, Mapping):
-            specs.append(ToolSpec.from_openai(tool))
-        else:
-            meta = tool.metadata
-            specs.append(
-                ToolSpec(
-                    name=meta.get_name(),
-                    description=meta.description or "",
-                    parameters=meta.get_parameters_dict(),
-                )
-            )
-    return specs
-
-
-def _first_call_only(response: ChatResponse) -> ChatResponse:
-    message = response.message
-    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
-    if len(calls) <= 1:
-        return response
-    keep = calls[0]
-    blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is keep]
-    kwargs = dict(message.additional_kwargs)
-    legacy = kwargs.get("tool_calls")
-    if isinstance(legacy, list):
-        kwargs["tool_calls"] = [c for c in legacy if c.get("id") == keep.tool_call_id]
-    new_message = ChatMessage(role=message.role, blocks=blocks, additional_kwargs=kwargs)
-    return response.model_copy(update={"message": new_message})
-
-
-def _parse_structured(output_cls: type[_M], text: str) -> _M:
-    data = extract_json(text)
-    try:
-        return output_cls.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '$'}: {err['msg']}"
-            for err in exc.errors()[:10]
+def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, Any]) -> None:
+    dispatcher.event(
+        LLMStructuredPredictStartEvent(
+            output_cls=output_cls, template=prompt, template_args=prompt_args
         )
-        raise StructuredOutputError(
-            f"the JSON does not match the schema ({problems})", raw_text=text
-        ) from exc
+    )
 
 
-def _repair_messages(
-    messages: list[ChatMessage], error: StructuredOutputError, schema: dict[str, Any]
-) -> list[ChatMessage]:
-    return [
-        *messages,
-        ChatMessage(role=MessageRole.ASSISTANT, content=error.raw_text),
-        ChatMessage(
-            role=MessageRole.USER, content=repair_prompt(error.raw_text, error.reason, schema)
-        ),
-    ]
+for _name in ENTRY_POINTS:
+    setattr(SegmindGemini, _name, refusing_secrets(getattr(SegmindGemini, _name), _OWNER))

@@ -50,11 +50,13 @@ from .request import build_request
 from .response import GenerateContentResult
 from .settings import resolve_requests_per_minute
 from .structured import (
+    Repair,
     StructuredOutputError,
+    arun_repairing,
     extract_json,
-    repair_prompt,
     schema_instruction,
     validate_json,
+    with_repair_turns,
 )
 from .tokens import count_request_tokens
 
@@ -842,24 +844,17 @@ class _Runner:
             record["text"] = result.text
         else:
             schema = job.schema
-            try:
-                record["data"] = _parse_structured(result.text, schema)
-            except StructuredOutputError as exc:
-                repair = {
-                    **request,
-                    "contents": [
-                        *request["contents"],
-                        {"role": "model", "parts": [{"text": result.text or " "}]},
-                        {
-                            "role": "user",
-                            "parts": [
-                                {"text": repair_prompt(exc.raw_text, exc.reason, job.schema)}
-                            ],
-                        },
-                    ],
-                }
-                result = await self._send(repair, model, acc)
-                record["data"] = _parse_structured(result.text, schema)
+            replies = [result]
+
+            async def send(repair: Repair | None) -> GenerateContentResult:
+                if repair is not None:
+                    replies.append(await self._send(with_repair_turns(request, repair), model, acc))
+                return replies[-1]
+
+            record["data"] = await arun_repairing(
+                send, lambda r: _parse_structured(r.text, schema), schema
+            )
+            result = replies[-1]
         record.update(
             finish_reason=result.finish_reason,
             usage=acc["usage"],

@@ -1,5 +1,11 @@
 """Every Gemini request setting by name, built into the request body in one place.
 
+:data:`SETTINGS` is the single source: one :class:`Setting` row per setting (name,
+Gemini name, where it goes, type, range, one-line doc). Adding a setting is adding a
+row; the adapters keep typed fields for editors and docs, and
+``tests/test_planning.py`` fails, naming the adapter, while either does not take
+and send a row (constructor and per call).
+
 Both adapters accept the same named settings (in the constructor and per call)
 and hand them here; each one that is set lands in the body under Gemini's own
 name, and nothing that is not set is sent::
@@ -18,56 +24,189 @@ named settings, ``model_kwargs`` last). Dicts are merged key by key, recursively
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from .errors import InvalidRequestError
 
 __all__ = [
     "BODY_SETTINGS",
     "ESCAPE_HATCHES",
+    "SETTINGS",
     "SETTING_ALIASES",
     "SETTING_NAMES",
+    "Setting",
+    "check_value",
     "deep_merge",
     "layered_settings",
     "normalize_media_resolution",
+    "part_media_resolution",
     "safety_settings_list",
     "settings_fields",
+    "settings_of",
 ]
 
-# name -> key inside generationConfig
-_CONFIG_KEYS: dict[str, str] = {
-    "temperature": "temperature",
-    "max_output_tokens": "maxOutputTokens",
-    "top_p": "topP",
-    "top_k": "topK",
-    "stop_sequences": "stopSequences",
-    "seed": "seed",
-    "candidate_count": "candidateCount",
-    "presence_penalty": "presencePenalty",
-    "frequency_penalty": "frequencyPenalty",
-    "response_mime_type": "responseMimeType",
-    "response_schema": "responseSchema",
-    "response_json_schema": "responseJsonSchema",
-    "response_logprobs": "responseLogprobs",
-    "logprobs": "logprobs",
-    "media_resolution": "mediaResolution",
-    "response_modalities": "responseModalities",
-}
-# name -> key inside generationConfig.thinkingConfig
-_THINKING_KEYS: dict[str, str] = {
-    "thinking_budget": "thinkingBudget",
-    "include_thoughts": "includeThoughts",
-    "thinking_level": "thinkingLevel",
-}
+_INT32 = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One Gemini request setting: the single source both adapters are checked against.
+
+    ``place`` says where it lands: ``"config"`` (``generationConfig``), ``"thinking"``
+    (``generationConfig.thinkingConfig``) or ``"body"`` (top level). ``kind`` is the
+    value's type (``float``, ``int``, ``bool``, ``str``, ``list``, ``dict``, or
+    ``object`` for values a converter checks); numbers must be finite and inside
+    ``minimum``..``maximum``.
+    """
+
+    name: str
+    wire: str
+    place: Literal["config", "thinking", "body"]
+    kind: type
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    sample: Any = None
+    """A valid value, for the tests that check every adapter sends every setting."""
+
+
+#: Every named setting, in the order the README lists them.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("temperature", "temperature", "config", float, "Sampling temperature.", 0, 2, 0.3),
+    Setting(
+        "max_output_tokens",
+        "maxOutputTokens",
+        "config",
+        int,
+        "Most tokens to generate.",
+        1,
+        _INT32,
+        64,
+    ),
+    Setting("top_p", "topP", "config", float, "Nucleus sampling probability.", 0, 1, 0.9),
+    Setting("top_k", "topK", "config", int, "Top-k sampling.", 1, _INT32, 7),
+    Setting("stop_sequences", "stopSequences", "config", list, "Stop sequences.", sample=["END"]),
+    Setting("seed", "seed", "config", int, "Sampling seed.", -_INT32 - 1, _INT32, 11),
+    Setting("candidate_count", "candidateCount", "config", int, "Answers per call.", 1, 8, 2),
+    Setting(
+        "presence_penalty", "presencePenalty", "config", float, "Presence penalty.", -2, 2, 0.5
+    ),
+    Setting(
+        "frequency_penalty", "frequencyPenalty", "config", float, "Frequency penalty.", -2, 2, 0.5
+    ),
+    Setting(
+        "response_mime_type",
+        "responseMimeType",
+        "config",
+        str,
+        "Answer type, e.g. application/json.",
+        sample="application/json",
+    ),
+    Setting(
+        "response_schema",
+        "responseSchema",
+        "config",
+        object,
+        "Answer schema (Gemini's OpenAPI subset).",
+        sample={"type": "object"},
+    ),
+    Setting(
+        "response_json_schema",
+        "responseJsonSchema",
+        "config",
+        object,
+        "Answer schema (plain JSON Schema).",
+        sample={"type": "object"},
+    ),
+    Setting(
+        "response_logprobs",
+        "responseLogprobs",
+        "config",
+        bool,
+        "Return the chosen tokens' log probabilities.",
+        sample=True,
+    ),
+    Setting("logprobs", "logprobs", "config", int, "Top candidates per token.", 0, 20, 3),
+    Setting(
+        "media_resolution",
+        "mediaResolution",
+        "config",
+        str,
+        "low, medium, high or ultra_high.",
+        sample="MEDIA_RESOLUTION_LOW",
+    ),
+    Setting(
+        "response_modalities",
+        "responseModalities",
+        "config",
+        list,
+        "e.g. ['TEXT', 'IMAGE'].",
+        sample=["TEXT"],
+    ),
+    Setting(
+        "image_config",
+        "imageConfig",
+        "config",
+        dict,
+        "Image output options (aspectRatio, imageSize).",
+        sample={"aspectRatio": "16:9"},
+    ),
+    Setting(
+        "thinking_budget",
+        "thinkingBudget",
+        "thinking",
+        int,
+        "Thinking tokens (0 off, -1 dynamic).",
+        -1,
+        _INT32,
+        128,
+    ),
+    Setting(
+        "include_thoughts",
+        "includeThoughts",
+        "thinking",
+        bool,
+        "Return the model's thoughts.",
+        sample=True,
+    ),
+    Setting(
+        "thinking_level",
+        "thinkingLevel",
+        "thinking",
+        str,
+        "minimal, low, medium or high (Gemini 3).",
+        sample="HIGH",
+    ),
+    Setting(
+        "safety_settings",
+        "safetySettings",
+        "body",
+        object,
+        "[{category, threshold}] or {category: threshold}.",
+        sample=[{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_ONLY_HIGH"}],
+    ),
+    Setting(
+        "cached_content",
+        "cachedContent",
+        "body",
+        str,
+        "A context cache name, cachedContents/...",
+        sample="cachedContents/abc",
+    ),
+    Setting("labels", "labels", "body", dict, "Billing labels (Vertex AI).", sample={"team": "a"}),
+)
+_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+_CONFIG_KEYS: dict[str, str] = {s.name: s.wire for s in SETTINGS if s.place == "config"}
+_THINKING_KEYS: dict[str, str] = {s.name: s.wire for s in SETTINGS if s.place == "thinking"}
 #: Settings that are top-level fields of the request body, with their Gemini names.
-BODY_SETTINGS: dict[str, str] = {
-    "safety_settings": "safetySettings",
-    "cached_content": "cachedContent",
-    "labels": "labels",
-}
+BODY_SETTINGS: dict[str, str] = {s.name: s.wire for s in SETTINGS if s.place == "body"}
 #: Every named setting, by its canonical (Gemini SDK) name.
-SETTING_NAMES: tuple[str, ...] = (*_CONFIG_KEYS, *_THINKING_KEYS, *BODY_SETTINGS)
+SETTING_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 #: Other names the frameworks use for the same settings.
 SETTING_ALIASES: dict[str, str] = {
     "max_tokens": "max_output_tokens",
@@ -75,6 +214,7 @@ SETTING_ALIASES: dict[str, str] = {
     "n": "candidate_count",
 }
 _KNOWN = frozenset(SETTING_NAMES)
+_FIELD_ALIASES = {canonical: alias for alias, canonical in SETTING_ALIASES.items()}
 #: The raw-dict settings: merged into ``generationConfig`` / the request body.
 ESCAPE_HATCHES: tuple[str, ...] = ("generation_config", "model_kwargs")
 
@@ -82,6 +222,19 @@ _MEDIA_RESOLUTIONS = ("LOW", "MEDIUM", "HIGH", "ULTRA_HIGH", "UNSPECIFIED")
 _THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
 # Parts of the request that the named settings and adapters own; a raw dict may not replace them.
 _RESERVED_BODY_KEYS = frozenset({"contents"})
+
+
+def settings_of(obj: Any) -> dict[str, Any]:
+    """The named settings an adapter object holds, by canonical name (``None`` = unset).
+
+    An adapter's field may carry a setting's name or one of its aliases
+    (``max_tokens`` for ``max_output_tokens``).
+    """
+    values: dict[str, Any] = {}
+    for name in SETTING_NAMES:
+        field = name if hasattr(obj, name) else _FIELD_ALIASES.get(name, name)
+        values[name] = getattr(obj, field, None)
+    return values
 
 
 def _fail(name: str, expected: str, value: Any) -> InvalidRequestError:
@@ -99,6 +252,26 @@ def normalize_media_resolution(value: Any) -> str:
     if short not in _MEDIA_RESOLUTIONS:
         raise _fail("media_resolution", "one of low, medium, high, ultra_high", value)
     return f"MEDIA_RESOLUTION_{short}"
+
+
+def part_media_resolution(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A media part's own ``mediaResolution`` from a content block (``{}`` if it sets none).
+
+    Read from the block itself or its ``extras`` (LangChain's v1 blocks), as
+    langchain-google-genai reads it; Gemini takes ``{"level": "MEDIA_RESOLUTION_..."}``.
+
+    >>> part_media_resolution({"type": "image", "extras": {"media_resolution": "high"}})
+    {'mediaResolution': {'level': 'MEDIA_RESOLUTION_HIGH'}}
+    """
+    extras = block.get("extras")
+    value = block.get("media_resolution")
+    if value is None and isinstance(extras, Mapping):
+        value = extras.get("media_resolution")
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):  # already Gemini's {"level": ...}
+        value = value.get("level")
+    return {"mediaResolution": {"level": normalize_media_resolution(value)}}
 
 
 def _thinking_level(value: Any) -> str:
@@ -150,26 +323,65 @@ def _schema(name: str, value: Any) -> dict[str, Any]:
     raise _fail(name, "a JSON Schema dict (or a pydantic model class)", value)
 
 
-def _int(name: str, minimum: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise _fail(name, f"an integer >= {minimum}", value)
-        return value
-
-    return check
-
-
 _CONVERT: dict[str, Callable[[Any], Any]] = {
-    "stop_sequences": lambda v: [v] if isinstance(v, str) else list(v),
-    "candidate_count": _int("candidate_count", 1),
+    "stop_sequences": lambda v: [v] if isinstance(v, str) else [str(x) for x in v],
     "response_schema": lambda v: _schema("response_schema", v),
     "response_json_schema": lambda v: _schema("response_json_schema", v),
     "media_resolution": normalize_media_resolution,
     "thinking_level": _thinking_level,
     "safety_settings": safety_settings_list,
     "labels": dict,
+    "image_config": dict,
     "response_modalities": lambda v: [v] if isinstance(v, str) else [str(m) for m in v],
 }
+
+
+def _range(setting: Setting) -> str:
+    low, high = setting.minimum, setting.maximum
+    if low is not None and high is not None:
+        return f" from {low:g} to {high:g}"
+    return f" >= {low:g}" if low is not None else ""
+
+
+def check_value(name: str, value: Any) -> Any:
+    """``value`` for the setting ``name``, checked against the table's type and range.
+
+    Numbers must be real, finite and in range (``nan``, ``inf`` and ``1e300`` are
+    refused here, before anything is sent); ``True`` is not a number.
+
+    >>> check_value("temperature", 1)
+    1.0
+
+    Raises:
+        InvalidRequestError: the value has the wrong type or is out of range.
+    """
+    setting = _BY_NAME[name]
+    kind = setting.kind
+    if name == "logprobs" and isinstance(value, bool):
+        return value  # langchain-openai's spelling of response_logprobs
+    if kind is float or kind is int:
+        number_ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if kind is int and not isinstance(value, numbers.Integral):
+            number_ok = False
+        kind_name = "an integer" if kind is int else "a finite number"
+        if not number_ok or not math.isfinite(value):
+            raise _fail(name, kind_name + _range(setting), value)
+        low, high = setting.minimum, setting.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _fail(name, kind_name + _range(setting), value)
+        return int(value) if kind is int else float(value)
+    if kind is bool and not isinstance(value, bool):
+        raise _fail(name, "True or False", value)
+    if kind is str and not isinstance(getattr(value, "value", value), str):
+        raise _fail(name, "a string", value)
+    if kind is list and (
+        isinstance(value, Mapping | bytes) or not isinstance(value, str | Sequence)
+    ):
+        raise _fail(name, "a list of strings", value)
+    if kind is dict and not isinstance(value, Mapping):
+        raise _fail(name, "a dict", value)
+    convert = _CONVERT.get(name)
+    return convert(value) if convert else value
 
 
 def _canonical(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -197,8 +409,7 @@ def settings_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     thinking: dict[str, Any] = {}
     body: dict[str, Any] = {}
     for name, value in named.items():
-        convert = _CONVERT.get(name)
-        converted = convert(value) if convert else value
+        converted = check_value(name, value)
         if name in _THINKING_KEYS:
             thinking[_THINKING_KEYS[name]] = converted
         elif name in BODY_SETTINGS:
@@ -212,8 +423,6 @@ def settings_fields(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             config[_CONFIG_KEYS[name]] = converted
     if "logprobs" in config:
-        if isinstance(config["logprobs"], bool) or not isinstance(config["logprobs"], int):
-            raise _fail("logprobs", "True or the number of top candidates to return", values)
         config.setdefault("responseLogprobs", True)
     if thinking:
         config["thinkingConfig"] = thinking

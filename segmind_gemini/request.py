@@ -1,12 +1,15 @@
 """Build and check Gemini request bodies: the neutral request both adapters produce.
 
+>>> from segmind_gemini.options import settings_fields
 >>> build_request(
 ...     [{"role": "user", "parts": [{"text": "Hi"}]}],
 ...     system="Be brief.",
-...     generation_config=generation_config(temperature=0.2),
+...     settings=settings_fields({"temperature": 0.2}),
 ... )
 {'contents': [...], 'system_instruction': {'parts': {'text': 'Be brief.'}},
  'generationConfig': {'temperature': 0.2}}
+
+Named settings are built by :mod:`segmind_gemini.options` (the settings table).
 """
 
 from __future__ import annotations
@@ -22,59 +25,10 @@ __all__ = [
     "PART_KEYS",
     "append_system_text",
     "build_request",
-    "generation_config",
     "merge_consecutive_turns",
     "system_instruction",
     "validate_request",
 ]
-
-
-def generation_config(
-    *,
-    temperature: float | None = None,
-    max_output_tokens: int | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    thinking_budget: int | None = None,
-    include_thoughts: bool | None = None,
-    response_mime_type: str | None = None,
-    response_schema: Mapping[str, Any] | None = None,
-    seed: int | None = None,
-    candidate_count: int | None = None,
-) -> dict[str, Any]:
-    """A ``generationConfig`` holding only the settings that were given.
-
-    Segmind documents no generation settings for its Gemini slugs, so a default
-    request must carry none: an empty dict here means "send no config".
-    """
-    config: dict[str, Any] = {}
-    if temperature is not None:
-        config["temperature"] = temperature
-    if max_output_tokens is not None:
-        config["maxOutputTokens"] = max_output_tokens
-    if top_p is not None:
-        config["topP"] = top_p
-    if top_k is not None:
-        config["topK"] = top_k
-    if stop_sequences:
-        config["stopSequences"] = list(stop_sequences)
-    if seed is not None:
-        config["seed"] = seed
-    if candidate_count is not None:
-        config["candidateCount"] = candidate_count
-    if response_mime_type is not None:
-        config["responseMimeType"] = response_mime_type
-    if response_schema is not None:
-        config["responseSchema"] = dict(response_schema)
-    thinking: dict[str, Any] = {}
-    if thinking_budget is not None:
-        thinking["thinkingBudget"] = thinking_budget
-    if include_thoughts is not None:
-        thinking["includeThoughts"] = include_thoughts
-    if thinking:
-        config["thinkingConfig"] = thinking
-    return config
 
 
 def system_instruction(text: str | Sequence[str] | None) -> dict[str, Any] | None:

@@ -19,22 +19,35 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.native_tools import encoded_paths, json_schema_to_gemini
 from segmind_gemini.tools import compact_schema, scan_json
 
+_R = TypeVar("_R")
+_T = TypeVar("_T")
+
 __all__ = [
+    "JSON_ONLY_INSTRUCTION",
+    "Repair",
     "StructuredOutputError",
+    "arun_repairing",
     "extract_json",
     "gemini_response_schema",
     "repair_prompt",
+    "run_repairing",
     "schema_instruction",
     "validate_json",
+    "with_repair_turns",
 ]
 
+JSON_ONLY_INSTRUCTION = (
+    "Answer with ONLY a valid JSON value (an object unless the request asks for something "
+    "else). Write the JSON itself: no explanation, no Markdown, no code fences."
+)
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 _MAX_ECHO = 4000
 
@@ -272,3 +285,73 @@ def _check(
             errors.append(f"{path}: must be >= {schema['minimum']}")
         if isinstance(schema.get("maximum"), (int, float)) and value > schema["maximum"]:
             errors.append(f"{path}: must be <= {schema['maximum']}")
+
+
+# ------------------------------------------------------------------ parse, else repair once
+
+
+@dataclass(frozen=True)
+class Repair:
+    """The one repair round trip: the reply that failed and the follow-up user message.
+
+    An adapter sends its original messages, then a model turn holding ``raw_text``,
+    then a user turn holding ``prompt``.
+    """
+
+    raw_text: str
+    prompt: str
+
+
+def _repair(error: StructuredOutputError, schema: Mapping[str, Any] | None) -> Repair:
+    return Repair(error.raw_text, repair_prompt(error.raw_text, error.reason, schema or {}))
+
+
+def run_repairing(
+    send: Callable[[Repair | None], _R],
+    parse: Callable[[_R], _T],
+    schema: Mapping[str, Any] | None,
+) -> _T:
+    """The structured-output flow every caller shares: send, parse, else repair once.
+
+    ``send(None)`` sends the original request, ``send(repair)`` the repair round trip;
+    ``parse`` raises :class:`StructuredOutputError` for a reply to repair (any other
+    exception, such as a refusal, passes straight through).
+
+    >>> replies = iter(["no JSON here", '{"a": 1}'])
+    >>> run_repairing(lambda repair: next(replies), extract_json, {"type": "object"})
+    {'a': 1}
+    """
+    reply = send(None)
+    try:
+        return parse(reply)
+    except StructuredOutputError as exc:
+        repair = _repair(exc, schema)
+    return parse(send(repair))
+
+
+async def arun_repairing(
+    send: Callable[[Repair | None], Awaitable[_R]],
+    parse: Callable[[_R], _T],
+    schema: Mapping[str, Any] | None,
+) -> _T:
+    """The async form of :func:`run_repairing`."""
+    reply = await send(None)
+    try:
+        return parse(reply)
+    except StructuredOutputError as exc:
+        repair = _repair(exc, schema)
+    return parse(await send(repair))
+
+
+def with_repair_turns(request: Mapping[str, Any], repair: Repair | None) -> dict[str, Any]:
+    """A Gemini request followed by the repair turns (``request`` itself for ``None``)."""
+    if repair is None:
+        return dict(request)
+    return {
+        **request,
+        "contents": [
+            *request["contents"],
+            {"role": "model", "parts": [{"text": repair.raw_text or " "}]},
+            {"role": "user", "parts": [{"text": repair.prompt}]},
+        ],
+    }

@@ -89,6 +89,7 @@ class GenerationConfig(TypedDict, total=False):
     responseLogprobs: bool
     logprobs: int
     mediaResolution: str
+    imageConfig: dict[str, Any]
 
 
 class GenerateContentRequest(TypedDict, total=False):

@@ -82,7 +82,7 @@ def test_per_call_beats_constructor_and_dicts_beat_named_fields_within_a_level()
     [
         ({"media_resolution": "huge"}, "media_resolution must be one of"),
         ({"thinking_level": "maximal"}, "thinking_level must be one of"),
-        ({"candidate_count": 0}, "candidate_count must be an integer >= 1"),
+        ({"candidate_count": 0}, "candidate_count must be an integer from 1 to 8"),
         ({"safety_settings": [{"category": "X"}]}, r"safety_settings\[0\]"),
         ({"model_kwargs": {"temperature": 1}}, "'temperature' is a named setting"),
         ({"model_kwargs": {"contents": []}}, "may not set 'contents'"),

@@ -11,10 +11,10 @@ import pytest
 from segmind_gemini import InvalidRequestError, SegmindGeminiClient
 from segmind_gemini.encoding import encode_json_body
 from segmind_gemini.errors import AuthenticationError
+from segmind_gemini.options import settings_fields
 from segmind_gemini.registry import CURRENT_MODELS, get_model_info
 from segmind_gemini.request import (
     build_request,
-    generation_config,
     merge_consecutive_turns,
     validate_request,
 )
@@ -23,16 +23,18 @@ from segmind_gemini.settings import resolve_api_key, resolve_base_url
 
 
 def test_generation_config_holds_only_given_settings() -> None:
-    assert generation_config() == {}
-    assert generation_config(
-        temperature=0.0,
-        max_output_tokens=64,
-        top_p=0.9,
-        top_k=40,
-        stop_sequences=["END"],
-        thinking_budget=0,
-        include_thoughts=True,
-    ) == {
+    assert settings_fields({}) == {}
+    assert settings_fields(
+        dict(
+            temperature=0.0,
+            max_output_tokens=64,
+            top_p=0.9,
+            top_k=40,
+            stop_sequences=["END"],
+            thinking_budget=0,
+            include_thoughts=True,
+        )
+    )["generationConfig"] == {
         "temperature": 0.0,
         "maxOutputTokens": 64,
         "topP": 0.9,

@@ -122,7 +122,7 @@ def test_unknown_call_argument_is_sent_with_a_warning(
     # langchain-openai's convention: never dropped, never silent. Gemini (and so the
     # emulator) then refuses the misspelt field by name.
     with (
-        pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini call argument"),
+        pytest.warns(UserWarning, match="'temprature' is not a ChatSegmindGemini setting"),
         pytest.raises(SegmindBadRequestError, match='Unknown name "temprature"'),
     ):
         model.invoke("Hi", temprature=0.1)

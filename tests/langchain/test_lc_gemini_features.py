@@ -55,7 +55,7 @@ def test_n_and_candidate_count_give_n_generations(make_model: Make, emu: Segmind
 def test_unknown_constructor_argument_moves_to_model_kwargs_with_a_warning(
     make_model: Make, emu: SegmindEmulator
 ) -> None:
-    with pytest.warns(UserWarning, match="'toolConfig' is not a ChatSegmindGemini parameter"):
+    with pytest.warns(UserWarning, match="'toolConfig' is not a ChatSegmindGemini setting"):
         model = make_model(toolConfig={"functionCallingConfig": {"mode": "NONE"}})
     assert model.model_kwargs == {"toolConfig": {"functionCallingConfig": {"mode": "NONE"}}}
     model.invoke("Hi")

@@ -351,11 +351,6 @@ def test_instrumentation_events_for_structured_predict(
     assert isinstance(end.output, City)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream_structured_predict emits no LLMStructuredPredictInProgressEvent "
-    "(llama-index-core emits one per yielded object); being fixed on the 'plan' branch",
-)
 def test_stream_structured_predict_emits_in_progress_events(
     llm: SegmindGemini, emu: SegmindEmulator, events: list[BaseEvent]
 ) -> None:

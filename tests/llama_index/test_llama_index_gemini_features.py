@@ -24,7 +24,7 @@ from llama_index.core.node_parser import TokenTextSplitter
 from llama_index.core.tools import FunctionTool
 
 from llama_index_segmind_gemini import SegmindGemini
-from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.errors import BadRequestError, InvalidRequestError
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.tokens import estimate_text_tokens, tokenize
 
@@ -75,15 +75,26 @@ def test_generation_config_is_merged_and_per_call_wins(
     assert emu.requests[-1].messages["generationConfig"] == {"temperature": 0.9, "topK": 3}
 
 
-def test_unknown_constructor_argument_is_an_error(emu: SegmindEmulator) -> None:
-    with pytest.raises(ValueError, match=r"unknown argument.*'temprature'"):
-        SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, temprature=0.5)
+def test_unknown_constructor_argument_is_kept_in_additional_kwargs_with_a_warning(
+    emu: SegmindEmulator,
+) -> None:
+    with pytest.warns(UserWarning, match=r"'temprature' is not a SegmindGemini setting"):
+        llm = SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, temprature=0.5)
+    assert llm.additional_kwargs == {"temprature": 0.5}
+    # Sent, and Gemini (so the emulator) refuses the misspelt field by name.
+    with pytest.raises(BadRequestError, match='Unknown name "temprature"'):
+        llm.chat(HI)
+    assert emu.requests[-1].messages["temprature"] == 0.5
 
 
-def test_unknown_call_argument_is_warned_about(make_llm: Make, emu: SegmindEmulator) -> None:
-    with pytest.warns(UserWarning, match=r"ignored unknown call argument.*'temprature'"):
+def test_unknown_call_argument_is_sent_with_a_warning(make_llm: Make, emu: SegmindEmulator) -> None:
+    with (
+        pytest.warns(UserWarning, match=r"'temprature' is not a SegmindGemini setting"),
+        pytest.raises(BadRequestError, match='Unknown name "temprature"'),
+    ):
         make_llm().chat(HI, temprature=0.5)
     assert "generationConfig" not in emu.requests[-1].messages
+    assert emu.requests[-1].messages["temprature"] == 0.5
 
 
 # --------------------------------------------------------------------------- built-in tools

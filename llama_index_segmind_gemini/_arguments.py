@@ -1,0 +1,54 @@
+"""Call arguments of ``SegmindGemini``: a credential is refused before anything records it."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from segmind_gemini.arguments import check_no_secrets
+
+__all__ = ["ENTRY_POINTS", "refusing_secrets"]
+
+#: The methods every call goes through (LlamaIndex's helpers and agents call these).
+ENTRY_POINTS = (
+    "chat",
+    "achat",
+    "stream_chat",
+    "astream_chat",
+    "complete",
+    "acomplete",
+    "stream_complete",
+    "astream_complete",
+)
+
+
+def _refuse_secrets(llm: Any, kwargs: Mapping[str, Any], owner: str) -> None:
+    if kwargs:
+        key = llm.api_key.get_secret_value() if llm.api_key is not None else None
+        check_no_secrets(kwargs, where="call", owner=owner, key=key)
+
+
+def refusing_secrets(method: Callable[..., Any], owner: str) -> Callable[..., Any]:
+    """``method`` refusing a credential among its keyword arguments before it runs.
+
+    LlamaIndex's callback decorator and instrumentation span record the call's
+    keyword arguments (``LLMChatStartEvent.additional_kwargs``) before the body
+    runs, so the check wraps them from outside.
+    """
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def acall(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _refuse_secrets(self, kwargs, owner)
+            return await method(self, *args, **kwargs)
+
+        return acall
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_secrets(self, kwargs, owner)
+        return method(self, *args, **kwargs)
+
+    return call
