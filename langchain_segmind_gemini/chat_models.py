@@ -45,7 +45,7 @@ from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
 from segmind_gemini.ratelimit import resolve_rate_limit_store
-from segmind_gemini.registry import get_model_info
+from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
@@ -411,6 +411,7 @@ class ChatSegmindGemini(BaseChatModel):
     def _check_settings(self) -> ChatSegmindGemini:
         # A bad value fails here, at construction, rather than on the first call.
         layered_settings(self._constructor_settings())
+        warn_if_retired(self.model, stacklevel=4)  # the client is made later, on first use
         return self
 
     def __getstate__(self) -> dict[Any, Any]:

@@ -38,6 +38,7 @@ from .errors import (
 )
 from .governor import RateLimitStatus, Ticket, Turn, governor_for
 from .outcomes import Reply, Report, Verdict, classify, decode
+from .registry import warn_if_retired
 from .request import validate_request
 from .response import (
     GenerateContentResult,
@@ -224,6 +225,7 @@ class SegmindGeminiClient:
         self.max_poll_interval = check_seconds("max_poll_interval", max_poll_interval)
         max_connections = check_count("max_connections", max_connections, minimum=1)
         self.model = _check_slug(model)
+        warn_if_retired(self.model)
         self.base_url = resolve_base_url(base_url)
         self.api_mode: ApiMode = api_mode
         parts = urlsplit(self.base_url)
@@ -286,6 +288,30 @@ class SegmindGeminiClient:
         """The async form of :meth:`generate_content`; works from any event loop."""
         return await self._drive_async(self._flow(request, model, api_mode, timeout, self._clock))
 
+    def post_raw(
+        self, request: Mapping[str, Any], *, model: str | None = None, bearer: bool = False
+    ) -> tuple[int, dict[str, str], Any]:
+        """POST ``request`` unchecked, through the same rate governor and retries.
+
+        For ``segmind-gemini check``'s probes of what :meth:`generate_content` refuses
+        to send (an empty parts list) or of ``Authorization: Bearer`` instead of
+        ``x-api-key``. Returns ``(status, headers, decoded body)``, the key masked in
+        the body; an HTTP error is returned (headers empty), not raised.
+        """
+        slug = _check_slug(model) if model else self.model
+        send = _Send("POST", f"{self.base_url}/{slug}", encode_json_body(request), None)
+        headers = self._headers
+        if bearer:
+            headers = MaskedHeaders({k: v for k, v in headers.items() if k != "x-api-key"})
+            headers["authorization"] = f"Bearer {self._key.get_secret_value()}"
+        waits = _Budget(self.max_rate_limit_wait, None)
+        flow = self._with_retries(send, slug, waits, self._clock)
+        try:
+            reply = self._drive_sync(flow, headers)
+        except APIStatusError as exc:
+            return exc.status_code or 0, {}, exc.body
+        return reply.raw.status, dict(reply.raw.headers), reply.json
+
     def rate_limit_status(self) -> RateLimitStatus:
         """What the rate governor shared by this key and origin knows and is doing.
 
@@ -334,7 +360,7 @@ class SegmindGeminiClient:
 
     # --------------------------------------------------------------------- drivers
 
-    def _drive_sync(self, flow: _Flow[T]) -> T:
+    def _drive_sync(self, flow: _Flow[T], headers: Mapping[str, str] | None = None) -> T:
         outcome: _Outcome = None
         ticket: Ticket | None = None
         try:
@@ -343,7 +369,7 @@ class SegmindGeminiClient:
                 if isinstance(step, _Send):
                     try:
                         outcome = self._sync.send(
-                            step.method, step.url, self._headers, step.body, step.timeout
+                            step.method, step.url, headers or self._headers, step.body, step.timeout
                         )
                     except APIConnectionError as exc:
                         outcome = exc
