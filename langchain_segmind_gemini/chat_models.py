@@ -24,7 +24,15 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from segmind_gemini.arguments import check_no_secrets, move_unknown, screen_arguments
 from segmind_gemini.builtin_tools import (
@@ -36,7 +44,8 @@ from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
-from segmind_gemini.registry import get_model_info
+from segmind_gemini.ratelimit import resolve_rate_limit_store
+from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
@@ -267,6 +276,16 @@ class ChatSegmindGemini(BaseChatModel):
     """The longest one call waits for its turn under a rate limit (seconds); a reset
     further away raises ``RateLimitError`` at once with ``retry_after``."""
 
+    rate_limit_store: str | None = None
+    """Where the rate state is shared: ``"machine"`` (default: every process of this
+    user here), ``"process"``, ``"sqlite:///PATH"`` or ``"redis://HOST:PORT/DB"``;
+    default ``$SEGMIND_RATE_LIMIT_STORE``."""
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        return None if value is None else resolve_rate_limit_store(value)
+
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
 
@@ -392,6 +411,7 @@ class ChatSegmindGemini(BaseChatModel):
     def _check_settings(self) -> ChatSegmindGemini:
         # A bad value fails here, at construction, rather than on the first call.
         layered_settings(self._constructor_settings())
+        warn_if_retired(self.model, stacklevel=4)  # the client is made later, on first use
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -523,6 +543,7 @@ class ChatSegmindGemini(BaseChatModel):
             self.max_rate_limit_wait,
             self.rate_limit_window,
             tuple(sorted((self.additional_headers or {}).items())),
+            self.rate_limit_store,
         )
         slot = self._slot
         client = slot.client
@@ -543,6 +564,7 @@ class ChatSegmindGemini(BaseChatModel):
                 max_rate_limit_wait=self.max_rate_limit_wait,
                 rate_limit_window=self.rate_limit_window or 60.0,
                 default_headers=self.additional_headers,
+                rate_limit_store=self.rate_limit_store,
             )
             if slot.client is None:
                 slot.client, slot.key = client, key

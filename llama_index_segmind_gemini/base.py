@@ -38,6 +38,7 @@ from llama_index.core.bridge.pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    field_validator,
     model_validator,
 )
 
@@ -64,6 +65,7 @@ from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKey
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import SETTING_ALIASES, layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
+from segmind_gemini.ratelimit import resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
@@ -272,6 +274,19 @@ class SegmindGemini(FunctionCallingLLM):
         description="Longest wait for a turn under a rate limit (seconds); a reset further "
         "away raises RateLimitError at once with retry_after.",
     )
+    rate_limit_store: str | None = Field(
+        default=None,
+        frozen=True,
+        description="Where the rate state is shared: 'machine' (default: every process of "
+        "this user here), 'process', 'sqlite:///PATH' or 'redis://HOST:PORT/DB'; default "
+        "$SEGMIND_RATE_LIMIT_STORE.",
+    )
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        return None if value is None else resolve_rate_limit_store(value)
+
     api_mode: Literal["sync", "queue"] = Field(
         default="sync", description="'sync' (/v1) or 'queue' (Segmind's /v2 async queue)."
     )
@@ -348,6 +363,7 @@ class SegmindGemini(FunctionCallingLLM):
             max_rate_limit_wait=self.max_rate_limit_wait,
             rate_limit_window=self.rate_limit_window,
             default_headers=self.additional_headers,
+            rate_limit_store=self.rate_limit_store,
         )
 
     @property

@@ -2,42 +2,138 @@
 
 vcrpy is an optional dependency (``pip install 'segmind-gemini[record]'``); it is
 imported only when recording is asked for.
+
+A key can come back in any spelling a body can carry: literally, JSON-escaped (any
+of its characters as ``\\uXXXX``, ``\\/``), URL-encoded (``%XX``, ``+``) or inside
+base64. :func:`scrub` masks all of them; a gateway that echoes credentials must not
+put them into a cassette.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import SegmindError
 
-__all__ = ["REDACTED", "cassette_recorder"]
+__all__ = ["REDACTED", "CassetteRecorder", "cassette_recorder", "scrub"]
 
 REDACTED = "REDACTED"
 # Never stored: cookies, and the account's balance.
 _DROPPED = frozenset({"set-cookie", "x-remaining-credits"})
+# Shorter than this, a base64 fragment would match ordinary text by chance.
+_MIN_B64 = 8
+
+V = TypeVar("V")
 
 
-def _scrub_text(value: Any, secret: str) -> Any:
-    if isinstance(value, bytes):
-        raw = secret.encode()
-        return value.replace(raw, REDACTED.encode()) if raw in value else value
-    if isinstance(value, str):
-        return value.replace(secret, REDACTED)
+def _char_forms(char: str) -> list[str]:
+    """Every way one character of the key can be written in a JSON or URL body."""
+    forms = {re.escape(char)}
+    code = ord(char)
+    units = (
+        [code]
+        if code < 0x10000
+        else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)]
+    )
+    forms.add("".join(rf"\\u(?i:{u:04x})" for u in units))  # JSON \uXXXX, either case
+    named = {'"': r'\\"', "\\": r"\\\\", "/": r"\\/", "\b": r"\\b", "\f": r"\\f",
+             "\n": r"\\n", "\r": r"\\r", "\t": r"\\t"}  # fmt: skip
+    if char in named:
+        forms.add(named[char])
+    forms.add("".join(f"%(?i:{b:02x})" for b in char.encode("utf-8")))  # URL-encoded
+    if char == " ":
+        forms.add(r"\+")
+    return sorted(forms, key=len, reverse=True)
+
+
+def _b64_cores(secret: str) -> list[str]:
+    """The base64 text any encoding of ``secret`` shows, whatever bytes surround it.
+
+    Base64 works in 3-byte groups, so the key starts at one of three offsets; for
+    each, the characters that depend on the key's bytes alone are fixed.
+    """
+    raw = secret.encode("utf-8")
+    cores: set[str] = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii")
+        # Only the characters whose 6 bits all come from the key's bytes.
+        first = (8 * offset + 5) // 6
+        last = 8 * (offset + len(raw)) // 6
+        core = encoded[first:last]
+        if len(core) >= _MIN_B64:
+            cores.add(core)
+            cores.add(core.replace("+", "-").replace("/", "_"))  # URL-safe alphabet
+    return sorted(cores, key=len, reverse=True)
+
+
+@lru_cache(maxsize=8)
+def _pattern(secret: str) -> re.Pattern[str]:
+    spelled = "".join("(?:" + "|".join(_char_forms(c)) + ")" for c in secret)
+    alternatives = [spelled, *(re.escape(core) for core in _b64_cores(secret))]
+    return re.compile("|".join(alternatives))
+
+
+def scrub(value: V, secrets: Iterable[str]) -> V:
+    """``value`` (``str`` or ``bytes``; anything else as is) with every spelling of
+    each secret replaced by ``REDACTED``."""
+    for secret in secrets:
+        if not secret:
+            continue
+        pattern = _pattern(secret)
+        if isinstance(value, bytes):
+            # surrogateescape: bytes that are not UTF-8 come back unchanged.
+            text = value.decode("utf-8", "surrogateescape")
+            value = pattern.sub(REDACTED, text).encode("utf-8", "surrogateescape")  # type: ignore[assignment]
+        elif isinstance(value, str):
+            value = pattern.sub(REDACTED, value)  # type: ignore[assignment]
     return value
 
 
-def cassette_recorder(
-    directory: Path, secret: str
-) -> Callable[[str, str], AbstractContextManager[Any]]:
+def _credentials(headers: Any) -> list[str]:
+    """The key as the request carried it (``x-api-key``, ``Authorization: Bearer``)."""
+    found: list[str] = []
+    for name, values in dict(headers or {}).items():
+        if name.lower() not in ("x-api-key", "authorization"):
+            continue
+        for value in values if isinstance(values, list) else [values]:
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            scheme, _, rest = text.partition(" ")
+            text = rest if scheme.lower() == "bearer" and rest else text
+            if text.strip() and text != REDACTED:
+                found.append(text.strip())
+    return found
+
+
+class CassetteRecorder:
+    """Called with ``(slug, probe)``, gives the context manager recording that probe.
+
+    ``secrets`` holds every key the recorded requests carried (for scrubbing more).
+    """
+
+    def __init__(
+        self, around: Callable[[str, str], AbstractContextManager[Any]], secrets: list[str]
+    ) -> None:
+        self._around = around
+        self.secrets = secrets
+
+    def __call__(self, slug: str, probe: str) -> AbstractContextManager[Any]:
+        return self._around(slug, probe)
+
+
+def cassette_recorder(directory: Path, secret: str | None = None) -> CassetteRecorder:
     """A ``(slug, probe) -> context manager`` that records into ``directory/slug/probe.yaml``.
 
     The ``x-api-key`` and ``authorization`` headers are replaced with ``REDACTED``; the
-    key's value is cut out of URIs, bodies and response headers; cookies and
-    ``x-remaining-credits`` are dropped. Each probe's cassette is rewritten.
+    key (``secret``, and whatever key the requests themselves carry) is cut out of
+    URIs, bodies and response headers in every spelling :func:`scrub` knows; cookies
+    and ``x-remaining-credits`` are dropped. Each probe's cassette is rewritten.
 
     Raises:
         SegmindError: vcrpy is not installed (it says which extra to install).
@@ -48,30 +144,36 @@ def cassette_recorder(
         raise SegmindError(
             "--record needs vcrpy, which is not installed: pip install 'segmind-gemini[record]'"
         ) from None
+    secrets: list[str] = [secret] if secret else []
 
     def scrub_request(request: Any) -> Any:
+        for key in _credentials(request.headers):
+            if key not in secrets:
+                secrets.append(key)
         request = copy.deepcopy(request)
-        request.uri = _scrub_text(request.uri, secret)
-        request.body = _scrub_text(request.body, secret)
+        for name in list(request.headers):
+            if name.lower() in ("x-api-key", "authorization"):
+                request.headers[name] = REDACTED
+        request.uri = scrub(request.uri, secrets)
+        request.body = scrub(request.body, secrets)
         return request
 
     def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         response = copy.deepcopy(response)
         response["headers"] = {
-            name: [_scrub_text(v, secret) for v in values]
+            name: [scrub(v, secrets) for v in values]
             if isinstance(values, list)
-            else _scrub_text(values, secret)
+            else scrub(values, secrets)
             for name, values in response.get("headers", {}).items()
             if name.lower() not in _DROPPED
         }
         body = response.get("body", {})
         if "string" in body:
-            body["string"] = _scrub_text(body["string"], secret)
+            body["string"] = scrub(body["string"], secrets)
         return response
 
     recorder = vcr.VCR(
         record_mode="all",
-        filter_headers=[("x-api-key", REDACTED), ("authorization", REDACTED)],
         before_record_request=scrub_request,
         before_record_response=scrub_response,
         decode_compressed_response=True,
@@ -85,4 +187,4 @@ def cassette_recorder(
         path.unlink(missing_ok=True)  # record_mode "all" appends to an existing file
         return recorder.use_cassette(str(path))  # type: ignore[no-any-return]
 
-    return around
+    return CassetteRecorder(around, secrets)

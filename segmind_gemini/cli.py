@@ -22,20 +22,22 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._version import __version__
+from .check.cli import add_parser as add_check_parser
+from .check.report import target_of
 from .client import SegmindGeminiClient
 from .errors import SegmindError
 from .media import inline_part_from_bytes
+from .registry import DEFAULT_MODEL
 from .request import build_request
 from .response import GenerateContentResult
-from .settings import API_KEY_ENV
+from .settings import API_KEY_ENV, BASE_URL_ENV, resolve_base_url
 from .testing.samples import tiny_png
 
 if TYPE_CHECKING:
     from .batch import BatchSummary
 
 __all__ = ["main"]
-
-DEMO_MODEL = "gemini-2.5-flash"
 
 
 def _summary(result: GenerateContentResult) -> str:
@@ -74,19 +76,44 @@ def _as_json(result: GenerateContentResult) -> dict[str, Any]:
     }
 
 
-def _read_part(path: str) -> dict[str, Any]:
+# Extensions whose files are text: sent as text/plain (Gemini reads it) when the bytes
+# are UTF-8. Sniffing cannot recognise text; for binary formats the bytes decide.
+_TEXT_SUFFIXES = frozenset(
+    {
+        *(".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".tsv", ".json", ".jsonl"),
+        *(".yaml", ".yml", ".toml", ".ini", ".cfg", ".log", ".xml", ".html", ".htm"),
+        *(".css", ".js", ".ts", ".py", ".sh", ".sql", ".tex", ".srt", ".vtt"),
+    }
+)
+
+
+def _read_part(path: str, mime_type: str | None = None) -> dict[str, Any]:
     file = Path(path)
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise SegmindError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return inline_part_from_bytes(data)
+    if mime_type is None and data and file.suffix.lower() in _TEXT_SUFFIXES:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not text after all: let the bytes say what it is
+        else:
+            mime_type = "text/plain"
+    try:
+        return inline_part_from_bytes(data, mime_type)
+    except SegmindError as exc:
+        # The library's hint names its argument; a shell user has the option.
+        message = exc.message.replace("pass mime_type explicitly", "pass --mime-type TYPE")
+        raise type(exc)(f"{path}: {message}") from None
 
 
 def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     parts: list[dict[str, Any]] = [{"text": args.prompt}]
-    for path in [*args.image, *args.file]:
+    for path in args.image:
         parts.append(_read_part(path))
+    for path in args.file:
+        parts.append(_read_part(path, args.mime_type))
     request = build_request([{"role": "user", "parts": parts}], system=args.system)
     with SegmindGeminiClient(
         model=args.model,
@@ -106,8 +133,8 @@ def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with ExitStack() as stack:
         if os.environ.get(API_KEY_ENV):
-            base_url, api_key = args.base_url, None
-            print(f"Live: calling Segmind ({args.model}) with the key in ${API_KEY_ENV}.", file=out)
+            base_url, api_key = resolve_base_url(args.base_url), None
+            print(_where(base_url, args.model), file=out)
         else:
             from .testing import SegmindEmulator
 
@@ -142,6 +169,22 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not os.environ.get(API_KEY_ENV):
             _demo_rate_limit(args.model, out)
     return 0
+
+
+def _where(base_url: str, model: str) -> str:
+    """The demo's first line: which address it calls, and whether that is Segmind."""
+    target = target_of(base_url)
+    if target == "emulator":
+        return (
+            f"Calling {base_url} ({model}) with the key in ${API_KEY_ENV}: a loopback "
+            "address, so an EMULATOR, not Segmind. The answers below are emulated."
+        )
+    if target == "other":
+        return (
+            f"Live: calling {base_url} ({model}) with the key in ${API_KEY_ENV}: not "
+            "Segmind's own host (a proxy or gateway in front of it?)."
+        )
+    return f"Live: calling Segmind at {base_url} ({model}) with the key in ${API_KEY_ENV}."
 
 
 def _demo_rate_limit(model: str, out: TextIO) -> None:
@@ -247,64 +290,6 @@ def _behaviour(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .check import DEFAULT_MODEL, format_table, planned_calls, run_checks
-    from .reports import save_report
-    from .settings import resolve_base_url
-
-    if not (os.environ.get(API_KEY_ENV) or "").strip():
-        print(
-            f"segmind-gemini check needs a Segmind API key: set {API_KEY_ENV} "
-            "(keys are at https://cloud.segmind.com/console/api-keys), then run it again. "
-            "Nothing was sent.",
-            file=err,
-        )
-        return 2
-    models = list(dict.fromkeys(args.model or [DEFAULT_MODEL]))
-    base_url = resolve_base_url(args.base_url)
-    calls = planned_calls(models)
-    plan = (
-        f"segmind-gemini check will make {calls} calls to {base_url} "
-        f"({len(models)} model{'s' if len(models) > 1 else ''}: {', '.join(models)}), "
-        "plus a few status polls for the queue probe. Estimated cost: under $0.001 per model "
-        "for flash-lite, under $0.02 for pro, at Google's list prices (an estimate; what you "
-        "pay is the x-cost total printed at the end)."
-    )
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print(
-                f"{plan}\nNot asking without a terminal: pass --yes to run. Nothing was sent.",
-                file=err,
-            )
-            return 2
-        print(f"{plan}\nContinue? [y/N] ", end="", file=err, flush=True)
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            print("Cancelled. Nothing was sent.", file=err)
-            return 1
-    else:
-        print(plan, file=err)
-
-    def progress(slug: str, probe: str, result: Any) -> None:
-        print(f"  {slug} {probe}: {result.status}", file=err, flush=True)
-
-    with SegmindGeminiClient(base_url=base_url, timeout=args.timeout, max_retries=4) as client:
-        report = run_checks(client, models, record_dir=args.record, progress=progress)
-    data = report.as_json()
-    saved = save_report(data)
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
-    else:
-        print(format_table(report), file=out)
-    print(f"Total cost from x-cost: ${report.cost:.6f}", file=err)
-    print(f"Report saved to {saved}", file=err)
-    if args.record:
-        print(f"Cassettes written under {Path(args.record) / 'check'}", file=err)
-    if report.stopped:
-        print(f"Stopped early: {report.stopped}", file=err)
-        return 1
-    return 0
-
-
 def _batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import shlex
 
@@ -365,32 +350,75 @@ def _rate_limit(text: str) -> tuple[int, float]:
     return parsed
 
 
+class _Defaults(argparse.HelpFormatter):
+    """Help that ends every option with its default, in words a shell user reads."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or "default" in text or action.default is argparse.SUPPRESS:
+            return text
+        default = action.default
+        if default is None or default == []:
+            shown = "none"
+        elif isinstance(default, bool):
+            shown = "on" if default else "off"
+        else:
+            shown = "%(default)s"
+        return f"{text} (default: {shown})"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmind-gemini",
         description="Segmind's hosted Gemini models from the command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="ask one question (text, images, files)")
-    chat.add_argument("prompt")
-    chat.add_argument("--image", action="append", default=[], metavar="PATH")
-    chat.add_argument(
-        "--file", action="append", default=[], metavar="PATH", help="a PDF, audio or video file"
+    defaults = _Defaults
+    base_help = f"the API base URL (default: ${BASE_URL_ENV}, else https://api.segmind.com/v1)"
+    chat = sub.add_parser(
+        "chat", help="ask one question (text, images, files)", formatter_class=defaults
     )
-    chat.add_argument("--system", default=None, metavar="TEXT")
-    chat.add_argument("--model", default=DEMO_MODEL, metavar="SLUG")
-    chat.add_argument("--base-url", default=None)
-    chat.add_argument("--timeout", type=float, default=120.0)
+    chat.add_argument("prompt", help="the question")
+    chat.add_argument(
+        "--image", action="append", default=[], metavar="PATH", help="an image (repeatable)"
+    )
+    chat.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a PDF, audio, video or text file (repeatable); the format is read from the "
+        "bytes, text files by their extension",
+    )
+    chat.add_argument(
+        "--mime-type",
+        default=None,
+        metavar="TYPE",
+        help="the media type of every --file (text/plain, application/pdf, ...), "
+        "instead of recognising it",
+    )
+    chat.add_argument("--system", default=None, metavar="TEXT", help="a system instruction")
+    chat.add_argument("--model", default=DEFAULT_MODEL, metavar="SLUG", help="the model slug")
+    chat.add_argument("--base-url", default=None, help=base_help)
+    chat.add_argument("--timeout", type=float, default=120.0, help="seconds for the call")
     chat.add_argument("--queue", action="store_true", help="use Segmind's v2 queue (long calls)")
     chat.add_argument("--json", action="store_true", help="print the whole result as JSON")
     chat.set_defaults(run=_chat)
 
     demo = sub.add_parser(
-        "demo", help="a short showcase; offline against the emulator without a key"
+        "demo",
+        help="a short showcase; offline against the emulator without a key",
+        description=f"A text and an image question. With ${API_KEY_ENV} set it calls the "
+        "base URL (and says whether that is Segmind or an emulator); without it, a local "
+        "emulator, plus a rate-limit burst.",
+        formatter_class=defaults,
     )
-    demo.add_argument("--model", default=DEMO_MODEL, metavar="SLUG")
-    demo.add_argument("--base-url", default=None)
+    demo.add_argument("--model", default=DEFAULT_MODEL, metavar="SLUG", help="the model slug")
+    demo.add_argument(
+        "--base-url", default=None, help=base_help + f"; used only with ${API_KEY_ENV}"
+    )
     demo.set_defaults(run=_demo)
 
     emu = sub.add_parser(
@@ -434,18 +462,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_behaviour_options(emu)
     emu.set_defaults(run=_emulator)
 
-    check = sub.add_parser(
-        "check", help="measure what the live gateway does with each Gemini feature (billed)"
-    )
-    check.add_argument(
-        "--model", action="append", metavar="SLUG", help="a slug to check (repeatable)"
-    )
-    check.add_argument("--record", metavar="DIR", help="write vcrpy cassettes under DIR/check/")
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
-    check.add_argument("--yes", action="store_true", help="do not ask before sending")
-    check.add_argument("--base-url", default=None)
-    check.add_argument("--timeout", type=float, default=120.0)
-    check.set_defaults(run=_check)
+    add_check_parser(sub)
 
     batch = sub.add_parser(
         "batch", help="run a JSONL file of jobs (or a folder of images), resumably"
@@ -468,7 +485,7 @@ def _parser() -> argparse.ArgumentParser:
         "--rate-limit-store",
         default=None,
         metavar="STORE",
-        help='where the rate governor is shared: "machine", "process", sqlite:///PATH, redis://...',
+        help="machine (default), process, sqlite:///PATH or redis://HOST:PORT/DB",
     )
     batch.add_argument("--retry-errors", action="store_true", help="redo ids that ended in error")
     batch.add_argument("--dry-run", action="store_true", help="check and estimate; send nothing")

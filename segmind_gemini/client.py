@@ -38,6 +38,7 @@ from .errors import (
 )
 from .governor import RateLimitStatus, Ticket, Turn, governor_for
 from .outcomes import Reply, Report, Verdict, classify, decode
+from .registry import warn_if_retired
 from .request import validate_request
 from .response import (
     GenerateContentResult,
@@ -172,9 +173,14 @@ class SegmindGeminiClient:
             ``retry_after``. Waiting uses no retries and no part of ``timeout``.
         rate_limit_window: the seconds ``requests_per_minute`` counts over (60; set it
             to match a test server with other windows).
+        rate_limit_store: where the rate state is shared: ``"machine"`` (every process
+            of this user here; the default), ``"process"``, ``"sqlite:///PATH"`` or
+            ``"redis://HOST:PORT/DB"`` (``[redis]`` extra); defaults to
+            ``$SEGMIND_RATE_LIMIT_STORE``.
 
-    Every client with the same key and origin shares one process-wide rate governor
-    (see :meth:`rate_limit_status`), across threads and event loops.
+    Every client with the same key, origin and store shares one process-wide rate
+    governor (see :meth:`rate_limit_status`), across threads and event loops, and
+    through the store with other processes.
 
     Use as a context manager, or call :meth:`close` / :meth:`aclose` when done.
     """
@@ -197,6 +203,7 @@ class SegmindGeminiClient:
         requests_per_minute: int | None = None,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         rate_limit_window: float = 60.0,
+        rate_limit_store: str | None = None,
     ) -> None:
         # First, so that no frame of a failing constructor holds the key as plain text.
         key = as_secret(api_key)
@@ -218,13 +225,14 @@ class SegmindGeminiClient:
         self.max_poll_interval = check_seconds("max_poll_interval", max_poll_interval)
         max_connections = check_count("max_connections", max_connections, minimum=1)
         self.model = _check_slug(model)
+        warn_if_retired(self.model)
         self.base_url = resolve_base_url(base_url)
         self.api_mode: ApiMode = api_mode
         parts = urlsplit(self.base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
         path = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
         self._queue_base = f"{self._origin}{path}/v2"
-        self._governor = governor_for(self._key.get_secret_value(), self._origin)
+        self._governor = governor_for(self._key.get_secret_value(), self._origin, rate_limit_store)
         self._headers = MaskedHeaders(
             {
                 "x-api-key": self._key.get_secret_value(),
@@ -280,6 +288,30 @@ class SegmindGeminiClient:
         """The async form of :meth:`generate_content`; works from any event loop."""
         return await self._drive_async(self._flow(request, model, api_mode, timeout, self._clock))
 
+    def post_raw(
+        self, request: Mapping[str, Any], *, model: str | None = None, bearer: bool = False
+    ) -> tuple[int, dict[str, str], Any]:
+        """POST ``request`` unchecked, through the same rate governor and retries.
+
+        For ``segmind-gemini check``'s probes of what :meth:`generate_content` refuses
+        to send (an empty parts list) or of ``Authorization: Bearer`` instead of
+        ``x-api-key``. Returns ``(status, headers, decoded body)``, the key masked in
+        the body; an HTTP error is returned (headers empty), not raised.
+        """
+        slug = _check_slug(model) if model else self.model
+        send = _Send("POST", f"{self.base_url}/{slug}", encode_json_body(request), None)
+        headers = self._headers
+        if bearer:
+            headers = MaskedHeaders({k: v for k, v in headers.items() if k != "x-api-key"})
+            headers["authorization"] = f"Bearer {self._key.get_secret_value()}"
+        waits = _Budget(self.max_rate_limit_wait, None)
+        flow = self._with_retries(send, slug, waits, self._clock)
+        try:
+            reply = self._drive_sync(flow, headers)
+        except APIStatusError as exc:
+            return exc.status_code or 0, {}, exc.body
+        return reply.raw.status, dict(reply.raw.headers), reply.json
+
     def rate_limit_status(self) -> RateLimitStatus:
         """What the rate governor shared by this key and origin knows and is doing.
 
@@ -328,7 +360,7 @@ class SegmindGeminiClient:
 
     # --------------------------------------------------------------------- drivers
 
-    def _drive_sync(self, flow: _Flow[T]) -> T:
+    def _drive_sync(self, flow: _Flow[T], headers: Mapping[str, str] | None = None) -> T:
         outcome: _Outcome = None
         ticket: Ticket | None = None
         try:
@@ -337,7 +369,7 @@ class SegmindGeminiClient:
                 if isinstance(step, _Send):
                     try:
                         outcome = self._sync.send(
-                            step.method, step.url, self._headers, step.body, step.timeout
+                            step.method, step.url, headers or self._headers, step.body, step.timeout
                         )
                     except APIConnectionError as exc:
                         outcome = exc

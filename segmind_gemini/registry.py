@@ -9,9 +9,28 @@ Segmind adds tomorrow works today.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
-__all__ = ["CURRENT_MODELS", "MODELS", "ModelInfo", "current_model_slugs", "get_model_info"]
+from .errors import InvalidRequestError
+
+__all__ = [
+    "CURRENT_MODELS",
+    "DEFAULT_MODEL",
+    "MODELS",
+    "ModelInfo",
+    "RetiredModelWarning",
+    "check_slug",
+    "current_model_slugs",
+    "get_model_info",
+    "warn_if_retired",
+]
+
+#: The one default slug: the client, both adapters, the CLI and ``check`` all use it.
+#: ``gemini-2.5-flash`` is Google's stable (GA, not preview) general model on Segmind's
+#: list: current, cheap enough for a default (a fraction of 2.5-pro's price), with
+#: thinking, tools and every input kind; the 3.x slugs are newer but still previews.
+DEFAULT_MODEL = "gemini-2.5-flash"
 
 _ALL_INPUTS = ("text", "image", "pdf", "audio", "video")
 
@@ -63,6 +82,33 @@ CURRENT_MODELS: tuple[str, ...] = tuple(slug for slug, m in MODELS.items() if no
 def current_model_slugs() -> list[str]:
     """The slugs Segmind lists today, newest first."""
     return list(CURRENT_MODELS)
+
+
+class RetiredModelWarning(UserWarning):
+    """A client was made for a slug Google has retired (Segmind answers it with 410)."""
+
+
+def warn_if_retired(slug: str, *, stacklevel: int = 3) -> None:
+    """Warn, naming the current slugs, when ``slug`` is one Google has retired."""
+    info = MODELS.get(slug)
+    if info is not None and info.legacy:
+        warnings.warn(
+            f"model {slug!r} is retired by Google for new projects and Segmind may answer "
+            f"it with HTTP 410; use a current slug: {', '.join(CURRENT_MODELS)} "
+            f"(the default is {DEFAULT_MODEL!r})",
+            RetiredModelWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def check_slug(model: str) -> str:
+    """``model`` stripped, or :class:`~segmind_gemini.errors.InvalidRequestError` when it
+    cannot be a slug (empty, or holding ``/`` or a space)."""
+    if not isinstance(model, str) or not model.strip() or "/" in model or " " in model.strip():
+        raise InvalidRequestError(
+            f"model must be a Segmind slug such as {DEFAULT_MODEL!r}, got {model!r}"
+        )
+    return model.strip()
 
 
 def get_model_info(slug: str) -> ModelInfo:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 from .errors import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
+from .registry import DEFAULT_MODEL  # defined once, in the registry
 
 __all__ = [
     "API_KEY_ENV",
@@ -44,7 +45,6 @@ API_KEY_ENV = "SEGMIND_API_KEY"
 BASE_URL_ENV = "SEGMIND_BASE_URL"
 REQUESTS_PER_MINUTE_ENV = "SEGMIND_REQUESTS_PER_MINUTE"
 DEFAULT_BASE_URL = "https://api.segmind.com/v1"
-DEFAULT_MODEL = "gemini-1.5-pro"
 # Segmind averages 3-40 s a call; two minutes leaves room for long answers
 # while still failing a hung call. Connecting should never take long.
 DEFAULT_TIMEOUT = 120.0

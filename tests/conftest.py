@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from segmind_gemini.governor import forget_rate_limits
 from segmind_gemini.testing import SegmindEmulator
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Rate limits learned in this run stay in this run: its own store, not the user's
+    machine-wide one that other runs (and other programs) on this machine share."""
+    folder = Path(tempfile.mkdtemp(prefix="segmind-rate-"))
+    os.environ["SEGMIND_RATE_LIMIT_STORE"] = f"sqlite:///{folder / 'rate-limits.sqlite3'}"
 
 
 @pytest.fixture(autouse=True)

@@ -7,16 +7,22 @@ scripts that answer: these tests check the classification logic, not Gemini.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import vcr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmind_gemini import SegmindGeminiClient
+from segmind_gemini._record import REDACTED, scrub
 from segmind_gemini.check import (
     CALLS_PER_MODEL,
     DEFAULT_MODEL,
@@ -226,7 +232,8 @@ def test_a_whole_run_against_a_gateway_that_drops_things(make_emulator: Any) -> 
     assert report.cost == pytest.approx(10.0 - emu.credits)  # what the emulator charged
     assert report.cost > 0
     data = report.as_json()
-    assert set(data) == {"base_url", "checked_at", "package_version", "models", "cost"}
+    assert set(data) == {"base_url", "target", "checked_at", "package_version", "models", "cost"}
+    assert data["target"] == "emulator"
     assert KEY not in json.dumps(data) and KEY not in format_table(report)
     assert "native_tools" in format_table(report)
 
@@ -284,13 +291,19 @@ def test_cli_asks_first_and_refuses_without_a_terminal(
     code, _, err = _run_cli(["check"], monkeypatch)
     assert code == 2 and "pass --yes" in err and f"make {CALLS_PER_MODEL} calls" in err
     code, _, err = _run_cli(
-        ["check", "--model", SLUG, "--model", "gemini-2.5-flash"], monkeypatch, _Tty("n\n")
+        ["check", "--model", SLUG, "--model", "gemini-2.5-flash-lite"], monkeypatch, _Tty("n\n")
     )
     assert code == 1 and f"make {2 * CALLS_PER_MODEL} calls" in err and "Cancelled" in err
     assert emu.requests == []
     code, out, err = _run_cli(["check"], monkeypatch, _Tty("y\n"))
     assert code == 0 and emu.requests
-    assert "native_tools" in out and "Total cost from x-cost: $" in err
+    # A loopback base URL is an emulator: the table, the plan and the total say so.
+    assert "native_tools" in out and out.startswith("EMULATOR at ")
+    rows = {line.split()[1]: line.split()[2:4] for line in out.splitlines()[3:]}
+    assert rows["image"][1] == "(emulated)" and rows["audio"][1] == "(emulated)"
+    assert rows["auth"][1] != "(emulated)"  # the gateway's own behaviour, not the model's
+    assert "not Segmind" in err and "x-cost total reported by the emulator: $" in err
+    assert "made up; nothing billed" in err and "Estimated cost" not in err
 
 
 def test_cli_json_saves_the_report_that_auto_reads(
@@ -372,3 +385,180 @@ def test_emulator_cli_switches() -> None:
     SegmindEmulator(**_behaviour(args))  # every switch is a constructor argument
     with pytest.raises(ValueError, match="tools must be one of apply, ignore, reject"):
         SegmindEmulator(tools="forward")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------- one table, one request path
+
+
+def test_probes_are_registered_once() -> None:
+    from segmind_gemini.check.probes import CALLS, REGISTRY
+
+    # The DESIGN's probe names, in order; the names, counts and code come from one table.
+    assert PROBES == tuple(REGISTRY) == tuple(CALLS)
+    assert set(PROBES) == {
+        *("text", "system_instruction", "generation_config", "native_tools", "prompted_tools"),
+        *("thinking", "safety_settings", "image", "pdf", "audio", "file_data", "auth"),
+        *("unknown_model", "bad_request", "queue_mode", "headers"),
+    }
+    assert sum(entry.calls for entry in REGISTRY.values()) == CALLS_PER_MODEL
+
+
+def test_raw_probes_go_through_the_clients_retries_and_rate_governor(make_emulator: Any) -> None:
+    emu = make_emulator()
+    emu.queue_fault("rate_limit", reset_after=0.2)  # the bearer request first meets a 429
+    emu.queue_error(503, "try again")  # then a 503, which the retry policy retries
+    with SegmindGeminiClient(KEY, base_url=emu.base_url, max_retries=1) as client:
+        report = run_checks(client, [SLUG], probes=["auth"])
+        assert client.rate_limit_status().rate_limited == 1
+    assert report.models[SLUG]["auth"].status == "supported"
+    bearer = [r for r in emu.requests if r.method == "POST"]
+    assert len(bearer) == 3 and all("authorization" in r.headers for r in bearer)
+    assert all("x-api-key" not in r.headers for r in bearer)
+
+
+# ------------------------------------------------------------------ where it talks
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("http://127.0.0.1:8765/v1", "emulator"),
+        ("http://localhost:8765/v1", "emulator"),
+        ("http://[::1]:8765/v1", "emulator"),
+        ("https://api.segmind.com/v1", "segmind"),
+        ("https://proxy.example.com/segmind/v1", "other"),
+    ],
+)
+def test_target_of_a_base_url(url: str, target: str) -> None:
+    from segmind_gemini.check.report import target_of
+
+    assert target_of(url) == target
+
+
+def test_an_emulator_header_marks_any_host_as_an_emulator() -> None:
+    from segmind_gemini.check.report import target_of
+
+    assert target_of("https://emu.example.com/v1", [{"X-Segmind-Emulator": "1"}]) == "emulator"
+
+
+def test_a_live_plan_and_total_agree_on_the_estimate() -> None:
+    from segmind_gemini.check.cli import _plan, _total, estimate_cost
+
+    models = ["gemini-2.5-flash-lite", "gemini-2.5-pro"]
+    estimate = estimate_cost(models)
+    assert estimate == pytest.approx(0.021)
+    plan = _plan(models, "https://api.segmind.com/v1", "segmind")
+    assert f"at most about ${estimate:.3f}" in plan and "EMULATOR" not in plan
+    # The total quotes the same estimate, and says so when the bill is above it.
+    assert f"estimated at most about ${estimate:.3f})" in _total(0.004, models, "segmind")
+    assert "above the estimate" not in _total(0.004, models, "segmind")
+    assert "above the estimate" in _total(0.05, models, "segmind")
+
+
+# ------------------------------------------------------------- the key, any spelling
+
+
+def _spellings(key: str, escape: list[bool], prefix: bytes) -> dict[str, str]:
+    """The key as a gateway might echo it: JSON-escaped (a chosen subset of characters as
+    \\uXXXX), URL-encoded, inside base64 after some bytes."""
+    json_body = "".join(
+        "".join(f"\\u{u:04x}" for u in _utf16(c)) if esc else json.dumps(c)[1:-1]
+        for c, esc in zip(key, escape + [True] * len(key), strict=False)
+    )
+    return {
+        "json": '{"error": "bad key ' + json_body + '"}',
+        "json_ascii": json.dumps({"error": f"key={key}"}),
+        "url": "key=" + "".join(f"%{b:02X}" for b in key.encode()),
+        "url_plus": urllib.parse.urlencode({"key": key}),
+        "base64": base64.b64encode(prefix + key.encode() + b"!").decode(),
+        "base64_url": base64.urlsafe_b64encode(prefix + key.encode()).decode(),
+    }
+
+
+def _utf16(char: str) -> list[int]:
+    data = char.encode("utf-16-be")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def _reveals(text: str, key: str) -> bool:
+    """Whether ``text`` still gives the key away in any of the spellings above."""
+    if key in text or key in urllib.parse.unquote_plus(text):
+        return True
+    try:
+        if key in json.loads(text).get("error", ""):
+            return True
+    except (ValueError, AttributeError):
+        pass
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        for start in range(4):
+            chunk = text[start:]
+            try:
+                raw = decode(chunk + "=" * (-len(chunk) % 4))
+            except ValueError:
+                continue
+            if key.encode() in raw:
+                return True
+    return False
+
+
+KEYS = st.text(st.characters(exclude_categories=("Cs",)), min_size=8, max_size=24).filter(
+    lambda k: k.strip() == k and REDACTED not in k
+)
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(key=KEYS, escape=st.lists(st.booleans(), max_size=24), prefix=st.binary(max_size=2))
+def test_scrub_masks_every_spelling_of_any_key(key: str, escape: list[bool], prefix: bytes) -> None:
+    for name, text in _spellings(key, escape, prefix).items():
+        assert _reveals(text, key), name  # the helper really detects each spelling
+        scrubbed = scrub(text, [key])
+        assert not _reveals(scrubbed, key), (name, scrubbed)
+        assert REDACTED in scrubbed
+        as_bytes = scrub(text.encode(), [key])
+        assert as_bytes == scrubbed.encode()
+
+
+def test_scrub_leaves_other_text_alone() -> None:
+    text = '{"error": "ok, take the key", "n": "%41%42", "b": "aGVsbG8="}'
+    assert scrub(text, ["SG_0123456789abcdef"]) == text
+    assert scrub(b"\xff\xfe not utf-8", ["SG_0123456789abcdef"]) == b"\xff\xfe not utf-8"
+
+
+def _echo(key: str) -> bytes:
+    """A gateway error that echoes the key three ways: URL-encoded, base64, \\u-escaped."""
+    url = "".join(f"%{b:02x}" for b in key.encode())
+    b64 = base64.b64encode(f"Bearer {key}".encode()).decode()
+    escaped = "".join(f"\\u{ord(c):04X}" for c in key)
+    return ('{"error": "invalid credentials ' + f"{url} {b64} {escaped}" + '"}').encode()
+
+
+def test_a_gateway_echoing_the_key_leaks_it_nowhere(
+    make_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from segmind_gemini.reports import reports_dir
+
+    emu = make_emulator()
+    emu.queue_response(_echo(KEY), status=400)  # the text probe's answer
+    monkeypatch.setenv("SEGMIND_API_KEY", KEY)
+    monkeypatch.setenv("SEGMIND_BASE_URL", emu.base_url)
+    code, out, err = _run_cli(["check", "--yes", "--json", "--record", str(tmp_path)], monkeypatch)
+    assert code == 0, err
+    data = json.loads(out)
+    evidence = data["models"][SLUG]["text"]["evidence"]
+    assert data["models"][SLUG]["text"]["status"] == "rejected" and REDACTED in evidence
+    written = [out, err, *(p.read_text() for p in reports_dir().glob("*.json"))]
+    written += [p.read_text() for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) > 17  # stdout, stderr, the saved report, report.json, 15 cassettes
+    for text in written:
+        for piece in [text, *re.findall(r"[A-Za-z0-9+/=_%\\-]{12,}", text)]:
+            assert not _reveals(piece, KEY)
+
+
+def test_run_checks_masks_an_echo_in_the_auth_probe(make_emulator: Any) -> None:
+    emu = make_emulator()
+    emu.queue_response(_echo(KEY), status=401)  # the Bearer request's answer
+    with SegmindGeminiClient(KEY, base_url=emu.base_url, max_retries=0) as client:
+        report = run_checks(client, [SLUG], probes=["auth"], secrets=[KEY])
+    result = report.models[SLUG]["auth"]
+    assert result.status == "rejected" and REDACTED in result.evidence
+    assert not _reveals(result.evidence, KEY)

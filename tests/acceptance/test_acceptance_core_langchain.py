@@ -301,7 +301,7 @@ class TestCoreRequest:
         client.generate_content(USER_HI, model="gemini-3-pro")
         client.close()
         assert [r.path for r in core_server.requests] == [
-            "/v1/gemini-1.5-pro",
+            "/v1/gemini-2.5-flash",
             "/v1/gemini-3-pro",
         ]
 

@@ -252,7 +252,7 @@ class TestMetadataAndConfig:
         llm = SegmindGemini()
         try:
             assert isinstance(llm, FunctionCallingLLM)
-            assert llm.model == "gemini-1.5-pro"
+            assert llm.model == "gemini-2.5-flash"
             assert llm.timeout == 120
             assert llm.max_retries == 2
             assert llm.api_mode == "sync"
@@ -265,7 +265,7 @@ class TestMetadataAndConfig:
         finally:
             llm.close()
         req = posts(srv)[-1]
-        assert req.path == "/v1/gemini-1.5-pro"
+        assert req.path == "/v1/gemini-2.5-flash"
         assert req.headers["x-api-key"] == KEY
         assert "authorization" not in req.headers
         assert req.headers["content-type"].startswith("application/json")

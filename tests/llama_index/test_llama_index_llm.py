@@ -59,7 +59,7 @@ def user(text: str) -> list[ChatMessage]:
 def test_is_a_function_calling_llm_with_defaults(emu: SegmindEmulator) -> None:
     llm = SegmindGemini(api_key=emu.api_key, base_url=emu.base_url)
     assert isinstance(llm, FunctionCallingLLM)
-    assert llm.model == "gemini-1.5-pro"
+    assert llm.model == "gemini-2.5-flash"
     assert llm.tool_calling == "prompt"
     assert llm.api_mode == "sync"
     assert llm.temperature is None and llm.max_tokens is None

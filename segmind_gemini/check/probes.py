@@ -1,83 +1,28 @@
-"""Live capability probes: what Segmind's gateway really does with each Gemini feature.
+"""The probes of ``segmind-gemini check``, each registered once with its call count.
 
-Everything this package assumes beyond Segmind's documented body (that ``tools`` are
-dropped, that ``generationConfig`` is forwarded, which auth headers work, ...) came
-from other people's code and docs. :func:`run_checks` turns each assumption into a
-measurement: a fixed list of small requests per model, each classified as
-
-- ``supported``: the gateway forwarded the feature and it took effect (for the error
-  probes: the error came back as the package expects it);
-- ``ignored``: the call succeeded but the feature had no effect (dropped on the way);
-- ``rejected``: the gateway or Gemini refused the request (a 4xx);
-- ``error``: no usable answer, or the answer could not tell.
-
-with one line of evidence (status, finish reason, the part kinds that came back).
-
->>> with SegmindGeminiClient() as client:
-...     report = run_checks(client, models=["gemini-2.5-flash-lite"])
-...     report.models["gemini-2.5-flash-lite"]["native_tools"].status
-'ignored'
+Each probe sends a few small requests through a :class:`Prober` (the client's own
+retries and rate governor, raw requests included) and returns a
+:class:`~segmind_gemini.check.report.ProbeResult`.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-import httpx
+from .._record import scrub
+from ..errors import APIStatusError, InsufficientCreditsError, SegmindError
+from ..media import inline_part_from_bytes
+from ..registry import DEFAULT_MODEL
+from ..response import GenerateContentResult, SegmindHeaders
+from ..testing.samples import tiny_pdf, tiny_png, tiny_wav
+from ..tool_calling import apply_tools, read_tool_reply
+from ..tools import ToolSpec
+from .report import EMULATOR_HEADER, ProbeResult, Status
 
-from ._version import __version__
-from .client import _check_slug
-from .errors import APIStatusError, InsufficientCreditsError, SegmindError
-from .media import inline_part_from_bytes
-from .response import GenerateContentResult, SegmindHeaders
-from .retries import server_retry_hint
-from .status_errors import decode_body
-from .testing.samples import tiny_pdf, tiny_png, tiny_wav
-from .tool_calling import apply_tools, read_tool_reply
-from .tools import ToolSpec
-
-__all__ = [
-    "CALLS_PER_MODEL",
-    "DEFAULT_MODEL",
-    "PROBES",
-    "CheckReport",
-    "ProbeResult",
-    "Status",
-    "run_checks",
-]
-
-Status = Literal["supported", "ignored", "rejected", "error"]
-
-#: Every probe, in the order they run.
-PROBES: tuple[str, ...] = (
-    "text",
-    "system_instruction",
-    "generation_config",
-    "native_tools",
-    "prompted_tools",
-    "thinking",
-    "safety_settings",
-    "image",
-    "pdf",
-    "audio",
-    "file_data",
-    "auth",
-    "unknown_model",
-    "bad_request",
-    "queue_mode",
-    "headers",
-)
-
-#: The cheapest current slug at Google's list prices (an assumption: Segmind's own
-#: prices per slug are not published in a machine-readable form).
-DEFAULT_MODEL = "gemini-2.5-flash-lite"
+__all__ = ["CALLS", "CALLS_PER_MODEL", "DEFAULT_MODEL", "PROBES", "Probe", "Prober", "Stop"]
 
 #: A slug no one will ever publish, for the ``unknown_model`` probe.
 UNKNOWN_SLUG = "gemini-0-segmind-gemini-check-no-such-model"
@@ -85,7 +30,7 @@ UNKNOWN_SLUG = "gemini-0-segmind-gemini-check-no-such-model"
 #: A public sample image in Google's Cloud Storage, for the ``file_data`` probe.
 GCS_SAMPLE = "gs://cloud-samples-data/generative-ai/image/scones.jpg"
 
-_SEGMIND_HEADERS = ("x-request-id", "x-cost", "x-remaining-credits", "x-generation-time")
+SEGMIND_HEADERS = ("x-request-id", "x-cost", "x-remaining-credits", "x-generation-time")
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -94,46 +39,7 @@ WEATHER = ToolSpec(
 )
 
 
-@dataclass(frozen=True)
-class ProbeResult:
-    """One probe's verdict and the line of evidence behind it."""
-
-    status: Status
-    evidence: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"status": self.status, "evidence": self.evidence}
-
-
-@dataclass
-class CheckReport:
-    """What :func:`run_checks` measured; :meth:`as_json` is the ``--json`` output.
-
-    ``stopped`` says why the run ended early (a 401 or 406), else ``None``; the
-    probes that did not run are absent from ``models``.
-    """
-
-    base_url: str
-    checked_at: str
-    package_version: str = __version__
-    models: dict[str, dict[str, ProbeResult]] = field(default_factory=dict)
-    cost: float = 0.0
-    stopped: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "base_url": self.base_url,
-            "checked_at": self.checked_at,
-            "package_version": self.package_version,
-            "models": {
-                slug: {name: result.as_json() for name, result in probes.items()}
-                for slug, probes in self.models.items()
-            },
-            "cost": round(self.cost, 6),
-        }
-
-
-class _Stop(Exception):
+class Stop(Exception):
     """A 401 or 406: the key or the account cannot go on; nothing more is sent."""
 
 
@@ -230,14 +136,15 @@ def _combine(subs: Sequence[_Sub]) -> ProbeResult:
     return ProbeResult("error", evidence or "no measurement")
 
 
-class _Prober:
-    """Sends one model's probes and keeps the cost and the headers seen."""
+class Prober:
+    """Sends one model's probes through the client and keeps the cost and headers seen."""
 
-    def __init__(self, client: Any, slug: str, raw: httpx.Client, key: str) -> None:
+    def __init__(self, client: Any, slug: str, secrets: Sequence[str] = ()) -> None:
         self.client = client
         self.slug = slug
-        self._raw = raw
-        self._key = key
+        # Keys to mask in what comes back before any evidence quotes (and cuts) it; a
+        # live list (the recorder adds the keys its requests carry).
+        self.secrets = secrets
         self.cost = 0.0
         self.headers_seen: list[Mapping[str, str]] = []
 
@@ -246,7 +153,7 @@ class _Prober:
             found = {
                 name: value
                 for name, value in zip(
-                    _SEGMIND_HEADERS,
+                    SEGMIND_HEADERS,
                     (
                         headers.request_id,
                         headers.cost,
@@ -259,7 +166,8 @@ class _Prober:
             }
             cost = headers.cost
         else:
-            found = {k: v for k, v in headers.items() if k.lower() in _SEGMIND_HEADERS}
+            kept = (*SEGMIND_HEADERS, EMULATOR_HEADER)
+            found = {k: v for k, v in headers.items() if k.lower() in kept}
             cost = SegmindHeaders.from_headers(headers).cost
         self.headers_seen.append({k: str(v) for k, v in found.items()})
         self.cost += cost or 0.0
@@ -273,50 +181,72 @@ class _Prober:
                 request, model=options.pop("model", self.slug), **options
             )
         except SegmindError as exc:
+            exc.message = scrub(exc.message, self.secrets)
+            exc.body = _scrub_all(exc.body, self.secrets)
             if exc.status_code in (401, 406) or isinstance(exc, InsufficientCreditsError):
-                raise _Stop(_why(exc)) from exc
+                raise Stop(_why(exc)) from exc
             return exc
         self._account(result.headers)
         return result
 
-    def raw(self, messages: Mapping[str, Any], *, bearer: bool = False) -> _Raw:
-        """POST a body the client would refuse to send, or with other auth headers."""
-        headers = {
-            "content-type": "application/json",
-            "accept": "application/json",
-            "user-agent": f"segmind-gemini/{__version__} (check)",
-        }
-        if bearer:
-            headers["authorization"] = f"Bearer {self._key}"
-        else:
-            headers["x-api-key"] = self._key
-        url = f"{self.client.base_url}/{self.slug}"
-        body = json.dumps({"messages": messages}).encode()
-        for attempt in range(self.client.max_retries + 1):
-            try:
-                response = self._raw.post(url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                if attempt >= self.client.max_retries:
-                    return _Raw(0, {}, f"{type(exc).__name__}: {exc}")
-                time.sleep(2.0**attempt)
-                continue
-            decoded = decode_body(response.content)
-            if response.status_code == 429 and attempt < self.client.max_retries:
-                hint = server_retry_hint(response.headers, decoded)
-                time.sleep(min(hint if hint is not None else 2.0**attempt, 60.0))
-                continue
-            break
-        reply = _Raw(response.status_code, dict(response.headers), decoded)
+    def raw(self, request: Mapping[str, Any], *, bearer: bool = False) -> _Raw:
+        """POST a body the client would refuse to send, or with ``Authorization: Bearer``.
+
+        It goes through the client's :meth:`post_raw`: the same retry policy and
+        rate governor as every other call, and the key masked in what comes back.
+        """
+        try:
+            status, headers, body = self.client.post_raw(request, model=self.slug, bearer=bearer)
+        except SegmindError as exc:  # no answer at all (connection, timeout)
+            return _Raw(0, {}, scrub(f"{type(exc).__name__}: {exc.message}", self.secrets))
+        reply = _Raw(status, headers, _scrub_all(body, self.secrets))
         self._account(reply.headers)
         if reply.status == 406 or (reply.status == 401 and not bearer):
-            raise _Stop(f"HTTP {reply.status}: {_snippet(_message(reply.body), 90)}")
+            raise Stop(f"HTTP {reply.status}: {_snippet(_message(reply.body), 90)}")
         return reply
+
+
+def _scrub_all(value: Any, secrets: Sequence[str]) -> Any:
+    """A decoded body with every string scrubbed of ``secrets`` (in any spelling)."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, Mapping):
+        return {_scrub_all(k, secrets): _scrub_all(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_all(v, secrets) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One registered probe: its name, the model calls (POSTs) it makes, and its code."""
+
+    name: str
+    calls: int
+    run: Callable[[Prober], ProbeResult]
+
+
+#: Every probe, in the order they run: the one table the names, counts and code come from.
+REGISTRY: dict[str, Probe] = {}
+
+
+def probe(name: str, calls: int) -> Callable[[Callable[[Prober], ProbeResult]], Probe]:
+    """Register the decorated function as probe ``name`` making ``calls`` model calls."""
+
+    def register(run: Callable[[Prober], ProbeResult]) -> Probe:
+        if name in REGISTRY:
+            raise ValueError(f"probe {name!r} is registered twice")
+        REGISTRY[name] = Probe(name, calls, run)
+        return REGISTRY[name]
+
+    return register
 
 
 # ------------------------------------------------------------------------------ probes
 
 
-def _probe_text(p: _Prober) -> ProbeResult:
+@probe("text", calls=1)
+def _probe_text(p: Prober) -> ProbeResult:
     result = p.call(_ask("Reply with exactly one word: hello"))
     if isinstance(result, SegmindError):
         return _failed(result)
@@ -328,7 +258,8 @@ def _probe_text(p: _Prober) -> ProbeResult:
 _BANANA = "Whatever the user writes, reply with exactly one word: BANANA."
 
 
-def _probe_system_instruction(p: _Prober) -> ProbeResult:
+@probe("system_instruction", calls=2)
+def _probe_system_instruction(p: Prober) -> ProbeResult:
     subs: list[_Sub] = []
     for form, parts in (
         ("single-part form", {"text": _BANANA}),
@@ -345,7 +276,8 @@ def _probe_system_instruction(p: _Prober) -> ProbeResult:
     return _combine(subs)
 
 
-def _probe_generation_config(p: _Prober) -> ProbeResult:
+@probe("generation_config", calls=3)
+def _probe_generation_config(p: Prober) -> ProbeResult:
     subs: list[_Sub] = []
     count = _ask("Count from 1 to 10, the numbers separated by single spaces, nothing else.")
     for name, config in (
@@ -378,7 +310,8 @@ def _probe_generation_config(p: _Prober) -> ProbeResult:
     return _combine(subs)
 
 
-def _probe_native_tools(p: _Prober) -> ProbeResult:
+@probe("native_tools", calls=1)
+def _probe_native_tools(p: Prober) -> ProbeResult:
     request = apply_tools(
         _ask("What is the weather in Paris? Use the tool."),
         [WEATHER],
@@ -395,7 +328,8 @@ def _probe_native_tools(p: _Prober) -> ProbeResult:
     return ProbeResult("ignored", f"{_seen(result)}; no functionCall part (tools dropped?)")
 
 
-def _probe_prompted_tools(p: _Prober) -> ProbeResult:
+@probe("prompted_tools", calls=2)
+def _probe_prompted_tools(p: Prober) -> ProbeResult:
     forced: ProbeResult | None = None
     lines: list[str] = []
     for choice in ("get_weather", "auto"):
@@ -430,7 +364,8 @@ def _probe_prompted_tools(p: _Prober) -> ProbeResult:
     return ProbeResult(forced.status, "; ".join(lines))
 
 
-def _probe_thinking(p: _Prober) -> ProbeResult:
+@probe("thinking", calls=1)
+def _probe_thinking(p: Prober) -> ProbeResult:
     config = {"thinkingConfig": {"includeThoughts": True, "thinkingBudget": 1024}}
     result = p.call({**_ask("Is 91 a prime number? Answer yes or no."), "generationConfig": config})
     if isinstance(result, SegmindError):
@@ -442,7 +377,8 @@ def _probe_thinking(p: _Prober) -> ProbeResult:
     return ProbeResult("ignored", f"{evidence}; no thought parts (includeThoughts not applied)")
 
 
-def _probe_safety_settings(p: _Prober) -> ProbeResult:
+@probe("safety_settings", calls=2)
+def _probe_safety_settings(p: Prober) -> ProbeResult:
     category = "HARM_CATEGORY_HARASSMENT"
     valid = [{"category": category, "threshold": "BLOCK_ONLY_HIGH"}]
     result = p.call({**_ask("Say hello."), "safetySettings": valid})
@@ -461,7 +397,7 @@ def _probe_safety_settings(p: _Prober) -> ProbeResult:
 
 
 def _media_probe(
-    p: _Prober, question: str, part: Mapping[str, Any], expect: Sequence[str]
+    p: Prober, question: str, part: Mapping[str, Any], expect: Sequence[str]
 ) -> ProbeResult:
     result = p.call(_ask(question, part))
     if isinstance(result, SegmindError):
@@ -473,31 +409,36 @@ def _media_probe(
     return ProbeResult("ignored", f"{_seen(result)}; the answer does not mention {wanted}")
 
 
-def _probe_image(p: _Prober) -> ProbeResult:
+@probe("image", calls=1)
+def _probe_image(p: Prober) -> ProbeResult:
     part = inline_part_from_bytes(tiny_png(), "image/png")
     return _media_probe(p, "What colour is this image? Answer with one word.", part, ["red"])
 
 
-def _probe_pdf(p: _Prober) -> ProbeResult:
+@probe("pdf", calls=1)
+def _probe_pdf(p: Prober) -> ProbeResult:
     part = inline_part_from_bytes(tiny_pdf(), "application/pdf")
     question = "What total does this document state? Reply with the number only."
     return _media_probe(p, question, part, ["42"])
 
 
-def _probe_audio(p: _Prober) -> ProbeResult:
+@probe("audio", calls=1)
+def _probe_audio(p: Prober) -> ProbeResult:
     part = inline_part_from_bytes(tiny_wav(), "audio/wav")
     question = "Is this audio silent, or does it hold a tone? Answer with one word: silent or tone."
     return _media_probe(p, question, part, ["tone", "beep", "hum", "sine"])
 
 
-def _probe_file_data(p: _Prober) -> ProbeResult:
+@probe("file_data", calls=1)
+def _probe_file_data(p: Prober) -> ProbeResult:
     part = {"fileData": {"mimeType": "image/jpeg", "fileUri": GCS_SAMPLE}}
     question = "What food does this picture show? Answer in at most three words."
     words = ["scone", "pastr", "bak", "bread", "biscuit", "muffin", "blueberr", "cake"]
     return _media_probe(p, question, part, words)
 
 
-def _probe_auth(p: _Prober) -> ProbeResult:
+@probe("auth", calls=1)
+def _probe_auth(p: Prober) -> ProbeResult:
     reply = p.raw(_ask("Reply with exactly one word: hello"), bearer=True)
     first = "x-api-key: accepted (the other probes)"
     if 200 <= reply.status < 300:
@@ -506,7 +447,8 @@ def _probe_auth(p: _Prober) -> ProbeResult:
     return ProbeResult("rejected" if reply.status == 401 else "error", line)
 
 
-def _probe_unknown_model(p: _Prober) -> ProbeResult:
+@probe("unknown_model", calls=1)
+def _probe_unknown_model(p: Prober) -> ProbeResult:
     result = p.call(_ask("Reply with exactly one word: hello"), model=UNKNOWN_SLUG)
     if not isinstance(result, SegmindError):
         return ProbeResult("ignored", f"slug {UNKNOWN_SLUG!r} answered: {_seen(result)}")
@@ -518,7 +460,8 @@ def _probe_unknown_model(p: _Prober) -> ProbeResult:
     return ProbeResult("rejected" if _is_4xx(result) else "error", line)
 
 
-def _probe_bad_request(p: _Prober) -> ProbeResult:
+@probe("bad_request", calls=1)
+def _probe_bad_request(p: Prober) -> ProbeResult:
     # An empty parts list: Gemini refuses it, so the package refuses it before sending;
     # sent here raw to see how the gateway passes the refusal on.
     reply = p.raw({"contents": [{"role": "user", "parts": []}]})
@@ -532,7 +475,8 @@ def _probe_bad_request(p: _Prober) -> ProbeResult:
     return ProbeResult("rejected" if 400 <= reply.status < 500 else "error", line)
 
 
-def _probe_queue_mode(p: _Prober) -> ProbeResult:
+@probe("queue_mode", calls=1)
+def _probe_queue_mode(p: Prober) -> ProbeResult:
     result = p.call(_ask("Reply with exactly one word: hello"), api_mode="queue")
     if isinstance(result, SegmindError):
         return _failed(result, "v2 submit/poll/fetch: ")
@@ -541,159 +485,22 @@ def _probe_queue_mode(p: _Prober) -> ProbeResult:
     return ProbeResult("supported", f"v2 submit/poll/fetch: {_seen(result)}")
 
 
-def _probe_headers(p: _Prober) -> ProbeResult:
+@probe("headers", calls=0)
+def _probe_headers(p: Prober) -> ProbeResult:
     answers = [h for h in p.headers_seen if h]
     if not p.headers_seen:
         return ProbeResult("error", "no answer to read headers from")
-    counts = {name: sum(name in h for h in p.headers_seen) for name in _SEGMIND_HEADERS}
+    counts = {name: sum(name in h for h in p.headers_seen) for name in SEGMIND_HEADERS}
     total = len(p.headers_seen)
-    line = ", ".join(f"{name} {counts[name]}/{total}" for name in _SEGMIND_HEADERS)
+    line = ", ".join(f"{name} {counts[name]}/{total}" for name in SEGMIND_HEADERS)
     if answers and all(counts.values()):
         return ProbeResult("supported", f"seen on answers: {line}")
     return ProbeResult("ignored", f"seen on answers: {line}")
 
 
-_PROBE_FUNCS: dict[str, Callable[[_Prober], ProbeResult]] = {
-    "text": _probe_text,
-    "system_instruction": _probe_system_instruction,
-    "generation_config": _probe_generation_config,
-    "native_tools": _probe_native_tools,
-    "prompted_tools": _probe_prompted_tools,
-    "thinking": _probe_thinking,
-    "safety_settings": _probe_safety_settings,
-    "image": _probe_image,
-    "pdf": _probe_pdf,
-    "audio": _probe_audio,
-    "file_data": _probe_file_data,
-    "auth": _probe_auth,
-    "unknown_model": _probe_unknown_model,
-    "bad_request": _probe_bad_request,
-    "queue_mode": _probe_queue_mode,
-    "headers": _probe_headers,
-}
-
+#: Every probe's name, in the order they run.
+PROBES: tuple[str, ...] = tuple(REGISTRY)
 #: Model calls per probe (queue mode: the submit; its polls and fetch are extra GETs).
-CALLS: dict[str, int] = {
-    "text": 1,
-    "system_instruction": 2,
-    "generation_config": 3,
-    "native_tools": 1,
-    "prompted_tools": 2,
-    "thinking": 1,
-    "safety_settings": 2,
-    "image": 1,
-    "pdf": 1,
-    "audio": 1,
-    "file_data": 1,
-    "auth": 1,
-    "unknown_model": 1,
-    "bad_request": 1,
-    "queue_mode": 1,
-    "headers": 0,
-}
+CALLS: dict[str, int] = {name: entry.calls for name, entry in REGISTRY.items()}
 #: Model calls (POSTs) one model's full check makes.
 CALLS_PER_MODEL = sum(CALLS.values())
-
-
-def planned_calls(models: Sequence[str], probes: Sequence[str] = PROBES) -> int:
-    """How many model calls :func:`run_checks` will make for these models and probes."""
-    return len(models) * sum(CALLS[name] for name in probes)
-
-
-ProbeHook = Callable[[str, str], AbstractContextManager[Any]]
-Progress = Callable[[str, str, ProbeResult], None]
-
-
-def run_checks(
-    client: Any,
-    models: Sequence[str] = (DEFAULT_MODEL,),
-    *,
-    probes: Sequence[str] = PROBES,
-    record_dir: str | Path | None = None,
-    progress: Progress | None = None,
-    around_probe: ProbeHook | None = None,
-) -> CheckReport:
-    """Run the live probes against ``client``'s base URL for each slug in ``models``.
-
-    Args:
-        client: a :class:`~segmind_gemini.SegmindGeminiClient` (its key, base URL,
-            timeout and retries are used).
-        models: slugs to check; the cheapest current one by default.
-        probes: a subset of :data:`PROBES`, in any order (they run in PROBES order).
-        record_dir: write every exchange as a vcrpy cassette, key filtered, to
-            ``<record_dir>/check/<slug>/<probe>.yaml`` and the report to
-            ``<record_dir>/check/report.json`` (needs ``segmind-gemini[record]``).
-        progress: called with ``(slug, probe, result)`` as each probe finishes.
-        around_probe: a context manager factory wrapped around each probe (``(slug,
-            probe)``), for callers that record or time exchanges themselves.
-
-    The run stops at the first 401 or 406 (``report.stopped`` says which); nothing
-    more is sent after it. Costs are summed from ``x-cost``.
-    """
-    unknown = [name for name in probes if name not in _PROBE_FUNCS]
-    if unknown:
-        raise SegmindError(f"unknown probes {unknown}; known: {', '.join(PROBES)}")
-    if not models:
-        raise SegmindError("run_checks needs at least one model slug")
-    models = [_check_slug(slug) for slug in models]
-    report = CheckReport(
-        base_url=client.base_url,
-        checked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    )
-    recorder: ProbeHook | None = around_probe
-    if record_dir is not None:
-        from ._record import cassette_recorder
-
-        recorder = cassette_recorder(Path(record_dir) / "check", client._key.get())
-    selected = [name for name in PROBES if name in probes]
-    with httpx.Client(timeout=client.timeout) as raw:
-        try:
-            for slug in models:
-                prober = _Prober(client, slug, raw, client._key.get())
-                results = report.models.setdefault(slug, {})
-                try:
-                    for name in selected:
-                        with _around(recorder, slug, name):
-                            results[name] = _PROBE_FUNCS[name](prober)
-                        if progress is not None:
-                            progress(slug, name, results[name])
-                finally:
-                    report.cost += prober.cost
-        except _Stop as stop:
-            report.stopped = str(stop)
-            results[name] = ProbeResult("error", f"{stop}; stopped, nothing more was sent")
-            if progress is not None:
-                progress(slug, name, results[name])
-    if record_dir is not None:
-        out = Path(record_dir) / "check" / "report.json"
-        out.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
-    return report
-
-
-def _around(hook: ProbeHook | None, slug: str, name: str) -> AbstractContextManager[Any]:
-    return hook(slug, name) if hook is not None else nullcontext()
-
-
-def _iter_rows(report: CheckReport) -> Iterator[tuple[str, str, str, str]]:
-    for slug, probes in report.models.items():
-        for name, result in probes.items():
-            yield slug, name, result.status, result.evidence
-
-
-def format_table(report: CheckReport, width: int = 100) -> str:
-    """The report as a plain-text table: model, probe, status, evidence."""
-    rows = list(_iter_rows(report))
-    if not rows:
-        return "(no probes ran)"
-    w_model = max(len("model"), *(len(r[0]) for r in rows))
-    w_probe = max(len("probe"), *(len(r[1]) for r in rows))
-    w_status = max(len("status"), *(len(r[2]) for r in rows))
-    room = max(width - w_model - w_probe - w_status - 6, 30)
-    lines = [
-        f"{'model':<{w_model}}  {'probe':<{w_probe}}  {'status':<{w_status}}  evidence",
-        f"{'-' * w_model}  {'-' * w_probe}  {'-' * w_status}  {'-' * 8}",
-    ]
-    for slug, name, status, evidence in rows:
-        shown = evidence if len(evidence) <= room else evidence[: room - 1] + "…"
-        lines.append(f"{slug:<{w_model}}  {name:<{w_probe}}  {status:<{w_status}}  {shown}")
-    return "\n".join(lines)

@@ -1,0 +1,318 @@
+"""One key shared by many processes and machines: the rate store (issue 16).
+
+Worker processes (``tests/rate_worker.py``) start together at a window boundary and
+call an emulator that admits 20 calls per 2-second window over real sockets. The floor
+is when the last window the calls need opens; bounds leave room for a loaded 2-core
+machine (the full-size runs are in ``benchmarks/bench_shared_limits.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from segmind_gemini import InvalidRequestError, SegmindGeminiClient
+from segmind_gemini.ratelimit import forget_rate_limits, governor_for, live_governors
+from segmind_gemini.testing import SegmindEmulator
+
+LIMIT, WINDOW = 20, 2.0
+KEY = "shared-key"
+WORKER = Path(__file__).parent / "rate_worker.py"
+HELLO = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+
+
+@pytest.fixture
+def server() -> Iterator[SegmindEmulator]:
+    with SegmindEmulator(api_key=KEY, rate_limit=(LIMIT, WINDOW)) as emulator:
+        yield emulator
+
+
+def start_workers(
+    emulator: SegmindEmulator, plans: list[tuple[int, str, dict[str, str]]]
+) -> list[subprocess.Popen[str]]:
+    return [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), emulator.base_url, str(calls), front],
+            env={**os.environ, **env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for calls, front, env in plans
+    ]
+
+
+def start_together(procs: list[subprocess.Popen[str]]) -> float:
+    """Once every worker is ready, start them all at the next window boundary."""
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    start_at = (math.floor(time.time() / WINDOW) + 1) * WINDOW
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at}\n")
+        proc.stdin.flush()
+    return start_at
+
+
+def run_workers(
+    emulator: SegmindEmulator, plans: list[tuple[int, str, dict[str, str]]]
+) -> tuple[float, int]:
+    """Start one process per ``(calls, front, env)``; return wall / floor and the 429s."""
+    procs = start_workers(emulator, plans)
+    start_at = start_together(procs)
+    outs = [json.loads(proc.communicate(timeout=120)[0].strip().splitlines()[-1]) for proc in procs]
+    total = sum(calls for calls, _, _ in plans)
+    for out, (calls, front, _) in zip(outs, plans, strict=True):
+        assert out["answers"] == calls, (front, out["errors"])
+    floor = (math.ceil(total / LIMIT) - 1) * WINDOW
+    wall = max(out["end"] for out in outs) - start_at
+    return wall / floor, emulator.rate_limited
+
+
+def _homes(tmp_path: Path, count: int, **env: str) -> list[dict[str, str]]:
+    """Each worker its own machine: its own HOME and cache directory."""
+    homes = []
+    for index in range(count):
+        home = tmp_path / f"machine{index}"
+        homes.append({"HOME": str(home), "SEGMIND_GEMINI_CACHE_DIR": str(home / "cache"), **env})
+    return homes
+
+
+def test_four_processes_share_the_default_store(server: SegmindEmulator, tmp_path: Path) -> None:
+    # The default store ("machine"): four processes of one user on one machine.
+    env = {"SEGMIND_RATE_LIMIT_STORE": "", "SEGMIND_GEMINI_CACHE_DIR": str(tmp_path)}
+    ratio, refused = run_workers(server, [(25, "core", env)] * 4)
+    assert ratio <= 1.3
+    assert (tmp_path / "rate-limits.sqlite3").exists()
+    # The first burst is refused (nothing is known yet); after it, about one a window.
+    assert refused <= (100 - LIMIT) + 2 * 5
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="not reliable yet: usually 1.0x the floor, but about one run in seven takes "
+    "3.5x (the pace learned from the first window, whose calls other processes count in "
+    "the store up to 50 ms late, is sometimes too low for a few windows)",
+)
+def test_core_langchain_and_llama_index_processes_share_it(
+    server: SegmindEmulator, tmp_path: Path
+) -> None:
+    env = {"SEGMIND_RATE_LIMIT_STORE": "", "SEGMIND_GEMINI_CACHE_DIR": str(tmp_path)}
+    ratio, _ = run_workers(
+        server, [(20, "core", env), (20, "langchain", env), (20, "llama_index", env)]
+    )
+    assert ratio <= 1.3
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 16 item 3 only partly done: without a shared store, 2 processes range "
+    "from 1.7x to 10x the floor from run to run (a process keeps a small share when the "
+    "others stop and it saw no sign of them)",
+)
+def test_processes_that_share_nothing_still_finish(server: SegmindEmulator, tmp_path: Path) -> None:
+    env = {"SEGMIND_RATE_LIMIT_STORE": "process"}
+    ratio, _ = run_workers(server, [(20, "core", env)] * 2)
+    assert ratio <= 2.0
+
+
+def test_an_unknown_store_is_refused_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InvalidRequestError, match="'memcached://x'"):
+        SegmindGeminiClient("k", rate_limit_store="memcached://x")
+    monkeypatch.setenv("SEGMIND_RATE_LIMIT_STORE", "sqlite://relative")
+    with pytest.raises(InvalidRequestError, match=r"SEGMIND_RATE_LIMIT_STORE.*'sqlite://relative'"):
+        SegmindGeminiClient("k")
+    with pytest.raises(InvalidRequestError) as error:
+        SegmindGeminiClient("k", rate_limit_store="memcached://user:secret@host")
+    assert "secret" not in str(error.value)
+
+
+def test_a_store_with_garbage_is_ignored_and_rewritten(
+    segmind_emulator: SegmindEmulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "rate.sqlite3"
+    store = f"sqlite:///{path}"
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, rate_limit_store=store
+    ) as client:
+        client.generate_content(HELLO)
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE rate_state SET doc = ?", ('{"limit": "lots", "window": [1]}',))
+        time.sleep(0.1)  # past the idle fast path: the next call reads the store
+        assert client.generate_content(HELLO).text
+        assert client.rate_limit_status().learned_limit is None
+    with sqlite3.connect(path) as db:
+        (doc,) = db.execute("SELECT doc FROM rate_state").fetchone()
+    assert json.loads(doc)["limit"] is None
+
+
+def test_an_unusable_store_degrades_with_one_warning(
+    segmind_emulator: SegmindEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    store = f"sqlite:///{blocker / 'rate.sqlite3'}"  # its folder is a file: never writable
+    caplog.set_level(logging.INFO, logger="segmind_gemini")
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, rate_limit_store=store
+    ) as client:
+        for _ in range(5):
+            assert client.generate_content(HELLO).text
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "carries on alone" in warnings[0].getMessage()
+
+
+def test_idle_governors_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    from segmind_gemini.ratelimit import registry
+
+    monkeypatch.setattr(registry, "IDLE_AFTER", 0.0)
+    monkeypatch.setattr(registry, "_SWEEP_EVERY", 0.0)
+    for key in range(500):
+        for origin in range(4):
+            governor_for(f"key-{key}", f"http://origin-{origin}", "process")
+    # What no client holds and nobody used since is gone (a few stay until the next sweep).
+    assert live_governors() < 50
+
+
+# --------------------------------------------------------------------------- redis
+
+
+def _redis_server() -> str | None:
+    return shutil.which("redis-server")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    binary = _redis_server()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing, and CI must run the Redis tests")
+        pytest.skip("redis-server is not installed (CI installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    try:
+        yield url, proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_four_machines_share_one_redis(
+    server: SegmindEmulator, tmp_path: Path, redis_url: tuple[str, Any]
+) -> None:
+    url, _ = redis_url
+    homes = _homes(tmp_path, 4, SEGMIND_RATE_LIMIT_STORE=url)
+    ratio, _ = run_workers(server, [(25, "core", env) for env in homes])
+    assert ratio <= 1.3
+
+
+def test_redis_killed_mid_run_loses_no_call(
+    server: SegmindEmulator, tmp_path: Path, redis_url: tuple[str, Any]
+) -> None:
+    url, proc = redis_url
+    homes = _homes(tmp_path, 4, SEGMIND_RATE_LIMIT_STORE=url)
+    import threading
+
+    start_at = (math.floor(time.time() / WINDOW) + 3) * WINDOW
+    killer = threading.Timer(start_at + 5.0 - time.time(), proc.kill)
+    killer.start()
+    try:
+        ratio, _ = run_workers(server, [(25, "core", env) for env in homes])
+    finally:
+        killer.cancel()
+    assert ratio <= 3.0
+
+
+def test_redis_keys_hold_no_secret_and_expire(
+    segmind_emulator: SegmindEmulator, redis_url: tuple[str, Any]
+) -> None:
+    import redis
+
+    url, _ = redis_url
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, rate_limit_store=url
+    ) as client:
+        client.generate_content(HELLO)
+    db = redis.Redis.from_url(url)
+    names = [name.decode() for name in db.keys("*")]
+    assert names and all(segmind_emulator.api_key not in name for name in names)
+    assert all(0 < db.ttl(name) <= 86400 for name in names)
+    forget_rate_limits(segmind_emulator.origin)
+    for name in db.keys("*"):  # what is left has learned nothing
+        assert json.loads(db.get(name))["limit"] is None
+
+
+def test_batch_takes_the_store_from_its_flag(
+    segmind_emulator: SegmindEmulator, tmp_path: Path
+) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": "a", "prompt": "hi"}\n')
+    store = tmp_path / "batch-rate.sqlite3"
+    env = {
+        **os.environ,
+        "SEGMIND_API_KEY": segmind_emulator.api_key,
+        "SEGMIND_BASE_URL": segmind_emulator.base_url,
+    }
+    args = ["batch", str(jobs), "-o", str(tmp_path / "out.jsonl"), "--quiet"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "segmind_gemini.cli",
+            *args,
+            "--rate-limit-store",
+            f"sqlite:///{store}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert store.exists()  # the run's rate state went to the store the flag named
+    bad = subprocess.run(
+        [sys.executable, "-m", "segmind_gemini.cli", *args, "--rate-limit-store", "memcached://x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "memcached://x" in bad.stderr
