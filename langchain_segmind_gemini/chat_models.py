@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -60,6 +59,7 @@ from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import apply_tools, check_setting, resolve_mode
 from segmind_gemini.tools import ToolSpec, resolve_tool_choice
 
+from ._client_slot import CLIENT_LOCK, ClientSlot
 from ._errors import to_langchain_error
 from ._messages import (
     MediaRef,
@@ -81,33 +81,8 @@ _OWNER = "ChatSegmindGemini"
 _FRAMEWORK_KEYS = frozenset({"stream"})
 _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
 
-# One lock for every model object: building a client is rare, and a per-object
-# lock would make the model unpicklable and un-deep-copyable.
-_CLIENT_LOCK = threading.Lock()
 # The key's field name and alias: wrapped in a SecretStr before any validation.
 _KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
-
-
-class _ClientSlot:
-    """Holds the core client and the settings it was built with.
-
-    Copies of a model (``copy.deepcopy``, pickling) get an empty slot and build
-    their own client on first use: a live connection pool cannot be copied.
-    """
-
-    __slots__ = ("client", "key")
-
-    def __init__(
-        self, client: SegmindGeminiClient | None = None, key: tuple[Any, ...] | None = None
-    ) -> None:
-        self.client = client
-        self.key = key
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
-        return _ClientSlot()
-
-    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
-        return (_ClientSlot, ())
 
 
 class ChatSegmindGemini(BaseChatModel):
@@ -374,7 +349,7 @@ class ChatSegmindGemini(BaseChatModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+    _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
 
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
@@ -549,7 +524,7 @@ class ChatSegmindGemini(BaseChatModel):
         client = slot.client
         if client is not None and slot.key == key:
             return client
-        with _CLIENT_LOCK:
+        with CLIENT_LOCK:
             slot = self._slot
             if slot.client is not None and slot.key == key:
                 return slot.client
@@ -571,7 +546,7 @@ class ChatSegmindGemini(BaseChatModel):
             else:
                 # `model_copy()` shares the slot; a copy with other settings gets
                 # its own rather than swapping the client under the original.
-                self._slot = _ClientSlot(client, key)
+                self._slot = ClientSlot(client, key)
             return client
 
     def close(self) -> None:
