@@ -216,3 +216,24 @@ def test_bad_arguments(model: ChatSegmindGemini) -> None:
         model.with_structured_output(None)
     with pytest.raises(ValueError, match="unsupported arguments"):
         model.with_structured_output(City, tools=[])
+
+
+class Node(BaseModel):
+    """A tree node."""
+
+    name: str
+    children: list[Node] = []
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling"])
+def test_a_recursive_model_is_described_whole_and_parsed(
+    model: ChatSegmindGemini, emu: SegmindEmulator, method: str
+) -> None:
+    # langchain-core turns the cycle into {}: the model would be told nothing about
+    # "children" and answer it with anything. The pydantic schema keeps its $defs.
+    structured = model.with_structured_output(Node, method=method)
+    tree = structured.invoke("a tree")
+    assert isinstance(tree, Node)
+    assert tree.children and isinstance(tree.children[0], Node)  # the emulator followed $ref
+    prompt = system_text(emu)
+    assert "$defs" in prompt and "(no arguments)" not in prompt
