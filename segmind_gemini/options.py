@@ -230,11 +230,21 @@ def settings_of(obj: Any) -> dict[str, Any]:
     An adapter's field may carry a setting's name or one of its aliases
     (``max_tokens`` for ``max_output_tokens``).
     """
-    values: dict[str, Any] = {}
-    for name in SETTING_NAMES:
-        field = name if hasattr(obj, name) else _FIELD_ALIASES.get(name, name)
-        values[name] = getattr(obj, field, None)
-    return values
+    cls = type(obj)
+    pairs = _FIELDS_BY_CLASS.get(cls)
+    if pairs is None:
+        pairs = tuple(
+            (name, name if hasattr(obj, name) else _FIELD_ALIASES.get(name, name))
+            for name in SETTING_NAMES
+        )
+        # A pydantic model's fields are fixed by its class: which spelling it uses is
+        # worked out once per class, not per call (a failed hasattr costs an exception).
+        if isinstance(getattr(cls, "model_fields", None), dict):
+            _FIELDS_BY_CLASS[cls] = pairs
+    return {name: getattr(obj, field, None) for name, field in pairs}
+
+
+_FIELDS_BY_CLASS: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
 def _fail(name: str, expected: str, value: Any) -> InvalidRequestError:
