@@ -517,7 +517,7 @@ class ChatSegmindGemini(BaseChatModel):
             self.requests_per_minute,
             self.max_rate_limit_wait,
             self.rate_limit_window,
-            tuple(sorted((self.additional_headers or {}).items())),
+            tuple(sorted(self.additional_headers.items())) if self.additional_headers else (),
             self.rate_limit_store,
         )
         slot = self._slot

@@ -397,8 +397,10 @@ def check_value(name: str, value: Any) -> Any:
 def _canonical(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
+        if value is None:  # most settings are unset: skip them before any lookup
+            continue
         name = SETTING_ALIASES.get(key, key)
-        if value is not None and name in _KNOWN:
+        if name in _KNOWN:
             out[name] = value
     return out
 
