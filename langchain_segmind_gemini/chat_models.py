@@ -379,11 +379,11 @@ class ChatSegmindGemini(BaseChatModel):
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
         # wrapped in a ValidationError that quotes the input, credentials included.
-        super().__init__(
-            **screen_arguments(
-                kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
-            )
+        screened = screen_arguments(
+            kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
         )
+        # Wrapped here too: the after-validator's error quotes __init__'s own arguments.
+        super().__init__(**hide_secrets(screened, _KEY_NAMES, SecretStr))
 
     @model_validator(mode="wrap")
     @classmethod

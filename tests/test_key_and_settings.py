@@ -87,6 +87,11 @@ BAD_SETTINGS = [
     {"timeout": math.inf},
     {"max_retries": -1},
     {"not_a_setting": 1, "model_kwargs": {"not_a_setting": 2}},
+    # Range checks on the whole model (the after-validator): its input is __init__'s kwargs.
+    {"temperature": 9},
+    {"max_tokens": -1},
+    {"temperature": math.nan},
+    {"thinking_level": "zzz"},
 ]
 
 
