@@ -385,6 +385,24 @@ def test_adapters_refuse_absurd_client_settings(adapter: type, bad: dict[str, An
         adapter(api_key=KEY, **bad)
 
 
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_a_non_finite_number_in_a_raw_body_is_refused_before_sending(
+    emu: SegmindEmulator, value: float
+) -> None:
+    # Raw dicts (generationConfig, model_kwargs, generation_config) skip the settings
+    # table; json.dumps would write a bare NaN/Infinity, which is not JSON.
+    body = {**HELLO, "generationConfig": {"temperature": value}}
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        _core(emu.base_url).generate_content(body)
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        asyncio.run(_core(emu.base_url).agenerate_content(body))
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        SegmindGemini(api_key=KEY, base_url=emu.base_url, generation_config={"topP": value}).chat(
+            [ChatMessage(role="user", content="hi")]
+        )
+    assert emu.requests == []
+
+
 @pytest.mark.parametrize("value", [math.inf, math.nan, 1e300, 0])
 def test_langchain_refuses_an_absurd_media_timeout(value: float) -> None:
     with pytest.raises(ValidationError, match="media_timeout"):
