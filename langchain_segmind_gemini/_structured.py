@@ -147,6 +147,8 @@ class _Repairing:
         try:
             parsed = run_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
@@ -163,6 +165,8 @@ class _Repairing:
         try:
             parsed = await arun_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
