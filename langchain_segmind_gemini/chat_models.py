@@ -486,7 +486,10 @@ class ChatSegmindGemini(BaseChatModel):
         if max_tokens:
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
-        if ls_stop:
+        # Trace metadata only: a bad stop is refused by the planner, not here.
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif isinstance(ls_stop, list | tuple) and ls_stop:
             params["ls_stop"] = list(ls_stop)
         return params
 
