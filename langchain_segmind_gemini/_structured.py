@@ -156,6 +156,8 @@ class _Repairing:
         try:
             parsed = run_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
@@ -172,6 +174,8 @@ class _Repairing:
         try:
             parsed = await arun_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 

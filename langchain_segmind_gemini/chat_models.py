@@ -354,11 +354,11 @@ class ChatSegmindGemini(BaseChatModel):
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
         # wrapped in a ValidationError that quotes the input, credentials included.
-        super().__init__(
-            **screen_arguments(
-                kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
-            )
+        screened = screen_arguments(
+            kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
         )
+        # Wrapped here too: the after-validator's error quotes __init__'s own arguments.
+        super().__init__(**hide_secrets(screened, _KEY_NAMES, SecretStr))
 
     @model_validator(mode="wrap")
     @classmethod
@@ -461,7 +461,10 @@ class ChatSegmindGemini(BaseChatModel):
         if max_tokens:
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
-        if ls_stop:
+        # Trace metadata only: a bad stop is refused by the planner, not here.
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif isinstance(ls_stop, list | tuple) and ls_stop:
             params["ls_stop"] = list(ls_stop)
         return params
 

@@ -676,7 +676,7 @@ class SegmindGemini(FunctionCallingLLM):
             messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
         elif user_msg is not None:
             messages.append(user_msg)
-        if tool_choice is None:
+        if tool_choice is None and kwargs.get("tool_config") is None:  # the peers' spelling
             tool_choice = "required" if tool_required else "auto"
         return {
             **kwargs,

@@ -87,6 +87,11 @@ BAD_SETTINGS = [
     {"timeout": math.inf},
     {"max_retries": -1},
     {"not_a_setting": 1, "model_kwargs": {"not_a_setting": 2}},
+    # Range checks on the whole model (the after-validator): its input is __init__'s kwargs.
+    {"temperature": 9},
+    {"max_tokens": -1},
+    {"temperature": math.nan},
+    {"thinking_level": "zzz"},
 ]
 
 
@@ -378,6 +383,24 @@ def test_a_per_call_timeout_is_checked_too(emu: SegmindEmulator) -> None:
 def test_adapters_refuse_absurd_client_settings(adapter: type, bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         adapter(api_key=KEY, **bad)
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_a_non_finite_number_in_a_raw_body_is_refused_before_sending(
+    emu: SegmindEmulator, value: float
+) -> None:
+    # Raw dicts (generationConfig, model_kwargs, generation_config) skip the settings
+    # table; json.dumps would write a bare NaN/Infinity, which is not JSON.
+    body = {**HELLO, "generationConfig": {"temperature": value}}
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        _core(emu.base_url).generate_content(body)
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        asyncio.run(_core(emu.base_url).agenerate_content(body))
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        SegmindGemini(api_key=KEY, base_url=emu.base_url, generation_config={"topP": value}).chat(
+            [ChatMessage(role="user", content="hi")]
+        )
+    assert emu.requests == []
 
 
 @pytest.mark.parametrize("value", [math.inf, math.nan, 1e300, 0])

@@ -462,6 +462,24 @@ def test_per_call_tool_config_and_generation_config_work_in_llama_index(
     assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == "NONE"
 
 
+@pytest.mark.parametrize("mode", ["NONE", "ANY"])
+def test_llama_index_chat_with_tools_takes_a_top_level_tool_config(
+    emu: SegmindEmulator, li: Any, mode: str
+) -> None:
+    # Was refused as "tool_choice is given twice": the default "auto" was filled in first.
+    from llama_index.core.tools import FunctionTool
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    config = {"function_calling_config": {"mode": mode}}
+    li(tool_calling="native").chat_with_tools(
+        [FunctionTool.from_defaults(add)], user_msg="Hi", tool_config=config
+    )
+    assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == mode
+
+
 def test_the_models_own_key_under_any_name_is_refused_per_call(
     emu: SegmindEmulator, lc: Any, li: Any
 ) -> None:

@@ -176,6 +176,31 @@ def test_an_unusable_store_degrades_with_one_warning(
     assert "carries on alone" in warnings[0].getMessage()
 
 
+@pytest.mark.parametrize(
+    "store",
+    [
+        "redis://:hunter2-pw@127.0.0.1:{port}/0",
+        "redis://bob:hunter2-pw@127.0.0.1:{port}/0",
+        "redis://127.0.0.1:{port}/0?password=hunter2-pw",
+    ],
+)
+def test_a_redis_password_is_never_logged(
+    segmind_emulator: SegmindEmulator, caplog: pytest.LogCaptureFixture, store: str
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on: the store is unavailable
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    caplog.set_level(logging.DEBUG, logger="segmind_gemini")
+    with SegmindGeminiClient(
+        segmind_emulator.api_key,
+        base_url=segmind_emulator.base_url,
+        rate_limit_store=store.format(port=port),
+    ) as client:
+        assert client.generate_content(HELLO).text
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    assert "hunter2" not in caplog.text
+
+
 def test_idle_governors_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
     from segmind_gemini.ratelimit import registry
 

@@ -73,7 +73,7 @@ class RateStore(ABC):
         """Drop the state of every key (at ``origin``)."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.spec!r})"
+        return f"{type(self).__name__}({_safe(self.spec)!r})"  # logged: no password
 
 
 class ProcessStore(RateStore):
@@ -256,7 +256,9 @@ class RedisStore(RateStore):
 
 
 def _safe(spec: str) -> str:
-    """A store URL without its password."""
+    """A store URL without its password (``user:pw@`` or ``?password=...``)."""
+    if "?" in spec:
+        spec = spec.split("?", 1)[0] + "?***"
     if "@" in spec and "://" in spec:
         scheme, rest = spec.split("://", 1)
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"

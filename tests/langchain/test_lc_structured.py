@@ -193,6 +193,20 @@ def test_a_withheld_answer_is_a_refusal_not_a_parsing_error(
     assert len(emu.requests) == 1
 
 
+@pytest.mark.parametrize("include_raw", [False, True])
+async def test_a_blocked_prompt_raises_the_refusal_sync_and_async(
+    model: ChatSegmindGemini, emu: SegmindEmulator, include_raw: bool
+) -> None:
+    # The first call raises, so there is no raw message to attach (was IndexError).
+    structured = model.with_structured_output(City, include_raw=include_raw)
+    emu.queue_response({"promptFeedback": {"blockReason": "SAFETY"}})
+    with pytest.raises(ModelRefusalError, match="blocked"):
+        structured.invoke("q")
+    emu.queue_response({"promptFeedback": {"blockReason": "SAFETY"}})
+    with pytest.raises(ModelRefusalError, match="blocked"):
+        await structured.ainvoke("q")
+
+
 def test_structured_output_batches(model: ChatSegmindGemini, emu: SegmindEmulator) -> None:
     for i in range(3):
         emu.queue_text(json.dumps({"name": f"c{i}", "country": "x"}))
