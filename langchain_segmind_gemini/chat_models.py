@@ -43,7 +43,7 @@ from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
-from segmind_gemini.ratelimit import resolve_rate_limit_store
+from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
@@ -259,7 +259,7 @@ class ChatSegmindGemini(BaseChatModel):
     @field_validator("rate_limit_store")
     @classmethod
     def _known_store(cls, value: str | None) -> str | None:
-        return None if value is None else resolve_rate_limit_store(value)
+        return None if value is None else hide_store_password(resolve_rate_limit_store(value))
 
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""

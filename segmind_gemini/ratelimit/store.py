@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import sqlite3
 import threading
@@ -272,6 +273,30 @@ def machine_store_path() -> Path:
     return user_cache_dir() / "rate-limits.sqlite3"
 
 
+# Store URLs with a password, by the stand-in the adapters keep in their fields (what
+# reprs, callbacks, traces and serialisations show). Process-local on purpose: a
+# pickled model does not carry the password.
+_hidden: dict[str, str] = {}
+_HIDE_SALT = os.urandom(16)
+
+
+def hide_store_password(spec: str) -> str:
+    """``spec`` with its password replaced by a stand-in valid in this process only.
+
+    >>> hide_store_password("process")
+    'process'
+    >>> hide_store_password("redis://:pw@cache:6379/0").startswith("redis://***")
+    True
+    """
+    safe = _safe(spec)
+    if safe == spec:
+        return spec
+    tag = hmac.new(_HIDE_SALT, spec.encode(), hashlib.sha256).hexdigest()[:8]
+    hidden = safe.replace("***", f"***{tag}", 1)
+    _hidden[hidden] = spec
+    return hidden
+
+
 def resolve_rate_limit_store(value: str | None) -> str:
     """The store named by ``value``, else ``$SEGMIND_RATE_LIMIT_STORE``, else ``"machine"``.
 
@@ -284,7 +309,7 @@ def resolve_rate_limit_store(value: str | None) -> str:
         source = RATE_LIMIT_STORE_ENV
     if not isinstance(value, str):
         raise InvalidRequestError(f"{source} must be a string, got {value!r}")
-    spec = value.strip()
+    spec = _hidden.get(value, value).strip()
     lowered = spec.lower()
     if lowered in ("machine", "process"):
         return lowered
