@@ -357,6 +357,10 @@ class ChatSegmindGemini(BaseChatModel):
         screened = screen_arguments(
             kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
         )
+        if isinstance(screened.get("base_url"), str):
+            # Checked now (the client is built at the first call): a URL holding a
+            # password is refused before any repr could show it.
+            resolve_base_url(screened["base_url"])
         # Wrapped here too: the after-validator's error quotes __init__'s own arguments.
         super().__init__(**hide_secrets(screened, _KEY_NAMES, SecretStr))
 

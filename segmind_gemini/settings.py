@@ -248,9 +248,18 @@ def resolve_base_url(base_url: str | None) -> str:
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # A password here would be shown by every repr, log line and error that names the
+        # URL; the key travels in a header, and a proxy's credentials belong to the proxy
+        # settings (HTTPS_PROXY) or additional headers.
+        raise InvalidRequestError(
+            "base_url must not hold a user name or password (user:password@host): the "
+            "Segmind key travels in a header; for a proxy use HTTPS_PROXY or headers"
+        )
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidRequestError(
-            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, "
+            f"got {url.split('?', 1)[0]!r}"
         )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise InvalidRequestError(

@@ -646,3 +646,14 @@ def test_a_flow_is_driven_without_io_and_reports_to_the_governor_through_steps()
     assert seen == ["_Admit", "_Send", "_Record", "_Sleep", "_Admit", "_Send", "_Record"]
     assert result.text == "fine"
     assert result.headers.request_id == "r-**********"
+
+
+def test_a_base_url_holding_a_password_is_refused_at_construction_without_quoting_it() -> None:
+    from langchain_segmind_gemini import ChatSegmindGemini
+    from llama_index_segmind_gemini import SegmindGemini
+
+    url = "https://bob:pw-secret-1@example.com/v1"
+    for make in (SegmindGeminiClient, ChatSegmindGemini, SegmindGemini):
+        with pytest.raises(ValueError, match="must not hold a user name or password") as caught:
+            make(api_key="k" * 20, base_url=url)
+        assert "pw-secret-1" not in str(caught.value)
