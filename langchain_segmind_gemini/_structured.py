@@ -264,7 +264,9 @@ def structured_output_runnable(
             "name": json_schema.get("title"),
         }
     else:
-        bound["structured_output"] = {"method": method, "schema": None}
+        # LangChain's json_mode leaves the schema to the prompt; it is named in the
+        # instruction too, since the reply is validated against it anyway.
+        bound["structured_output"] = {"method": method, "schema": json_schema or None}
     if schema is not None:
         bound["ls_structured_output_format"] = {
             "kwargs": {"method": method, "strict": strict},
