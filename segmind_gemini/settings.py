@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .errors import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
 from .registry import DEFAULT_MODEL  # defined once, in the registry
+from .secret_forms import secret_pattern
 
 __all__ = [
     "API_KEY_ENV",
@@ -97,9 +98,17 @@ class APIKey:
         return self._bytes
 
     def mask(self, text: str) -> str:
-        """``text`` with the key masked, when the key is long enough to be one."""
-        if self.maskable and self._value in text:
-            return text.replace(self._value, _MASK)
+        """``text`` with the key masked, when the key is long enough to be one.
+
+        Escaped spellings count too (``\\u002d``, doubled backslashes, ``%2D``): a gateway
+        that wraps an upstream JSON error in a string escapes the key once more.
+        """
+        if not self.maskable:
+            return text
+        if self._value in text:
+            text = text.replace(self._value, _MASK)
+        if "\\" in text or "%" in text:
+            text = secret_pattern(self._value, in_base64=False).sub(_MASK, text)
         return text
 
     def __repr__(self) -> str:

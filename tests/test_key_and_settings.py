@@ -266,6 +266,23 @@ async def test_reflected_key_in_error_headers_is_masked_async(emu: SegmindEmulat
     assert info.value.request_id == "**********"
 
 
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_a_key_escaped_again_and_again_in_an_error_body_is_masked(
+    emu: SegmindEmulator, depth: int
+) -> None:
+    # A gateway that wraps an upstream JSON error as a string escapes the key once more
+    # each time (\\u002d, then \\\\u002d).
+    echoed: str = "".join(f"\\u{ord(c):04x}" for c in KEY)
+    for _ in range(depth - 1):
+        echoed = json.dumps({"upstream": echoed})
+    emu.queue_error(400, f"bad key {echoed}")
+    with pytest.raises(SegmindError) as info:
+        SegmindGeminiClient(KEY, base_url=emu.base_url).generate_content(HELLO)
+    shown = str(info.value) + json.dumps(info.value.body) + repr(info.value)
+    spelled = "".join(f"{ord(c):04x}" for c in KEY)
+    assert KEY not in shown and spelled not in shown.replace("\\", "").replace("u", "")
+
+
 # --- short keys are not masked, and are warned about -------------------------------------------
 
 
