@@ -156,6 +156,8 @@ class _Repairing:
         try:
             parsed = run_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
@@ -172,6 +174,8 @@ class _Repairing:
         try:
             parsed = await arun_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
@@ -260,7 +264,9 @@ def structured_output_runnable(
             "name": json_schema.get("title"),
         }
     else:
-        bound["structured_output"] = {"method": method, "schema": None}
+        # LangChain's json_mode leaves the schema to the prompt; it is named in the
+        # instruction too, since the reply is validated against it anyway.
+        bound["structured_output"] = {"method": method, "schema": json_schema or None}
     if schema is not None:
         bound["ls_structured_output_format"] = {
             "kwargs": {"method": method, "strict": strict},

@@ -43,7 +43,7 @@ from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
-from segmind_gemini.ratelimit import resolve_rate_limit_store
+from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
@@ -259,7 +259,7 @@ class ChatSegmindGemini(BaseChatModel):
     @field_validator("rate_limit_store")
     @classmethod
     def _known_store(cls, value: str | None) -> str | None:
-        return None if value is None else resolve_rate_limit_store(value)
+        return None if value is None else hide_store_password(resolve_rate_limit_store(value))
 
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
@@ -354,11 +354,15 @@ class ChatSegmindGemini(BaseChatModel):
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
         # wrapped in a ValidationError that quotes the input, credentials included.
-        super().__init__(
-            **screen_arguments(
-                kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
-            )
+        screened = screen_arguments(
+            kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
         )
+        if isinstance(screened.get("base_url"), str):
+            # Checked now (the client is built at the first call): a URL holding a
+            # password is refused before any repr could show it.
+            resolve_base_url(screened["base_url"])
+        # Wrapped here too: the after-validator's error quotes __init__'s own arguments.
+        super().__init__(**hide_secrets(screened, _KEY_NAMES, SecretStr))
 
     @model_validator(mode="wrap")
     @classmethod
@@ -461,7 +465,10 @@ class ChatSegmindGemini(BaseChatModel):
         if max_tokens:
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
-        if ls_stop:
+        # Trace metadata only: a bad stop is refused by the planner, not here.
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif isinstance(ls_stop, list | tuple) and ls_stop:
             params["ls_stop"] = list(ls_stop)
         return params
 
