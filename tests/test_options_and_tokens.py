@@ -269,3 +269,35 @@ def test_media_resolution_in_the_request_is_honoured() -> None:
     assert count_part_tokens(file_ref) == 258
     assert count_part_tokens({"fileData": {"fileUri": "https://youtu.be/x"}}) == 0
     assert math.isclose(count_part_tokens({"text": "Hello!"}), 2)
+
+
+def test_settings_of_reads_each_class_own_spelling_and_current_values() -> None:
+    # The spelling a class uses is worked out once per class: two classes that spell
+    # the same setting differently must each be read by their own field, and a value
+    # assigned later must be seen on the next read.
+    from pydantic import BaseModel
+
+    from segmind_gemini.options import settings_of
+
+    class ByAlias(BaseModel):
+        max_tokens: int | None = None
+
+    class ByName(BaseModel):
+        max_output_tokens: int | None = None
+        temperature: float | None = None
+
+    first = ByAlias(max_tokens=5)
+    assert settings_of(first)["max_output_tokens"] == 5
+    assert settings_of(ByName(max_output_tokens=7))["max_output_tokens"] == 7
+    first.max_tokens = 9
+    assert settings_of(first)["max_output_tokens"] == 9
+    assert settings_of(ByAlias())["max_output_tokens"] is None
+
+    class Plain:  # not a pydantic model: read afresh every time
+        def __init__(self) -> None:
+            self.temperature = 0.5
+
+    plain = Plain()
+    assert settings_of(plain)["temperature"] == 0.5
+    plain.max_tokens = 3  # type: ignore[attr-defined]
+    assert settings_of(plain)["max_output_tokens"] == 3
