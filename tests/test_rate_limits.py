@@ -647,12 +647,15 @@ def test_independent_governors_on_one_key_all_finish(
     latency_share: float,
     phase_share: float,
 ) -> None:
-    # Processes that share nothing never deadlock and lose nothing (the simulation
-    # asserts it finishes). How fast is not pinned here: with some phases and latencies
-    # a process still keeps a small share after the others stop (see the README).
-    simulate_independent(
+    # Processes that share nothing never deadlock, lose nothing (the simulation asserts
+    # it finishes) and converge to a fair share: within 2x the floor for up to 4 of them.
+    # Eight get 3x: a grid over these ranges (limits 2-40, 1-8 windows, latency up to 30%,
+    # any phase) reaches 2.46x for 8 (1.96x for 2, 1.91x for 4), when a late phase and
+    # long latency cost a whole window on top of a one-window floor.
+    ratio, _ = simulate_independent(
         processes, limit, window, limit * windows, latency_share * window, phase_share * window
     )
+    assert ratio <= (2.0 if processes <= 4 else 3.0)
 
 
 @pytest.mark.parametrize("processes", [2, 3, 4])

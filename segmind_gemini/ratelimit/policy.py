@@ -141,6 +141,8 @@ class WindowPolicy:
     blocked_until: float = 0.0
     limit: int | None = None
     limit_window: int = -1
+    #: The pace before the refusals of ``limit_window`` began to teach one.
+    limit_before: int | None = None
     taken: list[int] = field(default_factory=list)
     probe_not_before: float = 0.0
     window_length: float | None = None
@@ -297,10 +299,16 @@ class WindowPolicy:
             self.taken[-1] = self.sent_by[self.window] - self.refused_by.get(self.window, 0)
             self._learn()
 
-    def _learn(self) -> None:
+    def _learn(self, hinted: bool = False) -> None:
         counts = sorted(t for t in self.taken if t > 0)
         if counts:
             self.limit = counts[(len(counts) - 1) // 2]
+        elif hinted:
+            # Windows that took nothing of ours, with a reset named: they say when, not
+            # how many (others filled them, or we came early). Keep the pace we had:
+            # learning 1 here left a process that lost the first burst at one call a
+            # window while the others finished.
+            self.limit = self.limit_before
         elif self.limit is None:
             self.limit = 1
 
@@ -462,6 +470,7 @@ class WindowPolicy:
                     early = opened is not None and now + retry_after <= opened + 1.0 + SAME_RESET
                     self.crowded = self.crowded or not early
                 if window != self.limit_window or not self.taken:
+                    self.limit_before = self.limit
                     self.taken = [*self.taken, taken][-3:]
                 else:
                     self.taken[-1] = taken
@@ -470,7 +479,7 @@ class WindowPolicy:
                 # when, not how many. Of the others, the (lower) median of the last three:
                 # one window cut by a boundary (too few) or spanning two (too many) does
                 # not set the pace for long, and a clean window grows it back.
-                self._learn()
+                self._learn(hinted=retry_after is not None and retry_after > 0.01)
         if retry_after is not None:
             if retry_after > 0.01:
                 self._reset_at(now + retry_after, exact=exact)
