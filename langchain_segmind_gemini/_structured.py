@@ -25,7 +25,7 @@ from langchain_core.runnables import (
     RunnableConfig,
     RunnableLambda,
 )
-from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ValidationError
 
@@ -42,10 +42,13 @@ from segmind_gemini.structured import (
 if TYPE_CHECKING:
     from .chat_models import ChatSegmindGemini
 
+from ._tool_schema import openai_tool, recursive_model_schema
+
 __all__ = ["JSON_ONLY_INSTRUCTION", "structured_output_runnable"]
 
 # Finish reasons meaning the model withheld the answer rather than fumbled the format.
 _REFUSALS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"})
+
 
 Method = Literal["json_schema", "function_calling", "json_mode"]
 
@@ -58,7 +61,13 @@ def json_schema_of(schema: Mapping[str, Any] | type) -> dict[str, Any]:
     """The JSON Schema for a pydantic model, TypedDict, tool dict or JSON Schema dict."""
     if isinstance(schema, Mapping) and not _is_tool_dict(schema):
         return dict(schema)  # a plain JSON Schema needs no title here
-    return convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
+    converted = convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
+    # langchain-core turns a cycle into ``{}``; a recursive pydantic model keeps its own
+    # schema (with ``$defs``) so the model is told the nested shape.
+    kept = recursive_model_schema(schema)
+    if kept is not None:
+        return {**kept, "title": converted.get("title", kept.get("title"))}
+    return converted
 
 
 class _Reader:
@@ -147,6 +156,8 @@ class _Repairing:
         try:
             parsed = run_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
@@ -163,6 +174,8 @@ class _Repairing:
         try:
             parsed = await arun_repairing(send, self.reader, self.reader.json_schema)
         except (StructuredOutputError, ModelRefusalError) as exc:
+            if not sent:  # the first call itself was refused (a blocked prompt)
+                raise
             return self._failed(sent[-1], exc)
         return self._done(sent[-1], parsed)
 
@@ -181,7 +194,7 @@ def _function_calling(
     include_raw: bool,
     strict: bool | None,
 ) -> Runnable[LanguageModelInput, Any]:
-    tool = convert_to_openai_tool(schema)
+    tool = openai_tool(schema)
     name = tool["function"]["name"]
     llm = model.bind_tools(
         [tool],
@@ -251,7 +264,9 @@ def structured_output_runnable(
             "name": json_schema.get("title"),
         }
     else:
-        bound["structured_output"] = {"method": method, "schema": None}
+        # LangChain's json_mode leaves the schema to the prompt; it is named in the
+        # instruction too, since the reply is validated against it anyway.
+        bound["structured_output"] = {"method": method, "schema": json_schema or None}
     if schema is not None:
         bound["ls_structured_output_format"] = {
             "kwargs": {"method": method, "strict": strict},

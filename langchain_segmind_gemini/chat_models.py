@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -44,7 +43,7 @@ from segmind_gemini.errors import InvalidRequestError, SegmindError
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
-from segmind_gemini.ratelimit import resolve_rate_limit_store
+from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.request import build_request
 from segmind_gemini.response import GenerateContentResult
@@ -60,6 +59,7 @@ from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
 from segmind_gemini.tool_calling import apply_tools, check_setting, resolve_mode
 from segmind_gemini.tools import ToolSpec, resolve_tool_choice
 
+from ._client_slot import CLIENT_LOCK, ClientSlot
 from ._errors import to_langchain_error
 from ._messages import (
     MediaRef,
@@ -81,33 +81,8 @@ _OWNER = "ChatSegmindGemini"
 _FRAMEWORK_KEYS = frozenset({"stream"})
 _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
 
-# One lock for every model object: building a client is rare, and a per-object
-# lock would make the model unpicklable and un-deep-copyable.
-_CLIENT_LOCK = threading.Lock()
 # The key's field name and alias: wrapped in a SecretStr before any validation.
 _KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
-
-
-class _ClientSlot:
-    """Holds the core client and the settings it was built with.
-
-    Copies of a model (``copy.deepcopy``, pickling) get an empty slot and build
-    their own client on first use: a live connection pool cannot be copied.
-    """
-
-    __slots__ = ("client", "key")
-
-    def __init__(
-        self, client: SegmindGeminiClient | None = None, key: tuple[Any, ...] | None = None
-    ) -> None:
-        self.client = client
-        self.key = key
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
-        return _ClientSlot()
-
-    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
-        return (_ClientSlot, ())
 
 
 class ChatSegmindGemini(BaseChatModel):
@@ -284,7 +259,7 @@ class ChatSegmindGemini(BaseChatModel):
     @field_validator("rate_limit_store")
     @classmethod
     def _known_store(cls, value: str | None) -> str | None:
-        return None if value is None else resolve_rate_limit_store(value)
+        return None if value is None else hide_store_password(resolve_rate_limit_store(value))
 
     api_mode: Literal["sync", "queue"] = "sync"
     """``"sync"`` posts to ``/v1`` and waits; ``"queue"`` uses Segmind's ``/v2`` queue."""
@@ -374,16 +349,20 @@ class ChatSegmindGemini(BaseChatModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+    _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
 
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
         # wrapped in a ValidationError that quotes the input, credentials included.
-        super().__init__(
-            **screen_arguments(
-                kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
-            )
+        screened = screen_arguments(
+            kwargs, where="constructor", owner=_OWNER, allowed_secrets=_CONSTRUCTOR_SECRETS
         )
+        if isinstance(screened.get("base_url"), str):
+            # Checked now (the client is built at the first call): a URL holding a
+            # password is refused before any repr could show it.
+            resolve_base_url(screened["base_url"])
+        # Wrapped here too: the after-validator's error quotes __init__'s own arguments.
+        super().__init__(**hide_secrets(screened, _KEY_NAMES, SecretStr))
 
     @model_validator(mode="wrap")
     @classmethod
@@ -486,7 +465,10 @@ class ChatSegmindGemini(BaseChatModel):
         if max_tokens:
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
-        if ls_stop:
+        # Trace metadata only: a bad stop is refused by the planner, not here.
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif isinstance(ls_stop, list | tuple) and ls_stop:
             params["ls_stop"] = list(ls_stop)
         return params
 
@@ -549,7 +531,7 @@ class ChatSegmindGemini(BaseChatModel):
         client = slot.client
         if client is not None and slot.key == key:
             return client
-        with _CLIENT_LOCK:
+        with CLIENT_LOCK:
             slot = self._slot
             if slot.client is not None and slot.key == key:
                 return slot.client
@@ -571,7 +553,7 @@ class ChatSegmindGemini(BaseChatModel):
             else:
                 # `model_copy()` shares the slot; a copy with other settings gets
                 # its own rather than swapping the client under the original.
-                self._slot = _ClientSlot(client, key)
+                self._slot = ClientSlot(client, key)
             return client
 
     def close(self) -> None:

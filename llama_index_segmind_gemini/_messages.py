@@ -54,6 +54,7 @@ from segmind_gemini.media import (
     inline_part_from_data_url,
 )
 from segmind_gemini.mime import is_generic_mime_type, normalize_mime_type
+from segmind_gemini.options import part_media_resolution
 from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
 from segmind_gemini.tools import ToolCall, ToolResult, ToolSpec
 from segmind_gemini.urlguard import redact_url
@@ -219,7 +220,13 @@ def _media_part(block: _MediaBlock, load_url: UrlLoader | None) -> dict[str, Any
             part = load_url(url, mime)
     if isinstance(block, VideoBlock) and block.fps:
         part = {**part, "videoMetadata": {"fps": block.fps}}
+    if isinstance(block, ImageBlock) and block.detail in _DETAIL_LEVELS:
+        # LlamaIndex's own per-image setting, read as Gemini's per-part resolution.
+        part = {**part, **part_media_resolution({"media_resolution": block.detail})}
     return part
+
+
+_DETAIL_LEVELS = frozenset({"low", "medium", "high"})
 
 
 def media_urls(messages: Sequence[ChatMessage]) -> list[MediaRef]:

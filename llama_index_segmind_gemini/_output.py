@@ -149,7 +149,7 @@ def _recoverable(call: InvalidToolCall) -> ToolCall | None:
         return None
     try:
         args = json.loads(call.args) if call.args else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # a 5,000-deep "arguments" string
         return None
     if not isinstance(args, dict):
         return None

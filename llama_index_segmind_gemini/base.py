@@ -65,7 +65,7 @@ from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKey
 from segmind_gemini.media import apart_from_url, part_from_url
 from segmind_gemini.options import SETTING_ALIASES, layered_settings, settings_of
 from segmind_gemini.planning import Plan, plan_call
-from segmind_gemini.ratelimit import resolve_rate_limit_store
+from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info
 from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
@@ -285,7 +285,7 @@ class SegmindGemini(FunctionCallingLLM):
     @field_validator("rate_limit_store")
     @classmethod
     def _known_store(cls, value: str | None) -> str | None:
-        return None if value is None else resolve_rate_limit_store(value)
+        return None if value is None else hide_store_password(resolve_rate_limit_store(value))
 
     api_mode: Literal["sync", "queue"] = Field(
         default="sync", description="'sync' (/v1) or 'queue' (Segmind's /v2 async queue)."
@@ -676,7 +676,7 @@ class SegmindGemini(FunctionCallingLLM):
             messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
         elif user_msg is not None:
             messages.append(user_msg)
-        if tool_choice is None:
+        if tool_choice is None and kwargs.get("tool_config") is None:  # the peers' spelling
             tool_choice = "required" if tool_required else "auto"
         return {
             **kwargs,

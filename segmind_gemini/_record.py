@@ -11,73 +11,22 @@ put them into a cassette.
 
 from __future__ import annotations
 
-import base64
 import copy
-import re
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import SegmindError
+from .secret_forms import secret_pattern
 
 __all__ = ["REDACTED", "CassetteRecorder", "cassette_recorder", "scrub"]
 
 REDACTED = "REDACTED"
 # Never stored: cookies, and the account's balance.
 _DROPPED = frozenset({"set-cookie", "x-remaining-credits"})
-# Shorter than this, a base64 fragment would match ordinary text by chance.
-_MIN_B64 = 8
 
 V = TypeVar("V")
-
-
-def _char_forms(char: str) -> list[str]:
-    """Every way one character of the key can be written in a JSON or URL body."""
-    forms = {re.escape(char)}
-    code = ord(char)
-    units = (
-        [code]
-        if code < 0x10000
-        else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)]
-    )
-    forms.add("".join(rf"\\u(?i:{u:04x})" for u in units))  # JSON \uXXXX, either case
-    named = {'"': r'\\"', "\\": r"\\\\", "/": r"\\/", "\b": r"\\b", "\f": r"\\f",
-             "\n": r"\\n", "\r": r"\\r", "\t": r"\\t"}  # fmt: skip
-    if char in named:
-        forms.add(named[char])
-    forms.add("".join(f"%(?i:{b:02x})" for b in char.encode("utf-8")))  # URL-encoded
-    if char == " ":
-        forms.add(r"\+")
-    return sorted(forms, key=len, reverse=True)
-
-
-def _b64_cores(secret: str) -> list[str]:
-    """The base64 text any encoding of ``secret`` shows, whatever bytes surround it.
-
-    Base64 works in 3-byte groups, so the key starts at one of three offsets; for
-    each, the characters that depend on the key's bytes alone are fixed.
-    """
-    raw = secret.encode("utf-8")
-    cores: set[str] = set()
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii")
-        # Only the characters whose 6 bits all come from the key's bytes.
-        first = (8 * offset + 5) // 6
-        last = 8 * (offset + len(raw)) // 6
-        core = encoded[first:last]
-        if len(core) >= _MIN_B64:
-            cores.add(core)
-            cores.add(core.replace("+", "-").replace("/", "_"))  # URL-safe alphabet
-    return sorted(cores, key=len, reverse=True)
-
-
-@lru_cache(maxsize=8)
-def _pattern(secret: str) -> re.Pattern[str]:
-    spelled = "".join("(?:" + "|".join(_char_forms(c)) + ")" for c in secret)
-    alternatives = [spelled, *(re.escape(core) for core in _b64_cores(secret))]
-    return re.compile("|".join(alternatives))
 
 
 def scrub(value: V, secrets: Iterable[str]) -> V:
@@ -86,7 +35,7 @@ def scrub(value: V, secrets: Iterable[str]) -> V:
     for secret in secrets:
         if not secret:
             continue
-        pattern = _pattern(secret)
+        pattern = secret_pattern(secret)
         if isinstance(value, bytes):
             # surrogateescape: bytes that are not UTF-8 come back unchanged.
             text = value.decode("utf-8", "surrogateescape")

@@ -141,16 +141,48 @@ def is_secret_name(name: str) -> bool:
     return _SECRET_PARTS.search(re.sub(r"[^a-z0-9]", "", name.lower())) is not None
 
 
+# Arguments whose insides are schemas or the frameworks' own bookkeeping, not values
+# sent as they are: a tool may well have a parameter called ``api_key``.
+_NOT_RAW = frozenset(
+    {
+        "tools",
+        "functions",
+        "tool_choice",
+        "tool_config",
+        "response_format",
+        "response_schema",
+        "response_json_schema",
+        "ls_structured_output_format",
+        "metadata",
+        "tags",
+        "callbacks",
+        "run_name",
+        "run_id",
+    }
+)
+# A credential written as a header value (``"Bearer sk-..."``).
+_BEARER = re.compile(r"^\s*(?:bearer|basic|token)\s+\S{8,}", re.IGNORECASE)
+
+
 def _secret_path(value: Any, path: str, depth: int = 0) -> str | None:
-    if depth > _MAX_DEPTH or not isinstance(value, Mapping):
+    """Where in a raw value (dicts, lists, strings) a credential-looking entry sits."""
+    if depth > _MAX_DEPTH:
         return None
-    for key, inner in value.items():
-        where = f"{path}[{key!r}]"
-        if isinstance(key, str) and is_secret_name(key):
-            return where
-        found = _secret_path(inner, where, depth + 1)
-        if found:
-            return found
+    if isinstance(value, str):
+        return path if _BEARER.match(value) else None
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            where = f"{path}[{key!r}]"
+            if isinstance(key, str) and is_secret_name(key):
+                return where
+            found = _secret_path(inner, where, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, inner in enumerate(value):
+            found = _secret_path(inner, f"{path}[{index}]", depth + 1)
+            if found:
+                return found
     return None
 
 
@@ -203,12 +235,14 @@ def check_no_secrets(
                 "events, and would be sent in the request body. Set the key on the "
                 f"constructor: {_SEGMIND_KEY}; for a second key, make a second model."
             )
-        if name in _NESTED:
+        if name in _NESTED or (where == "call" and name not in _NOT_RAW):
+            # Call arguments are traced whole and unknown ones are sent as they are:
+            # a credential anywhere inside one is refused, not only at the top.
             found = _secret_path(value, name)
             if found:
                 raise InvalidRequestError(
-                    f"{owner}: {found} looks like a credential; raw dicts are sent in the "
-                    f"request body, so it is refused. {_SEGMIND_KEY}."
+                    f"{owner}: {found} looks like a credential; raw values are sent in the "
+                    f"request body and recorded by traces, so it is refused. {_SEGMIND_KEY}."
                 )
 
 

@@ -375,8 +375,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    defaults = _Defaults
-    base_help = f"the API base URL (default: ${BASE_URL_ENV}, else https://api.segmind.com/v1)"
+    _add_chat(sub)
+    _add_demo(sub)
+    _add_emulator(sub)
+    add_check_parser(sub)
+    _add_batch(sub)
+    return parser
+
+
+_BASE_HELP = f"the API base URL (default: ${BASE_URL_ENV}, else https://api.segmind.com/v1)"
+
+
+def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults, base_help = _Defaults, _BASE_HELP
     chat = sub.add_parser(
         "chat", help="ask one question (text, images, files)", formatter_class=defaults
     )
@@ -407,6 +418,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print the whole result as JSON")
     chat.set_defaults(run=_chat)
 
+
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults, base_help = _Defaults, _BASE_HELP
     demo = sub.add_parser(
         "demo",
         help="a short showcase; offline against the emulator without a key",
@@ -421,6 +435,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
+
+def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     emu = sub.add_parser(
         "emulator",
         help="run the local Segmind emulator",
@@ -462,8 +478,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_behaviour_options(emu)
     emu.set_defaults(run=_emulator)
 
-    add_check_parser(sub)
 
+def _add_batch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     batch = sub.add_parser(
         "batch", help="run a JSONL file of jobs (or a folder of images), resumably"
     )
@@ -476,12 +492,17 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--concurrency", type=int, default=8, metavar="N")
     batch.add_argument("--requests-per-minute", type=int, default=None, metavar="N")
     batch.add_argument(
+        "--max-cost",
+        default=None,
+        metavar="USD",
+        help="the most this run may spend (per run: running again may spend as much again)",
+    )
+    batch.add_argument(
         "--rate-limit-store",
         default=None,
         metavar="STORE",
         help="machine (default), process, sqlite:///PATH or redis://HOST:PORT/DB",
     )
-    batch.add_argument("--max-cost", type=float, default=None, metavar="USD")
     batch.add_argument("--retry-errors", action="store_true", help="redo ids that ended in error")
     batch.add_argument("--dry-run", action="store_true", help="check and estimate; send nothing")
     batch.add_argument("--quiet", action="store_true", help="no progress (summary only)")
@@ -489,7 +510,6 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--base-url", default=None)
     batch.add_argument("--timeout", type=float, default=120.0)
     batch.set_defaults(run=_batch)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -156,7 +156,8 @@ def encode_json_body(
     skeleton = _cut_blobs(request, blobs)
     payload: Any = {wrap_key: skeleton} if wrap_key else skeleton
     try:
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        # allow_nan=False: a NaN or Infinity would go out as bare NaN, which is not JSON.
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"The request is not JSON-serialisable: {exc}") from exc
     except RecursionError:

@@ -117,7 +117,10 @@ def _structured(args: dict[str, Any], system: list[str], mode: ToolCallingMode) 
     if mode == "native":
         # A gateway that forwards tools presumably forwards JSON mode too.
         args["response_mime_type"] = args.get("response_mime_type") or "application/json"
-        if schema and args.get("response_schema") is None:
+        # JSON mode names its schema in the instruction only (the reply is checked
+        # against it here); json_schema also declares it to Gemini.
+        pure_json = structured.get("method") == "json_mode"
+        if schema and not pure_json and args.get("response_schema") is None:
             with contextlib.suppress(InvalidRequestError):  # the instruction has it anyway
                 args["response_schema"] = gemini_response_schema(schema)
     return [*system, instruction]

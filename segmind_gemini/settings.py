@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .errors import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
 from .registry import DEFAULT_MODEL  # defined once, in the registry
+from .secret_forms import secret_pattern
 
 __all__ = [
     "API_KEY_ENV",
@@ -97,9 +98,17 @@ class APIKey:
         return self._bytes
 
     def mask(self, text: str) -> str:
-        """``text`` with the key masked, when the key is long enough to be one."""
-        if self.maskable and self._value in text:
-            return text.replace(self._value, _MASK)
+        """``text`` with the key masked, when the key is long enough to be one.
+
+        Escaped spellings count too (``\\u002d``, doubled backslashes, ``%2D``): a gateway
+        that wraps an upstream JSON error in a string escapes the key once more.
+        """
+        if not self.maskable:
+            return text
+        if self._value in text:
+            text = text.replace(self._value, _MASK)
+        if "\\" in text or "%" in text:
+            text = secret_pattern(self._value, in_base64=False).sub(_MASK, text)
         return text
 
     def __repr__(self) -> str:
@@ -248,9 +257,18 @@ def resolve_base_url(base_url: str | None) -> str:
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # A password here would be shown by every repr, log line and error that names the
+        # URL; the key travels in a header, and a proxy's credentials belong to the proxy
+        # settings (HTTPS_PROXY) or additional headers.
+        raise InvalidRequestError(
+            "base_url must not hold a user name or password (user:password@host): the "
+            "Segmind key travels in a header; for a proxy use HTTPS_PROXY or headers"
+        )
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidRequestError(
-            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, "
+            f"got {url.split('?', 1)[0]!r}"
         )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise InvalidRequestError(

@@ -385,3 +385,32 @@ def test_verbatim_answers_any_request_exactly_as_queued() -> None:
         assert unscripted.status_code == 599
         assert unscripted.json() == {"error": f"nothing queued for POST /v1/{SLUG}"}
         assert [r.path for r in emu.requests] == ["/anything/at/all", *[f"/v1/{SLUG}"] * 2]
+
+
+@pytest.mark.parametrize(
+    ("config", "field", "proto"),
+    [
+        ({"temperature": "hot"}, "temperature", "TYPE_FLOAT"),
+        ({"stopSequences": ["end", 5]}, "stop_sequences", "TYPE_STRING"),
+        ({"max_output_tokens": 1.5}, "max_output_tokens", "TYPE_INT32"),
+        ({"responseLogprobs": "yes"}, "response_logprobs", "TYPE_BOOL"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_refused_as_gemini_does(
+    emu: SegmindEmulator, config: dict[str, Any], field: str, proto: str
+) -> None:
+    answer = _post(emu, _body(generationConfig=config))
+    assert answer.status_code == 400
+    assert f"Invalid value at 'generation_config.{field}' ({proto})" in answer.json()["error"]
+
+
+def test_bare_nan_in_a_body_is_not_json(emu: SegmindEmulator) -> None:
+    body = json.dumps(_body(generationConfig={"temperature": 0.5})).encode().replace(b"0.5", b"NaN")
+    answer = _post(emu, body)
+    assert answer.status_code == 400
+    assert "Unexpected token: NaN" in answer.json()["error"]
+
+
+def test_settings_of_the_right_type_in_either_spelling_pass(emu: SegmindEmulator) -> None:
+    config = {"temperature": 1, "top_k": 40, "stop_sequences": ["x"], "seed": 7.0}
+    assert _post(emu, _body(generationConfig=config)).status_code == 200

@@ -87,6 +87,11 @@ BAD_SETTINGS = [
     {"timeout": math.inf},
     {"max_retries": -1},
     {"not_a_setting": 1, "model_kwargs": {"not_a_setting": 2}},
+    # Range checks on the whole model (the after-validator): its input is __init__'s kwargs.
+    {"temperature": 9},
+    {"max_tokens": -1},
+    {"temperature": math.nan},
+    {"thinking_level": "zzz"},
 ]
 
 
@@ -261,6 +266,23 @@ async def test_reflected_key_in_error_headers_is_masked_async(emu: SegmindEmulat
     assert info.value.request_id == "**********"
 
 
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_a_key_escaped_again_and_again_in_an_error_body_is_masked(
+    emu: SegmindEmulator, depth: int
+) -> None:
+    # A gateway that wraps an upstream JSON error as a string escapes the key once more
+    # each time (\\u002d, then \\\\u002d).
+    echoed: str = "".join(f"\\u{ord(c):04x}" for c in KEY)
+    for _ in range(depth - 1):
+        echoed = json.dumps({"upstream": echoed})
+    emu.queue_error(400, f"bad key {echoed}")
+    with pytest.raises(SegmindError) as info:
+        SegmindGeminiClient(KEY, base_url=emu.base_url).generate_content(HELLO)
+    shown = str(info.value) + json.dumps(info.value.body) + repr(info.value)
+    spelled = "".join(f"{ord(c):04x}" for c in KEY)
+    assert KEY not in shown and spelled not in shown.replace("\\", "").replace("u", "")
+
+
 # --- short keys are not masked, and are warned about -------------------------------------------
 
 
@@ -378,6 +400,24 @@ def test_a_per_call_timeout_is_checked_too(emu: SegmindEmulator) -> None:
 def test_adapters_refuse_absurd_client_settings(adapter: type, bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         adapter(api_key=KEY, **bad)
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_a_non_finite_number_in_a_raw_body_is_refused_before_sending(
+    emu: SegmindEmulator, value: float
+) -> None:
+    # Raw dicts (generationConfig, model_kwargs, generation_config) skip the settings
+    # table; json.dumps would write a bare NaN/Infinity, which is not JSON.
+    body = {**HELLO, "generationConfig": {"temperature": value}}
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        _core(emu.base_url).generate_content(body)
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        asyncio.run(_core(emu.base_url).agenerate_content(body))
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        SegmindGemini(api_key=KEY, base_url=emu.base_url, generation_config={"topP": value}).chat(
+            [ChatMessage(role="user", content="hi")]
+        )
+    assert emu.requests == []
 
 
 @pytest.mark.parametrize("value", [math.inf, math.nan, 1e300, 0])
@@ -623,3 +663,14 @@ def test_a_flow_is_driven_without_io_and_reports_to_the_governor_through_steps()
     assert seen == ["_Admit", "_Send", "_Record", "_Sleep", "_Admit", "_Send", "_Record"]
     assert result.text == "fine"
     assert result.headers.request_id == "r-**********"
+
+
+def test_a_base_url_holding_a_password_is_refused_at_construction_without_quoting_it() -> None:
+    from langchain_segmind_gemini import ChatSegmindGemini
+    from llama_index_segmind_gemini import SegmindGemini
+
+    url = "https://bob:pw-secret-1@example.com/v1"
+    for make in (SegmindGeminiClient, ChatSegmindGemini, SegmindGemini):
+        with pytest.raises(ValueError, match="must not hold a user name or password") as caught:
+            make(api_key="k" * 20, base_url=url)
+        assert "pw-secret-1" not in str(caught.value)

@@ -222,6 +222,55 @@ def test_a_credential_per_call_is_refused_before_any_trace_or_request(
     assert emu.requests == []
 
 
+@settings(
+    derandomize=True,
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=_secret_names,
+    value=st.text(min_size=8, max_size=30),
+    shape=st.sampled_from(["dict", "list", "deep", "bearer"]),
+)
+def test_a_credential_inside_any_call_argument_is_refused_before_a_trace_or_request(
+    name: str, value: str, shape: str, emu: SegmindEmulator, lc: Any, li: Any
+) -> None:
+    # Unknown call arguments are sent as they are and traced whole: a credential nested
+    # anywhere in one (a dict, a list, a "Bearer ..." string) never leaves.
+    emu.reset()
+    inner: Any = {
+        "dict": {name: value},
+        "list": [{"category": "x", name: value}],
+        "deep": {"a": [{"b": {name: value}}]},
+        "bearer": "Bearer " + value.strip().replace(" ", "x").ljust(8, "x"),
+    }[shape]
+    handler = _Recorder()
+    with pytest.raises(ValueError) as caught:
+        lc().invoke("Hi", config={"callbacks": [handler]}, labels=inner)
+    assert value not in str(caught.value)
+    assert handler.seen == []
+    with pytest.raises(ValueError):
+        li().chat(HI, safety_settings=inner)
+    assert emu.requests == []
+
+
+def test_a_tool_parameter_named_like_a_credential_is_still_a_tool(lc: Any) -> None:
+    # Tool schemas are not raw values: a tool may take an ``api_key`` argument.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "fetch",
+            "description": "Fetch a page.",
+            "parameters": {
+                "type": "object",
+                "properties": {"url": {"type": "string"}, "api_key": {"type": "string"}},
+            },
+        },
+    }
+    assert lc().bind_tools([tool]).invoke("Hi").content is not None
+
+
 @pytest.mark.parametrize(
     "name", ["google_api_key", "credentials", "vertexai", "project", "location"]
 )
@@ -460,6 +509,24 @@ def test_per_call_tool_config_and_generation_config_work_in_llama_index(
         generation_config={"tool_config": {"function_calling_config": {"mode": "NONE"}}},
     )
     assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == "NONE"
+
+
+@pytest.mark.parametrize("mode", ["NONE", "ANY"])
+def test_llama_index_chat_with_tools_takes_a_top_level_tool_config(
+    emu: SegmindEmulator, li: Any, mode: str
+) -> None:
+    # Was refused as "tool_choice is given twice": the default "auto" was filled in first.
+    from llama_index.core.tools import FunctionTool
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    config = {"function_calling_config": {"mode": mode}}
+    li(tool_calling="native").chat_with_tools(
+        [FunctionTool.from_defaults(add)], user_msg="Hi", tool_config=config
+    )
+    assert emu.requests[-1].messages["toolConfig"]["functionCallingConfig"]["mode"] == mode
 
 
 def test_the_models_own_key_under_any_name_is_refused_per_call(

@@ -174,6 +174,64 @@ def test_an_unusable_store_degrades_with_one_warning(
     assert "carries on alone" in warnings[0].getMessage()
 
 
+@pytest.mark.parametrize(
+    "store",
+    [
+        "redis://:hunter2-pw@127.0.0.1:{port}/0",
+        "redis://bob:hunter2-pw@127.0.0.1:{port}/0",
+        "redis://127.0.0.1:{port}/0?password=hunter2-pw",
+    ],
+)
+def test_a_redis_password_is_never_logged(
+    segmind_emulator: SegmindEmulator, caplog: pytest.LogCaptureFixture, store: str
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on: the store is unavailable
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    caplog.set_level(logging.DEBUG, logger="segmind_gemini")
+    with SegmindGeminiClient(
+        segmind_emulator.api_key,
+        base_url=segmind_emulator.base_url,
+        rate_limit_store=store.format(port=port),
+    ) as client:
+        assert client.generate_content(HELLO).text
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    assert "hunter2" not in caplog.text
+
+
+def test_a_redis_password_stays_out_of_both_adapters_reprs_dumps_and_traces(
+    segmind_emulator: SegmindEmulator,
+) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.load import dumps
+
+    from langchain_segmind_gemini import ChatSegmindGemini
+    from llama_index_segmind_gemini import SegmindGemini
+    from segmind_gemini.ratelimit import resolve_rate_limit_store
+
+    class Seen(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.text = ""
+
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+            self.text += repr((serialized, kwargs))
+
+    with socket.socket() as s:  # a port nothing listens on: the store is unavailable
+        s.bind(("127.0.0.1", 0))
+        url = f"redis://:hunter2-pw@127.0.0.1:{s.getsockname()[1]}/0"
+    emu = segmind_emulator
+    lc = ChatSegmindGemini(api_key=emu.api_key, base_url=emu.base_url, rate_limit_store=url)
+    li = SegmindGemini(api_key=emu.api_key, base_url=emu.base_url, rate_limit_store=url)
+    seen = Seen()
+    assert lc.invoke("Hi", config={"callbacks": [seen]}).content
+    shown = [repr(lc), str(lc.model_dump()), dumps(lc), seen.text]
+    shown += [repr(li), li.to_json(), str(li.model_dump())]
+    assert all("hunter2" not in text for text in shown)
+    # The field holds a stand-in; the client is built with the real URL.
+    assert resolve_rate_limit_store(lc.rate_limit_store) == url
+    assert resolve_rate_limit_store(li.rate_limit_store) == url
+
+
 def test_idle_governors_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
     from segmind_gemini.ratelimit import registry
 

@@ -48,7 +48,9 @@ def add_parser(sub: Any) -> None:
     check.add_argument(
         "--base-url", default=None, help=f"the API base (default: ${BASE_URL_ENV}, else Segmind's)"
     )
-    check.add_argument("--timeout", type=float, default=120.0, help="seconds per call")
+    check.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds per call (default: 120)"
+    )
     check.set_defaults(run=run)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .governor import RateGovernor, RateLimitStatus
 from .policy import LONGEST_BLOCK, Ticket, Turn, WindowPolicy
 from .registry import forget_rate_limits, governor_for, live_governors
-from .store import RATE_LIMIT_STORE_ENV, resolve_rate_limit_store
+from .store import RATE_LIMIT_STORE_ENV, hide_store_password, resolve_rate_limit_store
 
 __all__ = [
     "LONGEST_BLOCK",
@@ -22,6 +22,7 @@ __all__ = [
     "WindowPolicy",
     "forget_rate_limits",
     "governor_for",
+    "hide_store_password",
     "live_governors",
     "resolve_rate_limit_store",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import sqlite3
 import threading
@@ -77,7 +78,7 @@ class RateStore(ABC):
         """Drop the state of every key (at ``origin``)."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.spec!r})"
+        return f"{type(self).__name__}({_safe(self.spec)!r})"  # logged: no password
 
 
 class ProcessStore(RateStore):
@@ -263,7 +264,9 @@ class RedisStore(RateStore):
 
 
 def _safe(spec: str) -> str:
-    """A store URL without its password."""
+    """A store URL without its password (``user:pw@`` or ``?password=...``)."""
+    if "?" in spec:
+        spec = spec.split("?", 1)[0] + "?***"
     if "@" in spec and "://" in spec:
         scheme, rest = spec.split("://", 1)
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
@@ -275,6 +278,30 @@ def machine_store_path() -> Path:
     from ..reports import user_cache_dir
 
     return user_cache_dir() / "rate-limits.sqlite3"
+
+
+# Store URLs with a password, by the stand-in the adapters keep in their fields (what
+# reprs, callbacks, traces and serialisations show). Process-local on purpose: a
+# pickled model does not carry the password.
+_hidden: dict[str, str] = {}
+_HIDE_SALT = os.urandom(16)
+
+
+def hide_store_password(spec: str) -> str:
+    """``spec`` with its password replaced by a stand-in valid in this process only.
+
+    >>> hide_store_password("process")
+    'process'
+    >>> hide_store_password("redis://:pw@cache:6379/0").startswith("redis://***")
+    True
+    """
+    safe = _safe(spec)
+    if safe == spec:
+        return spec
+    tag = hmac.new(_HIDE_SALT, spec.encode(), hashlib.sha256).hexdigest()[:8]
+    hidden = safe.replace("***", f"***{tag}", 1)
+    _hidden[hidden] = spec
+    return hidden
 
 
 def resolve_rate_limit_store(value: str | None) -> str:
@@ -289,7 +316,7 @@ def resolve_rate_limit_store(value: str | None) -> str:
         source = RATE_LIMIT_STORE_ENV
     if not isinstance(value, str):
         raise InvalidRequestError(f"{source} must be a string, got {value!r}")
-    spec = value.strip()
+    spec = _hidden.get(value, value).strip()
     lowered = spec.lower()
     if lowered in ("machine", "process"):
         return lowered

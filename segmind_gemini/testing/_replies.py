@@ -240,6 +240,59 @@ _CONFIG_FIELDS = _both_spellings(
 )
 
 
+# The scalar GenerationConfig fields by their proto type: Gemini answers a value of the
+# wrong type with 400 "Invalid value at 'generation_config.<field>' (TYPE_...)".
+_CONFIG_TYPES: dict[str, str] = {
+    "temperature": "TYPE_FLOAT",
+    "topP": "TYPE_FLOAT",
+    "topK": "TYPE_INT32",
+    "maxOutputTokens": "TYPE_INT32",
+    "candidateCount": "TYPE_INT32",
+    "seed": "TYPE_INT32",
+    "presencePenalty": "TYPE_FLOAT",
+    "frequencyPenalty": "TYPE_FLOAT",
+    "logprobs": "TYPE_INT32",
+    "responseLogprobs": "TYPE_BOOL",
+    "responseMimeType": "TYPE_STRING",
+    "stopSequences": "TYPE_STRING",  # repeated
+}
+
+
+def _fits(value: Any, proto: str) -> bool:
+    if proto == "TYPE_BOOL":
+        return isinstance(value, bool)
+    if proto == "TYPE_STRING":
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return proto == "TYPE_FLOAT" or float(value).is_integer()
+
+
+def _check_config_types(config: Mapping[str, Any]) -> None:
+    for name, value in config.items():
+        camel = _camel(name)
+        proto = _CONFIG_TYPES.get(camel)
+        if proto is None:
+            continue
+        values = value if camel == "stopSequences" and isinstance(value, list) else [value]
+        for item in values:
+            if not _fits(item, proto):
+                raise RequestInvalid(
+                    f"Invalid value at 'generation_config.{_snake(camel)}' ({proto}), "
+                    f"{json.dumps(item)[:80]}"
+                )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def _no_constants(token: str) -> Any:
+    # NaN and Infinity are not JSON; Gemini's parser stops at them.
+    raise ValueError(f"Invalid JSON payload received. Unexpected token: {token}")
+
+
 def _refuse_unknown_names(fields: Mapping[str, Any], known: frozenset[str], where: str) -> None:
     for name in fields:
         if name not in known:
@@ -257,7 +310,7 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
             ``messages.contents[2].parts is empty``.
     """
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RequestInvalid(f"request body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -300,6 +353,7 @@ def parse_request(body: bytes) -> tuple[dict[str, Any], RequestSummary]:
             f"messages.generationConfig.candidateCount must be an integer from 1 to 8, "
             f"got {count!r}"
         )
+    _check_config_types(summary.config)
     tool_config = _get(messages, "toolConfig", "tool_config")
     calling = (
         _get(tool_config, "functionCallingConfig", "function_calling_config")

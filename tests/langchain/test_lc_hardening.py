@@ -146,3 +146,17 @@ async def test_calls_after_close_and_aclose_reconnect(make_model: Make) -> None:
     assert (await model.ainvoke("Hi")).content
     assert (await asyncio.to_thread(model.invoke, "Hi")).content
     await model.aclose()
+
+
+@pytest.mark.parametrize("stop", [5, {"a": 1}])
+def test_a_bad_stop_is_the_packages_error_not_a_type_error(
+    model: ChatSegmindGemini, emu: SegmindEmulator, stop: Any
+) -> None:
+    # The trace metadata (_get_ls_params) ran list(stop) first: TypeError escaped.
+    with pytest.raises(InvalidRequestError, match="stop_sequences"):
+        model.invoke("hi", stop=stop)
+    assert emu.requests == []
+
+
+def test_a_string_stop_is_one_sequence_in_the_trace_metadata(model: ChatSegmindGemini) -> None:
+    assert model._get_ls_params(stop="END")["ls_stop"] == ["END"]  # not ["E", "N", "D"]

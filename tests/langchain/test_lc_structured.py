@@ -193,6 +193,20 @@ def test_a_withheld_answer_is_a_refusal_not_a_parsing_error(
     assert len(emu.requests) == 1
 
 
+@pytest.mark.parametrize("include_raw", [False, True])
+async def test_a_blocked_prompt_raises_the_refusal_sync_and_async(
+    model: ChatSegmindGemini, emu: SegmindEmulator, include_raw: bool
+) -> None:
+    # The first call raises, so there is no raw message to attach (was IndexError).
+    structured = model.with_structured_output(City, include_raw=include_raw)
+    emu.queue_response({"promptFeedback": {"blockReason": "SAFETY"}})
+    with pytest.raises(ModelRefusalError, match="blocked"):
+        structured.invoke("q")
+    emu.queue_response({"promptFeedback": {"blockReason": "SAFETY"}})
+    with pytest.raises(ModelRefusalError, match="blocked"):
+        await structured.ainvoke("q")
+
+
 def test_structured_output_batches(model: ChatSegmindGemini, emu: SegmindEmulator) -> None:
     for i in range(3):
         emu.queue_text(json.dumps({"name": f"c{i}", "country": "x"}))
@@ -216,3 +230,38 @@ def test_bad_arguments(model: ChatSegmindGemini) -> None:
         model.with_structured_output(None)
     with pytest.raises(ValueError, match="unsupported arguments"):
         model.with_structured_output(City, tools=[])
+
+
+class Node(BaseModel):
+    """A tree node."""
+
+    name: str
+    children: list[Node] = []
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling"])
+def test_a_recursive_model_is_described_whole_and_parsed(
+    model: ChatSegmindGemini, emu: SegmindEmulator, method: str
+) -> None:
+    # langchain-core turns the cycle into {}: the model would be told nothing about
+    # "children" and answer it with anything. The pydantic schema keeps its $defs.
+    structured = model.with_structured_output(Node, method=method)
+    tree = structured.invoke("a tree")
+    assert isinstance(tree, Node)
+    assert tree.children and isinstance(tree.children[0], Node)  # the emulator followed $ref
+    prompt = system_text(emu)
+    assert "$defs" in prompt and "(no arguments)" not in prompt
+
+
+@pytest.mark.parametrize("mode", ["prompt", "native"])
+def test_json_mode_with_a_schema_names_it_and_works_on_a_bare_emulator(
+    make_model: Make, emu: SegmindEmulator, mode: str
+) -> None:
+    # Nothing scripted: the emulator answers type-correct JSON for the schema the
+    # instruction names. Natively, JSON mode sets the MIME type but declares no schema.
+    city = make_model(tool_calling=mode).with_structured_output(City, method="json_mode")
+    assert isinstance(city.invoke("q"), City)
+    assert "JSON Schema" in system_text(emu)
+    config = emu.requests[-1].messages.get("generationConfig", {})
+    assert "responseSchema" not in config and "responseJsonSchema" not in config
+    assert (config.get("responseMimeType") == "application/json") == (mode == "native")

@@ -207,6 +207,17 @@ def test_unknown_tool_is_passed_on_for_the_agent_to_report(
     assert "unknown tool" in invalid["error"]
 
 
+def test_an_unknown_tool_with_absurdly_deep_arguments_stays_an_invalid_call(
+    llm: SegmindGemini, emu: SegmindEmulator
+) -> None:
+    deep = "[" * 5000  # json.loads of this raised RecursionError out of chat_with_tools
+    emu.queue_text(json.dumps({"tool_calls": [{"name": "subtract", "arguments": deep}]}))
+    response = llm.chat_with_tools([ADD], user_msg="go")
+    assert llm.get_tool_calls_from_response(response, error_on_no_tool_call=False) == []
+    [invalid] = response.message.additional_kwargs["invalid_tool_calls"]
+    assert "unknown tool" in invalid["error"]
+
+
 def test_predict_and_call(llm: SegmindGemini, emu: SegmindEmulator) -> None:
     emu.queue_prompted_tool_call("multiply", {"a": 6, "b": 7}, fenced=True)
     response = llm.predict_and_call([ADD, MULTIPLY], user_msg="6 times 7?")

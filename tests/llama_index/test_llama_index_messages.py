@@ -424,3 +424,21 @@ def test_unknown_role_is_refused() -> None:
     object.__setattr__(message, "role", "narrator")
     with pytest.raises(InvalidRequestError, match="'narrator'; accepted roles"):
         convert_messages([message])
+
+
+@pytest.mark.parametrize(
+    ("detail", "level"),
+    [("low", "MEDIA_RESOLUTION_LOW"), ("high", "MEDIA_RESOLUTION_HIGH"), ("auto", None)],
+)
+def test_image_block_detail_sets_that_parts_media_resolution(
+    detail: str, level: str | None
+) -> None:
+    conv = convert_messages(
+        [ChatMessage(role="user", blocks=[ImageBlock(image=PNG, detail=detail)])]
+    )
+    part = conv.contents[0]["parts"][0]
+    assert inline(part) == ("image/png", PNG)
+    if level is None:  # "auto" leaves the choice to Gemini
+        assert "mediaResolution" not in part
+    else:
+        assert part["mediaResolution"] == {"level": level}
