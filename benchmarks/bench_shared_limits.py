@@ -9,6 +9,7 @@ multiple of the floor, answers, and 429s per window.
     python benchmarks/bench_shared_limits.py                  # 200 calls, every store
     python benchmarks/bench_shared_limits.py --calls 100 --stores machine redis
     python benchmarks/bench_shared_limits.py --write   # also writes benchmarks/results/
+    python benchmarks/bench_shared_limits.py --per-call  # the store's cost when nothing limits
 
 Redis runs start a private ``redis-server`` on a free port (skipped when it is missing).
 """
@@ -72,13 +73,39 @@ def run(store: str, processes: int, calls: int, folder: Path) -> dict[str, float
     }
 
 
+def per_call(folder: Path, rounds: int = 5, calls: int = 2000) -> None:
+    """The governor's cost per call while no limit is in play: ``try_acquire`` + ``record``
+    in a loop, no server, best of ``rounds`` (each store counts every call it admits)."""
+    from segmind_gemini.ratelimit.governor import RateGovernor
+    from segmind_gemini.ratelimit.policy import Turn
+    from segmind_gemini.ratelimit.store import SqliteStore
+
+    stores = {"process": None, "machine": SqliteStore("machine", folder / "per-call.sqlite3")}
+    for name, store in stores.items():
+        governor = RateGovernor("bench", store=store, key="k")
+        best = math.inf
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(calls):
+                ticket = governor.try_acquire(Turn())
+                assert ticket is not None
+                governor.record(ticket, 200)
+            best = min(best, (time.perf_counter() - start) / calls)
+        print(f"per call, {name} store, nothing limited: {best * 1e6:.1f} us", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--processes", type=int, nargs="*", default=[1, 2, 4, 8])
     parser.add_argument("--stores", nargs="*", default=["machine", "sqlite", "redis", "process"])
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--per-call", action="store_true")
     args = parser.parse_args()
+    if args.per_call:
+        with tempfile.TemporaryDirectory() as tmp:
+            per_call(Path(tmp))
+        return
     rows = [
         "| store | processes x calls | answered | wall | x floor | 429s | 429s per window |",
         "|---|---|---|---|---|---|---|",

@@ -13,6 +13,8 @@ import asyncio
 import heapq
 import logging
 import math
+import random
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -408,8 +410,10 @@ def test_throttling_is_logged_once_each_way_without_the_key(
     assert "wait their turn" in lines[0] and "server reset in" in lines[0]
     assert "no call waiting" in lines[1] and "answered 429" in lines[1]
     # The learned pace is named once two resets have shown the window's length (a loaded
-    # machine may finish these 25 calls on one reset).
-    assert "learned 10 per 0.5 s" in lines[1] or "learned" not in lines[1]
+    # machine may finish these 25 calls on one reset); the length is the gap between two
+    # reset times, so it may read 0.499 s.
+    learned = re.search(r"learned (\d+) per ([\d.]+) s", lines[1])
+    assert learned is None or (learned[1] == "10" and abs(float(learned[2]) - 0.5) <= 0.01)
     assert all(limited.api_key not in line for line in lines)
 
 
@@ -582,10 +586,17 @@ def test_a_reset_in_year_9999_blocks_the_key_only_so_long_then_one_call_asks() -
 
 
 def simulate_independent(
-    processes: int, limit: int, window: float, calls: int, latency: float, phase: float = 0.0
+    processes: int,
+    limit: int,
+    window: float,
+    calls: int,
+    latency: float,
+    phase: float = 0.0,
+    order: int | None = None,
 ) -> tuple[float, int]:
     """``processes`` that share nothing (each its own policy) against one fixed-window
-    server; each sends its share of ``calls``, the first process's burst arriving first.
+    server; each sends its share of ``calls``, the first process's burst arriving first,
+    or with ``order`` (a seed) one call at a time from a process drawn at random.
 
     Drives :class:`WindowPolicy` the way the waiting line does (admit while ``free_at``
     allows, ``busy`` while calls wait). Returns wall time over the floor, and the 429s.
@@ -596,22 +607,31 @@ def simulate_independent(
     used: dict[int, int] = {}
     refused = 0
     answers: list[tuple[float, int, int, Any, int, float | None]] = []
-    order = done = 0
+    sent = done = 0
+    pick = random.Random(order).choice if order is not None else None
+
+    def ready() -> list[int]:
+        return [
+            p for p in range(processes) if backlog[p] and policies[p].free_at(now, Turn()) <= now
+        ]
+
     while done < calls:
-        for p, policy in enumerate(policies):
-            while backlog[p] and policy.free_at(now, Turn()) <= now:
-                ticket = policy.admit(now, Turn(), busy=backlog[p] > 1)
-                backlog[p] -= 1
-                arrival = now + latency
-                index = math.floor(arrival / window)
-                status, hint = 200, None
-                if used.get(index, 0) < limit:
-                    used[index] = used.get(index, 0) + 1
-                else:
-                    status, hint = 429, (index + 1) * window - (arrival + latency)
-                    refused += 1
-                order += 1
-                heapq.heappush(answers, (arrival + latency, order, p, ticket, status, hint))
+        # Whoever may send does: the first process's whole burst first, or one call at a
+        # time from a process drawn at random (calls of bursts interleave at the server).
+        while senders := ready():
+            p = senders[0] if pick is None else pick(senders)
+            ticket = policies[p].admit(now, Turn(), busy=backlog[p] > 1)
+            backlog[p] -= 1
+            arrival = now + latency
+            index = math.floor(arrival / window)
+            status, hint = 200, None
+            if used.get(index, 0) < limit:
+                used[index] = used.get(index, 0) + 1
+            else:
+                status, hint = 429, (index + 1) * window - (arrival + latency)
+                refused += 1
+            sent += 1
+            heapq.heappush(answers, (arrival + latency, sent, p, ticket, status, hint))
         upcoming = answers[0][0] if answers else math.inf
         for p, policy in enumerate(policies):
             if backlog[p]:
@@ -638,6 +658,7 @@ def simulate_independent(
     windows=st.integers(1, 8),
     latency_share=st.floats(0.0, 0.3),
     phase_share=st.floats(0.0, 1.0),
+    order=st.none() | st.integers(0, 2**16),
 )
 def test_independent_governors_on_one_key_all_finish(
     processes: int,
@@ -646,13 +667,60 @@ def test_independent_governors_on_one_key_all_finish(
     windows: int,
     latency_share: float,
     phase_share: float,
+    order: int | None,
 ) -> None:
     # Processes that share nothing never deadlock and lose nothing (the simulation
-    # asserts it finishes). How fast is not pinned here: with some phases and latencies
-    # a process still keeps a small share after the others stop (see the README).
-    simulate_independent(
-        processes, limit, window, limit * windows, latency_share * window, phase_share * window
+    # asserts it finishes), at any latency up to 30% of a window. The bound only rules
+    # out a collapse: a grid over these ranges (limits 2-40, 1-8 windows, latency 0-30%,
+    # three phases, first-burst-first and three interleaving seeds) reaches 8.3x, all of
+    # it with answers slower than 15% of a window (a refusal answered after the reset it
+    # names carries no usable hint); the same grid reached 23x before shut-out windows
+    # stopped teaching a pace of one call.
+    ratio, _ = simulate_independent(
+        processes,
+        limit,
+        window,
+        limit * windows,
+        latency_share * window,
+        phase_share * window,
+        order,
     )
+    assert ratio <= 10.0
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    processes=st.integers(2, 8),
+    limit=st.integers(2, 40),
+    window=st.sampled_from([1.0, 2.0, 10.0, 60.0]),
+    windows=st.integers(1, 8),
+    latency_share=st.floats(0.0, 0.1),
+    phase_share=st.floats(0.0, 1.0),
+    order=st.none() | st.integers(0, 2**16),
+)
+def test_independent_governors_converge_on_fair_shares(
+    processes: int,
+    limit: int,
+    window: float,
+    windows: int,
+    latency_share: float,
+    phase_share: float,
+    order: int | None,
+) -> None:
+    # With answers within 10% of a window: the grid above, restricted so, reaches 2.1x
+    # for 2 processes, 2.6x for 3 and 4 and 4.1x for 8 (interleaved bursts, where one
+    # process gets a small share of the first window and grows back slowly), 1.6x, 1.7x,
+    # 1.7x and 2.6x with one burst first. Issue 16 asks for 2x with 2-4: not met yet.
+    ratio, _ = simulate_independent(
+        processes,
+        limit,
+        window,
+        limit * windows,
+        latency_share * window,
+        phase_share * window,
+        order,
+    )
+    assert ratio <= (2.5 if processes == 2 else 3.0 if processes <= 4 else 4.5)
 
 
 @pytest.mark.parametrize("processes", [2, 3, 4])

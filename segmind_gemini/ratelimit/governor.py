@@ -14,8 +14,13 @@ caller's ``max_wait``; a turn further away fails at once with
 
 A store that fails (Redis gone, a file that cannot be written) makes the governor carry
 on alone from the last state it saw, with one WARNING; it tries the store again every
-:data:`STORE_RETRY` seconds and says INFO when it rejoins. While nothing is learned, calls
-go without asking the store, which is read again at most every :data:`IDLE_RECHECK`.
+:data:`STORE_RETRY` seconds and says INFO when it rejoins.
+
+Every counted call is counted in the store *before* it is sent (one SQLite transaction,
+tens of microseconds), so the store's count of a window is never behind what the server
+saw, and a pace learned from a refusal is the server's. Only a store whose round trip is
+dear (Redis: ``RateStore.idle_recheck``) lets calls go while nothing is learned without
+asking it, and counts them there on its next look, at most that many seconds later.
 """
 
 from __future__ import annotations
@@ -43,8 +48,6 @@ T = TypeVar("T")
 LINE_POLL = 1.0
 #: How long the head sleeps at most with a shared store (another process may act).
 SHARED_POLL = 0.25
-#: While nothing is learned, how stale the view of a shared store may get.
-IDLE_RECHECK = 0.05
 #: How long after a store failed it is tried again.
 STORE_RETRY = 5.0
 
@@ -211,8 +214,8 @@ class RateGovernor:
                 policy = last[0]
                 # Keep the state seen, to carry on from it if the store fails.
                 self._alone.put(self._key, self._origin, policy)
-                if policy.idle and policy.blocked_until <= time.time():
-                    self._idle_until = time.monotonic() + IDLE_RECHECK
+                if store.idle_recheck and policy.idle and policy.blocked_until <= time.time():
+                    self._idle_until = time.monotonic() + store.idle_recheck
                     self._idle_window, self._idle_epoch = policy.window, policy.epoch
                 else:
                     self._idle_until = 0.0

@@ -11,8 +11,11 @@ Four mechanisms, each with its own fields:
   A hint further away than :data:`LONGEST_BLOCK` is capped there (then one call probes).
 * **window learning** (``limit``, ``window_end``, ``window_length``, ``window``,
   ``sent_by``/``refused_by``, ``taken``): after a refusal, ``limit`` is what the server
-  took in the refused window (the lower median of the last three); once two resets were
-  seen, ``window_length`` is their gap and calls go at each window's ``opening``.
+  took in the refused window (the lower median of the last three, but at least half the
+  pace before it: others on the key make a process back off, not collapse); a window
+  that took none of ours says when, not how many (shut out of an open window: half the
+  pace); once two resets were seen, ``window_length`` is their gap and calls go at each
+  window's ``opening``.
 * **hint-less probe** (``probe_id``, ``hintless_level``, ``hintless_gap``): with no
   reset hint, one probe at a time finds when the server accepts again.
 * **per-model blocks** (``model_blocked``): Google's long quotas hold back one model.
@@ -141,6 +144,8 @@ class WindowPolicy:
     blocked_until: float = 0.0
     limit: int | None = None
     limit_window: int = -1
+    #: The pace before the refusals of ``limit_window`` began to teach one.
+    limit_before: int | None = None
     taken: list[int] = field(default_factory=list)
     probe_not_before: float = 0.0
     window_length: float | None = None
@@ -297,10 +302,27 @@ class WindowPolicy:
             self.taken[-1] = self.sent_by[self.window] - self.refused_by.get(self.window, 0)
             self._learn()
 
-    def _learn(self) -> None:
+    def _learn(self, hinted: bool = False, shut_out: int = 0) -> None:
+        """The pace from what refused windows took; ``shut_out``: we sent that many into
+        an open window that others filled, and none went through."""
         counts = sorted(t for t in self.taken if t > 0)
         if counts:
             self.limit = counts[(len(counts) - 1) // 2]
+            if self.limit_before is not None:
+                # Others on the key took the rest: back off by half at most in one
+                # window (multiplicative decrease), not down to the share one burst
+                # left us, so that processes converge on fair shares.
+                self.limit = max(self.limit, (self.limit_before + 1) // 2)
+        elif hinted or shut_out:
+            # Windows that took nothing of ours, with a reset named, say when rather than
+            # how many (learning 1 here left a process that lost the first burst at one
+            # call a window while the others finished). Came early: keep the pace we had.
+            # Shut out of an open window: half of it, or of what we sent (multiplicative
+            # decrease; a full window grows it back), so that independent processes
+            # converge on shares instead of one burst taking the next window too.
+            self.limit = self.limit_before
+            if shut_out:
+                self.limit = max(1, (self.limit_before or shut_out) // 2)
         elif self.limit is None:
             self.limit = 1
 
@@ -386,7 +408,7 @@ class WindowPolicy:
             if ceiling is None or (self.crowded and not confirmed):
                 self.limit = grown
             elif not self.crowded:
-                self.limit = min(ceiling, grown)
+                self.limit = max(self.limit, min(ceiling, grown))
             elif self.limit > ceiling:
                 # One more than any refused window took went through: that was a share,
                 # not the limit (the others on the key have slowed). Learn afresh.
@@ -398,7 +420,7 @@ class WindowPolicy:
                 if self.quiet >= CLIMB_EVERY:
                     self.quiet, self.limit = 0, self.limit + 1
             else:
-                self.limit = min(ceiling, grown)
+                self.limit = max(self.limit, min(ceiling, grown))
         self.window += 1
         self.window_sent = 0
         self.sent_by[self.window] = 0
@@ -454,14 +476,22 @@ class WindowPolicy:
                 # refused. Counting refusals (which come back fast) rather than answers
                 # (which may take 40 s) keeps the estimate right under any latency.
                 taken = self.sent_by.get(window, 0) - self.refused_by[window]
-                if taken == 0 and retry_after is not None and retry_after > 0.01:
+                hinted = retry_after is not None and retry_after > 0.01
+                shut_out = 0
+                if taken == 0 and retry_after is not None and hinted:
                     # Not a call that came before the window we thought had opened (a
                     # hint that names that window's end): the window was open and others
                     # filled it.
                     opened = self.opened_at
                     early = opened is not None and now + retry_after <= opened + 1.0 + SAME_RESET
                     self.crowded = self.crowded or not early
+                    shut_out = 0 if early else self.sent_by.get(window, 0)
+                elif taken == 0 and self.opened_at is None:
+                    # No hint (it came after the reset), but no window was known to open:
+                    # the first one was open and others filled it.
+                    shut_out = self.sent_by.get(window, 0)
                 if window != self.limit_window or not self.taken:
+                    self.limit_before = self.limit
                     self.taken = [*self.taken, taken][-3:]
                 else:
                     self.taken[-1] = taken
@@ -470,7 +500,7 @@ class WindowPolicy:
                 # when, not how many. Of the others, the (lower) median of the last three:
                 # one window cut by a boundary (too few) or spanning two (too many) does
                 # not set the pace for long, and a clean window grows it back.
-                self._learn()
+                self._learn(hinted, shut_out)
         if retry_after is not None:
             if retry_after > 0.01:
                 self._reset_at(now + retry_after, exact=exact)

@@ -61,6 +61,10 @@ class RateStore(ABC):
 
     #: Whether other processes see the same state.
     shared: bool = True
+    #: While nothing is learned, calls may go without asking the store for this many
+    #: seconds after a look, and are counted there late (0: every call is counted in
+    #: the store before it is sent, for stores whose transactions take microseconds).
+    idle_recheck: float = 0.0
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
@@ -190,6 +194,9 @@ class SqliteStore(RateStore):
 
 class RedisStore(RateStore):
     """A Redis server shared by many machines (the ``redis`` client, ``[redis]`` extra)."""
+
+    # Three network round trips a call are dear while no limit is in play.
+    idle_recheck = 0.05
 
     def __init__(self, spec: str) -> None:
         super().__init__(spec)
