@@ -16,11 +16,11 @@ A store that fails (Redis gone, a file that cannot be written) makes the governo
 on alone from the last state it saw, with one WARNING; it tries the store again every
 :data:`STORE_RETRY` seconds and says INFO when it rejoins.
 
-Every counted call is counted in the store *before* it is sent (one SQLite transaction,
-tens of microseconds), so the store's count of a window is never behind what the server
-saw, and a pace learned from a refusal is the server's. Only a store whose round trip is
-dear (Redis: ``RateStore.idle_recheck``) lets calls go while nothing is learned without
-asking it, and counts them there on its next look, at most that many seconds later.
+Once a limit is learned, every counted call is counted in the store *before* it is sent,
+so the store's count of a window is never behind what the server saw, and a pace learned
+from a refusal is the server's. While nothing is learned, calls go without asking the store
+for ``RateStore.idle_recheck`` seconds after a look (SQLite 10 ms, Redis 50 ms) and are
+counted there on the next look: a transaction a call would cost a third of a call.
 """
 
 from __future__ import annotations
