@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _stub import stub_server
 
 from segmind_gemini import SegmindGeminiClient
-from segmind_gemini.media import inline_part_from_bytes
+from segmind_gemini.media.loader import inline_part_from_bytes
 
 REQUEST = {"contents": [{"role": "user", "parts": [{"text": "Say hello in one word."}]}]}
 KEY = "bench-key"

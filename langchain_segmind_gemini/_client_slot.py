@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from segmind_gemini.client import SegmindGeminiClient
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
 
 # One lock for every model object: building a client is rare, and a per-object
 # lock would make the model unpicklable and un-deep-copyable.

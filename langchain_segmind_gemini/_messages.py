@@ -36,14 +36,14 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from segmind_gemini.encoding import refuse_lone_surrogates
 from segmind_gemini.errors import InvalidRequestError, MediaError
-from segmind_gemini.file_refs import file_data_part
-from segmind_gemini.media import inline_part_from_base64, inline_part_from_data_url
-from segmind_gemini.mime import normalize_mime_type
-from segmind_gemini.options import part_media_resolution
-from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
+from segmind_gemini.media.file_refs import file_data_part
+from segmind_gemini.media.loader import inline_part_from_base64, inline_part_from_data_url
+from segmind_gemini.media.mime import normalize_mime_type
+from segmind_gemini.planning.options import part_media_resolution
 from segmind_gemini.tools import ToolCall, ToolResult
+from segmind_gemini.tools.calling import ToolCallingMode, tool_call_turn, tool_result_turn
+from segmind_gemini.wire.encoding import refuse_lone_surrogates
 
 __all__ = [
     "ACCEPTED_BLOCKS",

@@ -1,4 +1,4 @@
-"""A core :class:`~segmind_gemini.response.GenerateContentResult` -> ``AIMessage``.
+"""A core :class:`~segmind_gemini.wire.response.GenerateContentResult` -> ``AIMessage``.
 
 What a user gets back::
 
@@ -32,9 +32,9 @@ from langchain_core.messages.tool import (
     tool_call_chunk,
 )
 
-from segmind_gemini.answer import answer_blocks, has_rich_parts, openai_logprobs
-from segmind_gemini.response import GenerateContentResult, Usage
 from segmind_gemini.tools import ParsedReply
+from segmind_gemini.wire.answer import answer_blocks, has_rich_parts, openai_logprobs
+from segmind_gemini.wire.response import GenerateContentResult, Usage
 
 from ._messages import TEXT_SIGNATURE_KEY, THOUGHT_SIGNATURES_KEY
 

@@ -29,7 +29,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ValidationError
 
-from segmind_gemini.structured import (
+from segmind_gemini.planning.structured import (
     JSON_ONLY_INSTRUCTION,
     Repair,
     StructuredOutputError,

@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
-from segmind_gemini.native_tools import RecursiveSchemaError, json_schema_to_gemini
+from segmind_gemini.tools.native import RecursiveSchemaError, json_schema_to_gemini
 
 __all__ = ["openai_tool", "recursive_model_schema"]
 

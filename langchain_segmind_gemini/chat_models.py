@@ -33,20 +33,14 @@ from pydantic import (
     model_validator,
 )
 
-from segmind_gemini.arguments import check_no_secrets, move_unknown, screen_arguments
-from segmind_gemini.builtin_tools import (
-    check_builtin_mode,
-    split_builtin_tools,
-)
-from segmind_gemini.client import SegmindGeminiClient
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, SegmindError
-from segmind_gemini.media import apart_from_url, part_from_url
-from segmind_gemini.options import layered_settings, settings_of
-from segmind_gemini.planning import Plan, plan_call
+from segmind_gemini.media.loader import apart_from_url, part_from_url
+from segmind_gemini.planning.arguments import check_no_secrets, move_unknown, screen_arguments
+from segmind_gemini.planning.options import layered_settings, settings_of
+from segmind_gemini.planning.plan import Plan, plan_call
 from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info, warn_if_retired
-from segmind_gemini.request import build_request
-from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
@@ -56,8 +50,14 @@ from segmind_gemini.settings import (
     resolve_base_url,
 )
 from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
-from segmind_gemini.tool_calling import apply_tools, check_setting, resolve_mode
 from segmind_gemini.tools import ToolSpec, resolve_tool_choice
+from segmind_gemini.tools.builtin import (
+    check_builtin_mode,
+    split_builtin_tools,
+)
+from segmind_gemini.tools.calling import apply_tools, check_setting, resolve_mode
+from segmind_gemini.wire.request import build_request
+from segmind_gemini.wire.response import GenerateContentResult
 
 from ._client_slot import CLIENT_LOCK, ClientSlot
 from ._errors import to_langchain_error
@@ -375,7 +375,7 @@ class ChatSegmindGemini(BaseChatModel):
     def _screen_arguments(cls, values: Any) -> Any:
         """Peers' spellings mapped, credentials refused, unknown arguments kept with a warning.
 
-        The same rule as ``SegmindGemini`` (see :mod:`segmind_gemini.arguments`).
+        The same rule as ``SegmindGemini`` (see :mod:`segmind_gemini.planning.arguments`).
         """
         if not isinstance(values, dict):
             return values

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from segmind_gemini.arguments import check_no_secrets
+from segmind_gemini.planning.arguments import check_no_secrets
 
 __all__ = ["ENTRY_POINTS", "refusing_secrets"]
 

@@ -45,19 +45,19 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
-from segmind_gemini.encoding import refuse_lone_surrogates
 from segmind_gemini.errors import InvalidRequestError, MediaError
-from segmind_gemini.file_refs import file_data_part, is_file_reference
-from segmind_gemini.media import (
+from segmind_gemini.media.file_refs import file_data_part, is_file_reference
+from segmind_gemini.media.loader import (
     inline_part_from_base64,
     inline_part_from_bytes,
     inline_part_from_data_url,
 )
-from segmind_gemini.mime import is_generic_mime_type, normalize_mime_type
-from segmind_gemini.options import part_media_resolution
-from segmind_gemini.tool_calling import ToolCallingMode, tool_call_turn, tool_result_turn
+from segmind_gemini.media.mime import is_generic_mime_type, normalize_mime_type
+from segmind_gemini.media.urlguard import redact_url
+from segmind_gemini.planning.options import part_media_resolution
 from segmind_gemini.tools import ToolCall, ToolResult, ToolSpec
-from segmind_gemini.urlguard import redact_url
+from segmind_gemini.tools.calling import ToolCallingMode, tool_call_turn, tool_result_turn
+from segmind_gemini.wire.encoding import refuse_lone_surrogates
 
 __all__ = [
     "ACCEPTED_BLOCKS",
@@ -104,7 +104,7 @@ class Conversation:
     """The converted messages.
 
     ``contents`` are Gemini turns (same-role neighbours are merged later by
-    :func:`segmind_gemini.request.build_request`); ``system`` holds the texts of
+    :func:`segmind_gemini.wire.request.build_request`); ``system`` holds the texts of
     the system and developer messages, in order.
     """
 

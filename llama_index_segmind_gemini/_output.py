@@ -1,4 +1,4 @@
-"""A core :class:`~segmind_gemini.response.GenerateContentResult` to LlamaIndex responses.
+"""A core :class:`~segmind_gemini.wire.response.GenerateContentResult` to LlamaIndex responses.
 
 >>> response = chat_response(result)
 >>> response.message.content               # the answer text
@@ -36,10 +36,10 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import BaseModel, ValidationError
 
-from segmind_gemini.answer import answer_blocks, has_rich_parts, token_logprobs
-from segmind_gemini.response import GenerateContentResult, Usage
-from segmind_gemini.structured import Repair, StructuredOutputError, extract_json
+from segmind_gemini.planning.structured import Repair, StructuredOutputError, extract_json
 from segmind_gemini.tools import InvalidToolCall, ParsedReply, ToolCall
+from segmind_gemini.wire.answer import answer_blocks, has_rich_parts, token_logprobs
+from segmind_gemini.wire.response import GenerateContentResult, Usage
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -165,7 +165,7 @@ def chat_response(
     """Build the ``ChatResponse`` for ``result``.
 
     ``reply`` is the tool-aware reading of the answer (from
-    :func:`segmind_gemini.tool_calling.read_tool_reply`) when tools were offered;
+    :func:`segmind_gemini.tools.calling.read_tool_reply`) when tools were offered;
     without it, native ``functionCall`` parts still become ``ToolCallBlock``s.
     ``delta=True`` sets ``delta`` (and ``additional_kwargs["thinking_delta"]``) for
     the single chunk of a stream.

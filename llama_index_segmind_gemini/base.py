@@ -55,19 +55,20 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
 from typing_extensions import Self
 
-from segmind_gemini.arguments import move_unknown, screen_arguments
-from segmind_gemini.builtin_tools import (
-    builtin_tool,
-    check_builtin_mode,
-)
-from segmind_gemini.client import SegmindGeminiClient
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
 from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
-from segmind_gemini.media import apart_from_url, part_from_url
-from segmind_gemini.options import SETTING_ALIASES, layered_settings, settings_of
-from segmind_gemini.planning import Plan, plan_call
+from segmind_gemini.media.loader import apart_from_url, part_from_url
+from segmind_gemini.planning.arguments import move_unknown, screen_arguments
+from segmind_gemini.planning.options import SETTING_ALIASES, layered_settings, settings_of
+from segmind_gemini.planning.plan import Plan, plan_call
+from segmind_gemini.planning.structured import (
+    Repair,
+    arun_repairing,
+    run_repairing,
+    schema_instruction,
+)
 from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info
-from segmind_gemini.response import GenerateContentResult
 from segmind_gemini.settings import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RATE_LIMIT_WAIT,
@@ -78,14 +79,13 @@ from segmind_gemini.settings import (
     MAX_SECONDS,
     hide_secrets,
 )
-from segmind_gemini.structured import (
-    Repair,
-    arun_repairing,
-    run_repairing,
-    schema_instruction,
-)
-from segmind_gemini.tool_calling import check_setting
 from segmind_gemini.tools import new_call_id
+from segmind_gemini.tools.builtin import (
+    builtin_tool,
+    check_builtin_mode,
+)
+from segmind_gemini.tools.calling import check_setting
+from segmind_gemini.wire.response import GenerateContentResult
 
 from ._arguments import ENTRY_POINTS, refusing_secrets
 from ._messages import (
@@ -146,7 +146,7 @@ class SegmindGemini(FunctionCallingLLM):
 
     Every Gemini setting (``temperature``, ``max_tokens``, ``thinking_level``,
     ``seed``, ``response_schema``, ``media_resolution``, ``cached_content``,
-    ``safety_settings``... see :mod:`segmind_gemini.options`) is sent only when set,
+    ``safety_settings``... see :mod:`segmind_gemini.planning.options`) is sent only when set,
     and each may be overridden per call: ``llm.chat(msgs, temperature=0)``.
     ``generation_config`` (a raw dict) is merged over the named settings; per call
     beats the constructor. Other per-call keywords: ``timeout``, ``built_in_tool``,
@@ -325,7 +325,7 @@ class SegmindGemini(FunctionCallingLLM):
     def _screen_arguments(cls, values: Any) -> Any:
         """Peers' spellings mapped, credentials refused, unknown arguments kept with a warning.
 
-        The same rule as ``ChatSegmindGemini`` (see :mod:`segmind_gemini.arguments`).
+        The same rule as ``ChatSegmindGemini`` (see :mod:`segmind_gemini.planning.arguments`).
         """
         if not isinstance(values, dict):
             return values

@@ -5,9 +5,10 @@
 >>> client.generate_content({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}).text
 """
 
-from ._version import __version__
-from .client import ApiMode, SegmindGeminiClient
-from .errors import (
+from segmind_gemini._version import __version__
+from segmind_gemini.client.gemini_client import ApiMode, SegmindGeminiClient
+from segmind_gemini.client.retries import RetryPolicy
+from segmind_gemini.errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -30,11 +31,10 @@ from .errors import (
     SegmindError,
     UnprocessableEntityError,
 )
-from .registry import CURRENT_MODELS, ModelInfo, get_model_info
-from .response import GenerateContentResult, SegmindHeaders, Usage
-from .retries import RetryPolicy
-from .structured import StructuredOutputError
-from .tools import InvalidToolCall, ToolCall, ToolResult, ToolSpec
+from segmind_gemini.planning.structured import StructuredOutputError
+from segmind_gemini.registry import CURRENT_MODELS, ModelInfo, get_model_info
+from segmind_gemini.tools import InvalidToolCall, ToolCall, ToolResult, ToolSpec
+from segmind_gemini.wire.response import GenerateContentResult, SegmindHeaders, Usage
 
 __all__ = [
     "CURRENT_MODELS",

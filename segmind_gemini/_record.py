@@ -17,8 +17,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import SegmindError
-from .secret_forms import secret_pattern
+from segmind_gemini.errors import SegmindError
+from segmind_gemini.secret_forms import secret_pattern
 
 __all__ = ["REDACTED", "CassetteRecorder", "cassette_recorder", "scrub"]
 

@@ -22,20 +22,20 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._version import __version__
-from .check.cli import add_parser as add_check_parser
-from .check.report import target_of
-from .client import SegmindGeminiClient
-from .errors import SegmindError
-from .media import inline_part_from_bytes
-from .registry import DEFAULT_MODEL
-from .request import build_request
-from .response import GenerateContentResult
-from .settings import API_KEY_ENV, BASE_URL_ENV, resolve_base_url
-from .testing.samples import tiny_png
+from segmind_gemini._version import __version__
+from segmind_gemini.check.cli import add_parser as add_check_parser
+from segmind_gemini.check.report import target_of
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
+from segmind_gemini.errors import SegmindError
+from segmind_gemini.media.loader import inline_part_from_bytes
+from segmind_gemini.registry import DEFAULT_MODEL
+from segmind_gemini.settings import API_KEY_ENV, BASE_URL_ENV, resolve_base_url
+from segmind_gemini.testing.samples import tiny_png
+from segmind_gemini.wire.request import build_request
+from segmind_gemini.wire.response import GenerateContentResult
 
 if TYPE_CHECKING:
-    from .batch import BatchSummary
+    from segmind_gemini.batch import BatchSummary
 
 __all__ = ["main"]
 
@@ -136,7 +136,7 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             base_url, api_key = resolve_base_url(args.base_url), None
             print(_where(base_url, args.model), file=out)
         else:
-            from .testing import SegmindEmulator
+            from segmind_gemini.testing import SegmindEmulator
 
             emulator = stack.enter_context(SegmindEmulator())
             base_url, api_key = emulator.base_url, emulator.api_key
@@ -191,7 +191,7 @@ def _demo_rate_limit(model: str, out: TextIO) -> None:
     """Offline only: a burst past a rate limit, absorbed by the governor."""
     import asyncio
 
-    from .testing import SegmindEmulator
+    from segmind_gemini.testing import SegmindEmulator
 
     calls, limit = 12, 5
     print(
@@ -223,7 +223,7 @@ def _demo_rate_limit(model: str, out: TextIO) -> None:
 
 
 def _emulator(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .testing import run_forever
+    from segmind_gemini.testing import run_forever
 
     try:
         run_forever(
@@ -293,7 +293,7 @@ def _behaviour(args: argparse.Namespace) -> dict[str, Any]:
 def _batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import shlex
 
-    from .batch import BatchInputError
+    from segmind_gemini.batch import BatchInputError
 
     if (args.input is None) == (args.images is None):
         print("segmind-gemini batch: give an INPUT file or --images DIR (not both)", file=err)
@@ -313,7 +313,7 @@ def _batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_batch_from_args(args: argparse.Namespace, err: TextIO) -> BatchSummary:
-    from .batch import run_batch
+    from segmind_gemini.batch import run_batch
 
     return run_batch(
         args.input,

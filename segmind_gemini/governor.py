@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .ratelimit import RateGovernor, RateLimitStatus, Ticket, Turn, forget_rate_limits, governor_for
+from segmind_gemini.ratelimit import (
+    RateGovernor,
+    RateLimitStatus,
+    Ticket,
+    Turn,
+    forget_rate_limits,
+    governor_for,
+)
 
 __all__ = [
     "RateGovernor",

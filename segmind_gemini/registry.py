@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-from .errors import InvalidRequestError
+from segmind_gemini.errors import InvalidRequestError
 
 __all__ = [
     "CURRENT_MODELS",

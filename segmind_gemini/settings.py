@@ -12,9 +12,9 @@ from collections.abc import Callable, Collection
 from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
-from .errors import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
-from .registry import DEFAULT_MODEL  # defined once, in the registry
-from .secret_forms import secret_pattern
+from segmind_gemini.errors import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
+from segmind_gemini.registry import DEFAULT_MODEL  # defined once, in the registry
+from segmind_gemini.secret_forms import secret_pattern
 
 __all__ = [
     "API_KEY_ENV",

@@ -60,10 +60,10 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .options import normalize_media_resolution
-from .wire.depth import check_depth
-from .wire.parts import kinds
-from .wire.parts import value as _get
+from segmind_gemini.planning.options import normalize_media_resolution
+from segmind_gemini.wire.depth import check_depth
+from segmind_gemini.wire.parts import kinds
+from segmind_gemini.wire.parts import value as _get
 
 __all__ = [
     "AUDIO_TOKENS_PER_SECOND",

@@ -310,7 +310,7 @@ def test_cli_json_saves_the_report_that_auto_reads(
     make_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from segmind_gemini.reports import latest_probe_status, reports_dir
-    from segmind_gemini.tool_calling import resolve_mode
+    from segmind_gemini.tools.calling import resolve_mode
 
     emu = make_emulator(tools="ignore")
     monkeypatch.setenv("SEGMIND_API_KEY", KEY)

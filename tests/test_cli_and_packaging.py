@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_core_imports_no_framework() -> None:
     code = (
-        "import sys, segmind_gemini, segmind_gemini.client, segmind_gemini.media;"
+        "import sys, segmind_gemini, segmind_gemini.client.gemini_client, segmind_gemini.media.loader;"
         "bad=[m for m in sys.modules if m.split('.')[0] in "
         "('langchain_core','langchain','llama_index','pydantic')];"
         "print(','.join(bad))"

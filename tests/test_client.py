@@ -447,7 +447,7 @@ def test_seeded_fault_soak_recovers_every_call() -> None:
 def test_async_proxy_comes_from_the_environment_once_per_host(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from segmind_gemini.transport import AsyncTransport, Timeouts
+    from segmind_gemini.client.transport import AsyncTransport, Timeouts
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")

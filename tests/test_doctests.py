@@ -12,21 +12,21 @@ import importlib
 import pytest
 
 PURE = [
-    "request",
+    "wire.request",
     "tools",
     "tools.spec",
     "tools.prompted",
     "tools.json_scan",
     "wire.parts",
     "wire.depth",
-    "structured",
-    "native_tools",
+    "planning.structured",
+    "tools.native",
     "registry",
-    "mime",
-    "options",
+    "media.mime",
+    "planning.options",
     "tokens",
-    "builtin_tools",
-    "file_refs",
+    "tools.builtin",
+    "media.file_refs",
 ]
 
 

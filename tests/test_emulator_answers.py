@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from segmind_gemini import SegmindGeminiClient
-from segmind_gemini.structured import schema_instruction, validate_json
+from segmind_gemini.planning.structured import schema_instruction, validate_json
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing._replies import example_value
 from segmind_gemini.tools import ToolSpec, parse_tool_reply, render_tool_instruction

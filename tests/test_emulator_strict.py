@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from segmind_gemini.structured import validate_json
+from segmind_gemini.planning.structured import validate_json
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing._replies import example_value
 
@@ -179,7 +179,7 @@ def test_formats_and_non_string_enums_are_honoured() -> None:
     assert uuid.UUID(example_value({"type": "string", "format": "uuid"}))
     assert example_value({"type": "string", "format": "date-time"}).endswith("Z")
     assert example_value({"type": "integer", "enum": [4, 2]}) == 4
-    # segmind_gemini.native_tools declares a non-string enum as a described integer.
+    # segmind_gemini.tools.native declares a non-string enum as a described integer.
     assert example_value({"type": "INTEGER", "description": "Level. Allowed values: 3, 5."}) == 3
     assert example_value({"type": "number", "exclusiveMinimum": 0}) == 1.0
     assert example_value({"type": "integer", "maximum": -4}) == -4

@@ -26,10 +26,10 @@ from segmind_gemini import (
     SegmindError,
     SegmindGeminiClient,
 )
-from segmind_gemini.encoding import encode_json_body
-from segmind_gemini.response import parse_response
-from segmind_gemini.retries import server_retry_hint
+from segmind_gemini.client.retries import server_retry_hint
 from segmind_gemini.testing import SegmindEmulator
+from segmind_gemini.wire.encoding import encode_json_body
+from segmind_gemini.wire.response import parse_response
 
 KEY = "sk-test-NOT-A-REAL-KEY-0123456789"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}

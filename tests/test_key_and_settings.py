@@ -39,11 +39,11 @@ from segmind_gemini import (
     SegmindError,
     SegmindGeminiClient,
 )
-from segmind_gemini.outcomes import classify
-from segmind_gemini.retries import MAX_HINT, server_retry_hint
+from segmind_gemini.client.outcomes import classify
+from segmind_gemini.client.retries import MAX_HINT, server_retry_hint
+from segmind_gemini.client.transport import RawResponse
 from segmind_gemini.settings import APIKey, resolve_secret
 from segmind_gemini.testing import SegmindEmulator
-from segmind_gemini.transport import RawResponse
 
 KEY = "sk-test-NOT-A-REAL-KEY-0123456789"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
@@ -630,7 +630,7 @@ class _FakeClock:
 
 
 def test_a_flow_is_driven_without_io_and_reports_to_the_governor_through_steps() -> None:
-    from segmind_gemini import client as client_module
+    from segmind_gemini.client import gemini_client as client_module
 
     client = SegmindGeminiClient(KEY, base_url="http://127.0.0.1:9/v1", retry_policy=FAST)
     clock = _FakeClock()

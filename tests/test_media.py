@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from segmind_gemini import urlguard
 from segmind_gemini.errors import MediaError
-from segmind_gemini.media import (
+from segmind_gemini.media import urlguard
+from segmind_gemini.media.loader import (
     MAX_REDIRECTS,
     aload_url,
     apart_from_url,
@@ -30,13 +30,13 @@ from segmind_gemini.media import (
     load_url,
     part_from_url,
 )
-from segmind_gemini.mime import (
+from segmind_gemini.media.mime import (
     SUPPORTED_MIME_TYPES,
     normalize_mime_type,
     resolve_mime_type,
     sniff_mime_type,
 )
-from segmind_gemini.urlguard import blocked_reason, check_url, redact_url
+from segmind_gemini.media.urlguard import blocked_reason, check_url, redact_url
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(48)

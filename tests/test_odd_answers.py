@@ -15,17 +15,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from segmind_gemini.answer import openai_logprobs, token_logprobs
 from segmind_gemini.errors import InvalidRequestError, ResponseParseError
-from segmind_gemini.native_tools import (
+from segmind_gemini.tokens import count_request_tokens, media_duration, pdf_page_count
+from segmind_gemini.tools import ToolSpec, compact_schema, parse_tool_reply, render_tool_instruction
+from segmind_gemini.tools.native import (
     decode_encoded,
     function_declaration,
     json_schema_to_gemini,
 )
-from segmind_gemini.response import parse_response
-from segmind_gemini.tokens import count_request_tokens, media_duration, pdf_page_count
-from segmind_gemini.tools import ToolSpec, compact_schema, parse_tool_reply, render_tool_instruction
+from segmind_gemini.wire.answer import openai_logprobs, token_logprobs
 from segmind_gemini.wire.depth import MAX_SCHEMA_DEPTH
+from segmind_gemini.wire.response import parse_response
 
 
 class Node(BaseModel):

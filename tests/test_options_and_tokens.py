@@ -16,11 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmind_gemini.builtin_tools import apply_builtin_tools, builtin_tool
 from segmind_gemini.errors import InvalidRequestError, MediaError
-from segmind_gemini.file_refs import file_data_part
-from segmind_gemini.options import layered_settings, settings_fields
-from segmind_gemini.request import build_request
+from segmind_gemini.media.file_refs import file_data_part
+from segmind_gemini.planning.options import layered_settings, settings_fields
 from segmind_gemini.testing.samples import tiny_pdf, tiny_png
 from segmind_gemini.tokens import (
     audio_tokens,
@@ -35,6 +33,8 @@ from segmind_gemini.tokens import (
     tokenize,
     video_tokens,
 )
+from segmind_gemini.tools.builtin import apply_builtin_tools, builtin_tool
+from segmind_gemini.wire.request import build_request
 
 DATA = Path(__file__).parent / "data" / "gemini_token_counts.json"
 
@@ -277,7 +277,7 @@ def test_settings_of_reads_each_class_own_spelling_and_current_values() -> None:
     # assigned later must be seen on the next read.
     from pydantic import BaseModel
 
-    from segmind_gemini.options import settings_of
+    from segmind_gemini.planning.options import settings_of
 
     class ByAlias(BaseModel):
         max_tokens: int | None = None

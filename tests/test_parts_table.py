@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from segmind_gemini.answer import BLOCK_BUILDERS, answer_blocks, has_rich_parts
 from segmind_gemini.errors import ResponseParseError
-from segmind_gemini.request import PART_KEYS as REQUEST_PART_KEYS
-from segmind_gemini.request import validate_request
-from segmind_gemini.response import parse_response
 from segmind_gemini.tokens import _COUNTERS, count_part_tokens
+from segmind_gemini.wire.answer import BLOCK_BUILDERS, answer_blocks, has_rich_parts
 from segmind_gemini.wire.parts import PART_KEYS, PARTS, RICH_ANSWERS, PartKind
+from segmind_gemini.wire.request import PART_KEYS as REQUEST_PART_KEYS
+from segmind_gemini.wire.request import validate_request
+from segmind_gemini.wire.response import parse_response
 
 # One valid value per kind. A kind missing here fails test_every_kind_has_a_sample.
 SAMPLES: dict[str, Any] = {

@@ -25,9 +25,9 @@ from pydantic import BaseModel
 
 from langchain_segmind_gemini import ChatSegmindGemini
 from llama_index_segmind_gemini import SegmindGemini
-from segmind_gemini.arguments import is_secret_name
 from segmind_gemini.errors import BadRequestError
-from segmind_gemini.options import SETTINGS, Setting
+from segmind_gemini.planning.arguments import is_secret_name
+from segmind_gemini.planning.options import SETTINGS, Setting
 from segmind_gemini.testing import SegmindEmulator
 
 HI = [ChatMessage(role="user", content="Hi")]
@@ -471,7 +471,7 @@ def test_no_setting_name_looks_like_a_credential(setting: Setting) -> None:
 
 
 def test_the_request_types_hold_every_table_setting() -> None:
-    from segmind_gemini.types import GenerateContentRequest, GenerationConfig
+    from segmind_gemini.wire.types import GenerateContentRequest, GenerationConfig
 
     config = set(GenerationConfig.__annotations__)
     body = set(GenerateContentRequest.__annotations__)

@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 
 from segmind_gemini import SegmindError, SegmindGeminiClient, types
 from segmind_gemini.governor import forget_rate_limits
-from segmind_gemini.response import GenerateContentResult, parse_response
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.wire.parts import PART_KEYS
+from segmind_gemini.wire.response import GenerateContentResult, parse_response
 
 KEY = "sk-test-NOT-A-REAL-KEY-hypothesis"
 # Where a call has this long, a hang is a failure, not a slow test.

@@ -454,7 +454,7 @@ def test_a_skewed_server_clock_is_read_against_its_date_header() -> None:
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime
 
-    from segmind_gemini.retries import server_retry_hint
+    from segmind_gemini.client.retries import server_retry_hint
 
     now = datetime(2026, 11, 30, 12, 0, 0, 250_000, tzinfo=timezone.utc)
     server_now = now + timedelta(seconds=30)  # the server's clock runs 30 s ahead

@@ -9,17 +9,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from segmind_gemini import InvalidRequestError, SegmindGeminiClient
-from segmind_gemini.encoding import encode_json_body
+from segmind_gemini.client.retries import RetryPolicy, server_retry_hint
 from segmind_gemini.errors import AuthenticationError
-from segmind_gemini.options import settings_fields
+from segmind_gemini.planning.options import settings_fields
 from segmind_gemini.registry import CURRENT_MODELS, get_model_info
-from segmind_gemini.request import (
+from segmind_gemini.settings import resolve_api_key, resolve_base_url
+from segmind_gemini.wire.encoding import encode_json_body
+from segmind_gemini.wire.request import (
     build_request,
     merge_consecutive_turns,
     validate_request,
 )
-from segmind_gemini.retries import RetryPolicy, server_retry_hint
-from segmind_gemini.settings import resolve_api_key, resolve_base_url
 
 
 def test_generation_config_holds_only_given_settings() -> None:
@@ -201,7 +201,7 @@ def test_backoff_grows_with_jitter_and_respects_caps() -> None:
 
 
 def test_append_system_text_keeps_the_documented_form_and_non_text_parts() -> None:
-    from segmind_gemini.request import append_system_text, system_instruction
+    from segmind_gemini.wire.request import append_system_text, system_instruction
 
     assert append_system_text(None, "Rules.") == {"parts": {"text": "Rules."}}
     base = system_instruction("Be brief.")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from segmind_gemini import ContentBlockedError, ResponseParseError
-from segmind_gemini.response import parse_response
+from segmind_gemini.wire.response import parse_response
 
 HEADERS = {
     "x-request-id": "req-123",

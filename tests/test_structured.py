@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from segmind_gemini.errors import InvalidRequestError, SegmindError
-from segmind_gemini.structured import (
+from segmind_gemini.planning.structured import (
     StructuredOutputError,
     extract_json,
     gemini_response_schema,

@@ -15,7 +15,7 @@ import pytest
 from segmind_gemini.errors import InvalidRequestError
 from segmind_gemini.reports import latest_probe_status, save_report, user_cache_dir
 from segmind_gemini.testing import SegmindEmulator
-from segmind_gemini.tool_calling import check_mode, resolve_mode
+from segmind_gemini.tools.calling import check_mode, resolve_mode
 
 SLUG = "gemini-2.5-flash"
 

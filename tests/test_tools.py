@@ -11,16 +11,6 @@ import pytest
 from pydantic import BaseModel, Field
 
 from segmind_gemini.errors import InvalidRequestError
-from segmind_gemini.native_tools import (
-    function_call_part,
-    function_declarations,
-    function_response_part,
-    json_schema_to_gemini,
-    native_tool_config,
-    native_tool_fields,
-    native_tools_payload,
-    tool_call_from_part,
-)
 from segmind_gemini.tools import (
     InvalidToolCall,
     ToolCall,
@@ -34,6 +24,16 @@ from segmind_gemini.tools import (
     tool_calls_turn,
     tool_results_turn,
     with_tool_instruction,
+)
+from segmind_gemini.tools.native import (
+    function_call_part,
+    function_declarations,
+    function_response_part,
+    json_schema_to_gemini,
+    native_tool_config,
+    native_tool_fields,
+    native_tools_payload,
+    tool_call_from_part,
 )
 
 WEATHER = ToolSpec(
@@ -646,8 +646,8 @@ def test_parse_survives_absurd_nesting() -> None:
 
 
 def test_native_parts_echo_only_ids_the_model_sent() -> None:
-    from segmind_gemini.native_tools import function_call_part, function_response_part
     from segmind_gemini.tools import ToolCall, ToolResult, is_generated_call_id, new_call_id
+    from segmind_gemini.tools.native import function_call_part, function_response_part
 
     made_up = new_call_id()
     assert is_generated_call_id(made_up)

@@ -27,13 +27,13 @@ structured answer), :mod:`.money` (exact spend), :mod:`.output` (the file),
 
 from __future__ import annotations
 
-from .jobs import IMAGE_SUFFIXES, BatchInputError, Job, image_jobs, read_jobs
-from .money import Spend
-from .output import OutputWriteError
-from .requests import build_job_request
-from .run import run_batch, run_jobs
-from .settings import BatchSettings
-from .summary import (
+from segmind_gemini.batch.jobs import IMAGE_SUFFIXES, BatchInputError, Job, image_jobs, read_jobs
+from segmind_gemini.batch.money import Spend
+from segmind_gemini.batch.output import OutputWriteError
+from segmind_gemini.batch.requests import build_job_request
+from segmind_gemini.batch.run import run_batch, run_jobs
+from segmind_gemini.batch.settings import BatchSettings
+from segmind_gemini.batch.summary import (
     EXIT_BUDGET,
     EXIT_FAILED,
     EXIT_INPUT,

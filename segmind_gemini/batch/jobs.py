@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidRequestError
+from segmind_gemini.errors import InvalidRequestError
 
 __all__ = ["IMAGE_SUFFIXES", "BatchInputError", "Job", "collect_jobs", "image_jobs", "read_jobs"]
 

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ..response import GenerateContentResult
+from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = ["Spend", "to_money"]
 

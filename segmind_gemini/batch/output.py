@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import SegmindError
-from .jobs import BatchInputError
+from segmind_gemini.batch.jobs import BatchInputError
+from segmind_gemini.errors import SegmindError
 
 __all__ = [
     "Output",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, TextIO
 
-from .summary import duration
+from segmind_gemini.batch.summary import duration
 
 __all__ = ["ProgressMode", "Reporter", "Stats", "make_reporter"]
 

@@ -8,12 +8,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import MediaError
-from ..media import DEFAULT_MAX_BYTES, inline_part_from_bytes, part_from_url
-from ..mime import sniff_mime_type
-from ..request import build_request
-from ..response import GenerateContentResult
-from ..structured import (
+from segmind_gemini.batch.jobs import Job
+from segmind_gemini.errors import MediaError
+from segmind_gemini.media.loader import DEFAULT_MAX_BYTES, inline_part_from_bytes, part_from_url
+from segmind_gemini.media.mime import sniff_mime_type
+from segmind_gemini.planning.structured import (
     Repair,
     StructuredOutputError,
     arun_repairing,
@@ -22,7 +21,8 @@ from ..structured import (
     validate_json,
     with_repair_turns,
 )
-from .jobs import Job
+from segmind_gemini.wire.request import build_request
+from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = ["MAX_FILE_BYTES", "build_job_request", "structured_answer"]
 
@@ -119,7 +119,7 @@ async def structured_answer(
     send: Send, request: Mapping[str, Any], result: GenerateContentResult, schema: Mapping[str, Any]
 ) -> tuple[Any, GenerateContentResult]:
     """Parse ``result`` against ``schema``, else ask once for a repair and parse that
-    (the package's one flow, :func:`~segmind_gemini.structured.arun_repairing`).
+    (the package's one flow, :func:`~segmind_gemini.planning.structured.arun_repairing`).
 
     Returns the value and the result it came from.
 

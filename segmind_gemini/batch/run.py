@@ -11,16 +11,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..client import SegmindGeminiClient
-from ..errors import InvalidRequestError, SegmindError
-from ..settings import resolve_requests_per_minute
-from ..tokens import count_request_tokens
-from .jobs import BatchInputError, Job, collect_jobs
-from .output import Output, OutputLock, read_output, resolve_output, rewrite
-from .progress import ProgressMode, make_reporter
-from .runner import Runner, prepare
-from .settings import BatchSettings
-from .summary import RERUN_ERRORS, BatchSummary, floor_seconds
+from segmind_gemini.batch.jobs import BatchInputError, Job, collect_jobs
+from segmind_gemini.batch.output import Output, OutputLock, read_output, resolve_output, rewrite
+from segmind_gemini.batch.progress import ProgressMode, make_reporter
+from segmind_gemini.batch.runner import Runner, prepare
+from segmind_gemini.batch.settings import BatchSettings
+from segmind_gemini.batch.summary import RERUN_ERRORS, BatchSummary, floor_seconds
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
+from segmind_gemini.errors import InvalidRequestError, SegmindError
+from segmind_gemini.settings import resolve_requests_per_minute
+from segmind_gemini.tokens import count_request_tokens
 
 __all__ = ["run_batch", "run_jobs"]
 

@@ -10,20 +10,20 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..client import SegmindGeminiClient
-from ..errors import (
+from segmind_gemini.batch.jobs import Job
+from segmind_gemini.batch.money import Spend
+from segmind_gemini.batch.output import Output, OutputWriteError, encode_line
+from segmind_gemini.batch.progress import Reporter, Stats
+from segmind_gemini.batch.requests import build_job_request, structured_answer
+from segmind_gemini.batch.summary import BatchSummary, Stopped
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
+from segmind_gemini.errors import (
     AuthenticationError,
     InsufficientCreditsError,
     InvalidRequestError,
     ResponseParseError,
 )
-from ..response import GenerateContentResult
-from .jobs import Job
-from .money import Spend
-from .output import Output, OutputWriteError, encode_line
-from .progress import Reporter, Stats
-from .requests import build_job_request, structured_answer
-from .summary import BatchSummary, Stopped
+from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = ["Runner", "error_record", "prepare"]
 

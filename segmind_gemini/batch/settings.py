@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TextIO
 
-from .jobs import BatchInputError
-from .money import to_money
-from .progress import ProgressMode
+from segmind_gemini.batch.jobs import BatchInputError
+from segmind_gemini.batch.money import to_money
+from segmind_gemini.batch.progress import ProgressMode
 
 __all__ = ["BatchSettings"]
 

@@ -30,9 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import SegmindError
-from ..registry import check_slug
-from .probes import (
+from segmind_gemini.check.probes import (
     CALLS,
     CALLS_PER_MODEL,
     DEFAULT_MODEL,
@@ -42,7 +40,9 @@ from .probes import (
     Prober,
     Stop,
 )
-from .report import CheckReport, ProbeResult, Status, format_table, target_of
+from segmind_gemini.check.report import CheckReport, ProbeResult, Status, format_table, target_of
+from segmind_gemini.errors import SegmindError
+from segmind_gemini.registry import check_slug
 
 __all__ = [
     "CALLS",
@@ -112,7 +112,7 @@ def run_checks(
     recorder: ProbeHook | None = around_probe
     known: list[str] = [s for s in secrets if s]
     if record_dir is not None:
-        from .._record import cassette_recorder
+        from segmind_gemini._record import cassette_recorder
 
         recorder = cassette_recorder(Path(record_dir) / "check")
         known = recorder.secrets  # fills with the keys the recorded requests carry

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..client import SegmindGeminiClient
-from ..settings import API_KEY_ENV, BASE_URL_ENV, resolve_base_url
-from . import DEFAULT_MODEL, format_table, planned_calls, run_checks
-from .report import target_of
+from segmind_gemini.check import DEFAULT_MODEL, format_table, planned_calls, run_checks
+from segmind_gemini.check.report import target_of
+from segmind_gemini.client.gemini_client import SegmindGeminiClient
+from segmind_gemini.settings import API_KEY_ENV, BASE_URL_ENV, resolve_base_url
 
 __all__ = ["add_parser", "estimate_cost", "run"]
 
@@ -86,7 +86,7 @@ def _total(cost: float, models: list[str], target: str) -> str:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``check`` subcommand; returns the exit code."""
-    from ..reports import save_report
+    from segmind_gemini.reports import save_report
 
     key = (os.environ.get(API_KEY_ENV) or "").strip()
     if not key:

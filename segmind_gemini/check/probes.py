@@ -12,15 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._record import scrub
-from ..errors import APIStatusError, InsufficientCreditsError, SegmindError
-from ..media import inline_part_from_bytes
-from ..registry import DEFAULT_MODEL
-from ..response import GenerateContentResult, SegmindHeaders
-from ..testing.samples import tiny_pdf, tiny_png, tiny_wav
-from ..tool_calling import apply_tools, read_tool_reply
-from ..tools import ToolSpec
-from .report import EMULATOR_HEADER, ProbeResult, Status
+from segmind_gemini._record import scrub
+from segmind_gemini.check.report import EMULATOR_HEADER, ProbeResult, Status
+from segmind_gemini.errors import APIStatusError, InsufficientCreditsError, SegmindError
+from segmind_gemini.media.loader import inline_part_from_bytes
+from segmind_gemini.registry import DEFAULT_MODEL
+from segmind_gemini.testing.samples import tiny_pdf, tiny_png, tiny_wav
+from segmind_gemini.tools import ToolSpec
+from segmind_gemini.tools.calling import apply_tools, read_tool_reply
+from segmind_gemini.wire.response import GenerateContentResult, SegmindHeaders
 
 __all__ = ["CALLS", "CALLS_PER_MODEL", "DEFAULT_MODEL", "PROBES", "Probe", "Prober", "Stop"]
 

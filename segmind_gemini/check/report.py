@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .._version import __version__
+from segmind_gemini._version import __version__
 
 __all__ = [
     "EMULATOR_HEADER",
@@ -98,7 +98,7 @@ class CheckReport:
 
     def scrubbed(self, secrets: Iterable[str]) -> CheckReport:
         """A copy whose evidence holds no spelling of ``secrets`` (an echoing gateway)."""
-        from .._record import scrub
+        from segmind_gemini._record import scrub
 
         keys = [s for s in secrets if s]
         models = {

@@ -7,10 +7,14 @@ out one governor per key, origin and store. See each module's docstring.
 
 from __future__ import annotations
 
-from .governor import RateGovernor, RateLimitStatus
-from .policy import LONGEST_BLOCK, Ticket, Turn, WindowPolicy
-from .registry import forget_rate_limits, governor_for, live_governors
-from .store import RATE_LIMIT_STORE_ENV, hide_store_password, resolve_rate_limit_store
+from segmind_gemini.ratelimit.governor import RateGovernor, RateLimitStatus
+from segmind_gemini.ratelimit.policy import LONGEST_BLOCK, Ticket, Turn, WindowPolicy
+from segmind_gemini.ratelimit.registry import forget_rate_limits, governor_for, live_governors
+from segmind_gemini.ratelimit.store import (
+    RATE_LIMIT_STORE_ENV,
+    hide_store_password,
+    resolve_rate_limit_store,
+)
 
 __all__ = [
     "LONGEST_BLOCK",

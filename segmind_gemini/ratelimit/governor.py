@@ -35,9 +35,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import RateLimitError
-from .policy import LONGEST_BLOCK, Ticket, Turn, WindowPolicy
-from .store import ProcessStore, RateStore, StoreUnavailable
+from segmind_gemini.errors import RateLimitError
+from segmind_gemini.ratelimit.policy import LONGEST_BLOCK, Ticket, Turn, WindowPolicy
+from segmind_gemini.ratelimit.store import ProcessStore, RateStore, StoreUnavailable
 
 __all__ = ["RateGovernor", "RateLimitStatus"]
 

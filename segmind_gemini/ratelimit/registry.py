@@ -14,8 +14,8 @@ import threading
 import time
 import weakref
 
-from .governor import RateGovernor
-from .store import open_store, opened_stores, resolve_rate_limit_store
+from segmind_gemini.ratelimit.governor import RateGovernor
+from segmind_gemini.ratelimit.store import open_store, opened_stores, resolve_rate_limit_store
 
 __all__ = ["IDLE_AFTER", "forget_rate_limits", "governor_for", "live_governors"]
 

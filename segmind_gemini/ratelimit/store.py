@@ -29,8 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import InvalidRequestError
-from .policy import WindowPolicy
+from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.ratelimit.policy import WindowPolicy
 
 __all__ = [
     "RATE_LIMIT_STORE_ENV",
@@ -280,7 +280,7 @@ def _safe(spec: str) -> str:
 
 def machine_store_path() -> Path:
     """The ``"machine"`` store: a file in this user's cache directory."""
-    from ..reports import user_cache_dir
+    from segmind_gemini.reports import user_cache_dir
 
     return user_cache_dir() / "rate-limits.sqlite3"
 

@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..encoding import MAX_REQUEST_BYTES
-from ..mime import SUPPORTED_MIME_TYPES as _MIME_TABLE
-from ..request import PART_KEYS
+from segmind_gemini.media.mime import SUPPORTED_MIME_TYPES as _MIME_TABLE
+from segmind_gemini.wire.encoding import MAX_REQUEST_BYTES
+from segmind_gemini.wire.request import PART_KEYS
 
 __all__ = [
     "MAX_REQUEST_BYTES",
@@ -552,7 +552,7 @@ _FORMATS = {
     "ipv4": "192.0.2.1",
     "ipv6": "2001:db8::1",
 }
-# segmind_gemini.native_tools moves a non-string enum, which Gemini cannot declare, into
+# segmind_gemini.tools.native moves a non-string enum, which Gemini cannot declare, into
 # the description as "Allowed values: 1, 2."; honour it as the model would.
 _ALLOWED = re.compile(r"Allowed values: (.+?)\.(?:\s|$)")
 
@@ -689,7 +689,7 @@ def _forced_call(summary: RequestSummary, name: str) -> dict[str, Any]:
     return {"functionCall": {"name": name, "args": example_value(schema, root=schema)}}
 
 
-# The structured-output and prompted-tool instructions of segmind_gemini.structured and
+# The structured-output and prompted-tool instructions of segmind_gemini.planning.structured and
 # segmind_gemini.tools, recognised in the system instruction so an unscripted answer
 # takes the shape the client asked for.
 _SCHEMA_MARK = "Answer with ONLY a JSON value that matches this JSON Schema"
@@ -748,7 +748,7 @@ def default_outcome(ctx: ReplyContext) -> Outcome:
       prompted protocol's "you MUST call" instruction gets its ``{"tool_calls": [...]}``
       JSON, both with arguments made by :func:`example_value` from the tool's schema;
     - ``responseSchema`` / ``responseJsonSchema``, or the structured-output instruction
-      of :func:`segmind_gemini.structured.schema_instruction`, gets a JSON value made
+      of :func:`segmind_gemini.planning.structured.schema_instruction`, gets a JSON value made
       from that schema (its strings say they are emulated);
     - otherwise ``responseMimeType: application/json``, or the JSON-only instruction of
       ``with_structured_output(method="json_mode")``, wraps the description as

@@ -30,15 +30,15 @@ is importable from ``segmind_gemini.tools`` as before.
 
 from __future__ import annotations
 
-from .json_scan import scan_json
-from .prompted import (
+from segmind_gemini.tools.json_scan import scan_json
+from segmind_gemini.tools.prompted import (
     parse_tool_reply,
     render_tool_instruction,
     tool_calls_turn,
     tool_results_turn,
     with_tool_instruction,
 )
-from .spec import (
+from segmind_gemini.tools.spec import (
     InvalidToolCall,
     ParsedReply,
     ToolCall,

@@ -11,11 +11,9 @@ from dataclasses import replace
 from typing import Any
 
 from segmind_gemini.errors import InvalidRequestError
-from segmind_gemini.request import append_system_text
-
-from .json_scan import scan_json
-from .python_calls import _TOOL_CODE, _python_calls
-from .spec import (
+from segmind_gemini.tools.json_scan import scan_json
+from segmind_gemini.tools.python_calls import _TOOL_CODE, _python_calls
+from segmind_gemini.tools.spec import (
     InvalidToolCall,
     ParsedReply,
     ToolCall,
@@ -28,6 +26,7 @@ from .spec import (
     tool_names,
     tool_result_text,
 )
+from segmind_gemini.wire.request import append_system_text
 
 __all__ = [
     "parse_tool_reply",
@@ -133,7 +132,7 @@ def with_tool_instruction(
     Segmind's single-part form) come back in Segmind's documented single-part form
     with the tool block joined after a blank line; an instruction holding other
     parts keeps them and gets the block as one more text part (see
-    :func:`segmind_gemini.request.append_system_text`). Returns the input unchanged
+    :func:`segmind_gemini.wire.request.append_system_text`). Returns the input unchanged
     (copied) when there is no tool block to add, which is ``None`` when both are
     empty.
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .spec import InvalidToolCall, ToolCall, ToolSpec, new_call_id
+from segmind_gemini.tools.spec import InvalidToolCall, ToolCall, ToolSpec, new_call_id
 
 __all__: list[str] = []
 

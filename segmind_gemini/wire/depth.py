@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import InvalidRequestError
+from segmind_gemini.errors import InvalidRequestError
 
 __all__ = ["MAX_SCHEMA_DEPTH", "check_depth", "nesting_depth", "too_deep"]
 

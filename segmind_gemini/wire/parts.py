@@ -5,9 +5,9 @@ A part is an object with one *kind* key (``text``, ``inlineData``, ``functionCal
 :class:`PartKind` entry in :data:`PARTS`, saying
 
 * the JSON shape of its value (every answer is checked against it, see
-  :mod:`segmind_gemini.validation`; a kind's value of the wrong shape makes the
+  :mod:`segmind_gemini.wire.validation`; a kind's value of the wrong shape makes the
   answer unreadable rather than silently losing content),
-* how an answer shows it (:func:`segmind_gemini.answer.answer_blocks`, the
+* how an answer shows it (:func:`segmind_gemini.wire.answer.answer_blocks`, the
   parser's text / tool calls / images, the adapters' content blocks),
 * how :mod:`segmind_gemini.tokens` counts it,
 * and, through :data:`PART_KEYS`, which keys a request part may hold.
@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 
-from .shape import REQUIRED_SHAPE, Shape
+from segmind_gemini.wire.shape import REQUIRED_SHAPE, Shape
 
 __all__ = [
     "ATTRIBUTES",

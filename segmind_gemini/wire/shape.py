@@ -1,4 +1,4 @@
-"""Markers the answer checker (:mod:`segmind_gemini.validation`) reads from the wire types."""
+"""Markers the answer checker (:mod:`segmind_gemini.wire.validation`) reads from the wire types."""
 
 from __future__ import annotations
 

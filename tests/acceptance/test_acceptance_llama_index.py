@@ -41,7 +41,7 @@ from pydantic import BaseModel
 
 import segmind_gemini as sg
 from llama_index_segmind_gemini import SegmindGemini
-from segmind_gemini.structured import StructuredOutputError
+from segmind_gemini.planning.structured import StructuredOutputError
 from segmind_gemini.testing import SegmindEmulator
 from segmind_gemini.testing.samples import tiny_png as _sample_png
 

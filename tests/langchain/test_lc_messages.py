@@ -26,7 +26,7 @@ from langchain_segmind_gemini._messages import (
     resolve_media,
 )
 from segmind_gemini.errors import InvalidRequestError, MediaError
-from segmind_gemini.request import build_request
+from segmind_gemini.wire.request import build_request
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 PNG_B64 = base64.b64encode(PNG).decode()

@@ -26,7 +26,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from llama_index_segmind_gemini import SegmindGemini
-from segmind_gemini.structured import StructuredOutputError
+from segmind_gemini.planning.structured import StructuredOutputError
 from segmind_gemini.testing import SegmindEmulator
 
 # workflows inspects agent objects with inspect.getmembers, which trips pydantic's

@@ -32,7 +32,7 @@ from llama_index_segmind_gemini._messages import (
     tool_calls_of,
 )
 from segmind_gemini.errors import InvalidRequestError, MediaError
-from segmind_gemini.request import build_request
+from segmind_gemini.wire.request import build_request
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 40

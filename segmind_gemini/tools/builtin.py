@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import InvalidRequestError
+from segmind_gemini.errors import InvalidRequestError
 
 __all__ = [
     "BUILTIN_TOOL_NAMES",

@@ -29,8 +29,8 @@ import warnings
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
-from .errors import InvalidRequestError
-from .options import SETTING_ALIASES, SETTING_NAMES
+from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.planning.options import SETTING_ALIASES, SETTING_NAMES
 
 __all__ = [
     "Where",

@@ -14,12 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from .errors import APIConnectionError, SegmindError
-from .response import SegmindHeaders, body_excerpt, unreadable
-from .retries import RETRY_STATUSES, server_retry_hint
-from .settings import APIKey
-from .status_errors import MAX_JSON_DEPTH, TooDeep, decode_body, error_for_status
-from .transport import RawResponse
+from segmind_gemini.client.retries import RETRY_STATUSES, server_retry_hint
+from segmind_gemini.client.status_errors import (
+    MAX_JSON_DEPTH,
+    TooDeep,
+    decode_body,
+    error_for_status,
+)
+from segmind_gemini.client.transport import RawResponse
+from segmind_gemini.errors import APIConnectionError, SegmindError
+from segmind_gemini.settings import APIKey
+from segmind_gemini.wire.response import SegmindHeaders, body_excerpt, unreadable
 
 __all__ = ["Reply", "Report", "Verdict", "classify", "decode", "screen"]
 

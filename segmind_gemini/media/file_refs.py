@@ -17,8 +17,8 @@ import mimetypes
 import urllib.parse
 from typing import Any
 
-from .errors import MediaError
-from .mime import is_generic_mime_type, normalize_mime_type
+from segmind_gemini.errors import MediaError
+from segmind_gemini.media.mime import is_generic_mime_type, normalize_mime_type
 
 __all__ = ["file_data_part", "is_file_reference"]
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidRequestError
-from .wire.parts import PARTS
+from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.wire.parts import PARTS
 
 __all__ = [
     "MAX_REQUEST_BYTES",

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 
-from .encoding import EncodedBody
-from .errors import APIConnectionError, APITimeoutError
+from segmind_gemini.errors import APIConnectionError, APITimeoutError
+from segmind_gemini.wire.encoding import EncodedBody
 
 __all__ = ["AsyncTransport", "MaskedHeaders", "RawResponse", "SyncTransport", "Timeouts"]
 

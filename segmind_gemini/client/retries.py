@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .settings import check_count, check_seconds
+from segmind_gemini.settings import check_count, check_seconds
 
 __all__ = ["MAX_HINT", "RETRY_STATUSES", "RetryPolicy", "server_retry_hint"]
 

@@ -10,7 +10,7 @@ these functions:
   guard on every redirect hop, size cap while streaming), and
   :func:`part_from_url` / :func:`apart_from_url` turn the result into a part.
 
-Media types follow one rule (see :mod:`segmind_gemini.mime`): a declared type
+Media types follow one rule (see :mod:`segmind_gemini.media.mime`): a declared type
 wins unless it is missing or ``application/octet-stream``-like; then the bytes
 decide. Every refusal is a :class:`~segmind_gemini.errors.MediaError` (a
 ``ValueError``) that says what was wrong and what is accepted.
@@ -32,9 +32,20 @@ from typing import Any
 
 import httpx
 
-from .errors import MediaError
-from .mime import is_generic_mime_type, normalize_mime_type, resolve_mime_type, sniff_mime_type
-from .urlguard import IPAddress, aresolve_allowed, check_url, redact_url, resolve_allowed
+from segmind_gemini.errors import MediaError
+from segmind_gemini.media.mime import (
+    is_generic_mime_type,
+    normalize_mime_type,
+    resolve_mime_type,
+    sniff_mime_type,
+)
+from segmind_gemini.media.urlguard import (
+    IPAddress,
+    aresolve_allowed,
+    check_url,
+    redact_url,
+    resolve_allowed,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

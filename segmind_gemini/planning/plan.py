@@ -2,7 +2,7 @@
 
 :func:`plan_call` is what ``ChatSegmindGemini`` and ``SegmindGemini`` run once per
 call (the shape of langchain-anthropic's ``_get_request_payload``). It screens the
-arguments (:mod:`segmind_gemini.arguments`), resolves the tool-calling mode once,
+arguments (:mod:`segmind_gemini.planning.arguments`), resolves the tool-calling mode once,
 asks the adapter to convert its messages for that mode, and builds the request:
 named settings over the constructor's, structured-output settings, tools, built-in
 tools, the one-call-at-a-time rule, and the checks Gemini would otherwise fail.
@@ -16,15 +16,24 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .arguments import move_unknown, screen_arguments
-from .builtin_tools import apply_builtin_tools
-from .errors import InvalidRequestError
-from .options import ESCAPE_HATCHES, SETTING_ALIASES, SETTING_NAMES, layered_settings
-from .request import append_system_text, build_request
-from .response import GenerateContentResult
-from .structured import JSON_ONLY_INSTRUCTION, gemini_response_schema, schema_instruction
-from .tool_calling import ToolCallingMode, apply_tools, read_tool_reply, resolve_mode
-from .tools import ParsedReply, ToolSpec
+from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.planning.arguments import move_unknown, screen_arguments
+from segmind_gemini.planning.options import (
+    ESCAPE_HATCHES,
+    SETTING_ALIASES,
+    SETTING_NAMES,
+    layered_settings,
+)
+from segmind_gemini.planning.structured import (
+    JSON_ONLY_INSTRUCTION,
+    gemini_response_schema,
+    schema_instruction,
+)
+from segmind_gemini.tools import ParsedReply, ToolSpec
+from segmind_gemini.tools.builtin import apply_builtin_tools
+from segmind_gemini.tools.calling import ToolCallingMode, apply_tools, read_tool_reply, resolve_mode
+from segmind_gemini.wire.request import append_system_text, build_request
+from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = ["CALL_KEYS", "Converted", "Plan", "plan_call", "structured_from_response_format"]
 

@@ -1,6 +1,6 @@
 """Build and check Gemini request bodies: the neutral request both adapters produce.
 
->>> from segmind_gemini.options import settings_fields
+>>> from segmind_gemini.planning.options import settings_fields
 >>> build_request(
 ...     [{"role": "user", "parts": [{"text": "Hi"}]}],
 ...     system="Be brief.",
@@ -9,7 +9,7 @@
 {'contents': [...], 'system_instruction': {'parts': {'text': 'Be brief.'}},
  'generationConfig': {'temperature': 0.2}}
 
-Named settings are built by :mod:`segmind_gemini.options` (the settings table).
+Named settings are built by :mod:`segmind_gemini.planning.options` (the settings table).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import InvalidRequestError
-from .options import deep_merge
-from .wire.parts import PART_KEYS
+from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.planning.options import deep_merge
+from segmind_gemini.wire.parts import PART_KEYS
 
 __all__ = [
     "PART_KEYS",
@@ -94,7 +94,7 @@ def build_request(
 ) -> dict[str, Any]:
     """Assemble a Gemini request, leaving out everything that was not given.
 
-    ``settings`` are body fields from :func:`segmind_gemini.options.layered_settings`,
+    ``settings`` are body fields from :func:`segmind_gemini.planning.options.layered_settings`,
     merged in last (nested dicts key by key).
     """
     request: dict[str, Any] = {"contents": merge_consecutive_turns(contents)}

@@ -23,7 +23,7 @@ the caller wants it read (an ``.ogg`` may be audio or video, any bytes may be
 
 from __future__ import annotations
 
-from .errors import MediaError
+from segmind_gemini.errors import MediaError
 
 __all__ = [
     "GENERIC_MIME_TYPES",

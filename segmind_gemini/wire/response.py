@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ContentBlockedError, ResponseParseError
-from .tools import ToolCall, new_call_id
-from .types import ChatCompletionResponse, GenerateContentResponse
-from .validation import conform
-from .wire.parts import kinds
-from .wire.parts import value as part_value
+from segmind_gemini.errors import ContentBlockedError, ResponseParseError
+from segmind_gemini.tools import ToolCall, new_call_id
+from segmind_gemini.wire.parts import kinds
+from segmind_gemini.wire.parts import value as part_value
+from segmind_gemini.wire.types import ChatCompletionResponse, GenerateContentResponse
+from segmind_gemini.wire.validation import conform
 
 __all__ = [
     "GenerateContentResult",
@@ -275,8 +275,8 @@ def parse_response(
 ) -> GenerateContentResult:
     """Turn a decoded JSON body into a result.
 
-    The body is first checked against the wire types (:mod:`segmind_gemini.types`,
-    via :func:`~segmind_gemini.validation.conform`): optional fields of the wrong
+    The body is first checked against the wire types (:mod:`segmind_gemini.wire.types`,
+    via :func:`~segmind_gemini.wire.validation.conform`): optional fields of the wrong
     JSON type are dropped (one WARNING naming them), a wrong type on the path to the answer
     is reported. ``status`` is the HTTP status the body came with, for errors.
 

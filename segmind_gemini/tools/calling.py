@@ -19,16 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from .errors import InvalidRequestError
-from .native_tools import (
-    decode_encoded,
-    function_call_part,
-    function_response_part,
-    native_tool_config,
-    native_tools_payload,
-)
-from .response import GenerateContentResult
-from .tools import (
+from segmind_gemini.errors import InvalidRequestError
+from segmind_gemini.tools import (
     InvalidToolCall,
     ParsedReply,
     ToolCall,
@@ -42,6 +34,14 @@ from .tools import (
     tool_results_turn,
     with_tool_instruction,
 )
+from segmind_gemini.tools.native import (
+    decode_encoded,
+    function_call_part,
+    function_response_part,
+    native_tool_config,
+    native_tools_payload,
+)
+from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = [
     "ToolCallingMode",
@@ -91,7 +91,7 @@ def resolve_mode(setting: str, model: str, base_url: str) -> ToolCallingMode:
     """
     if check_setting(setting) != "auto":
         return check_mode(setting)
-    from .reports import latest_probe_status
+    from segmind_gemini.reports import latest_probe_status
 
     status = latest_probe_status(model, "native_tools", base_url)
     return "native" if status == "supported" else "prompt"

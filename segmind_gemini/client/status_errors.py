@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import (
+from segmind_gemini.errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -20,7 +20,7 @@ from .errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from .registry import current_model_slugs
+from segmind_gemini.registry import current_model_slugs
 
 __all__ = ["MAX_JSON_DEPTH", "TooDeep", "decode_body", "error_for_status", "extract_message"]
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from .errors import MediaError
+from segmind_gemini.errors import MediaError
 
 __all__ = [
     "METADATA_ADDRESSES",

@@ -23,9 +23,17 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from ._version import __version__
-from .encoding import EncodedBody, encode_json_body
-from .errors import (
+from segmind_gemini._version import __version__
+from segmind_gemini.client.outcomes import Reply, Report, Verdict, classify, decode
+from segmind_gemini.client.retries import RetryPolicy
+from segmind_gemini.client.transport import (
+    AsyncTransport,
+    MaskedHeaders,
+    RawResponse,
+    SyncTransport,
+    Timeouts,
+)
+from segmind_gemini.errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -36,18 +44,9 @@ from .errors import (
     SegmindError,
     UnprocessableEntityError,
 )
-from .governor import RateLimitStatus, Ticket, Turn, governor_for
-from .outcomes import Reply, Report, Verdict, classify, decode
-from .registry import warn_if_retired
-from .request import validate_request
-from .response import (
-    GenerateContentResult,
-    SegmindHeaders,
-    parse_response,
-    unreadable,
-)
-from .retries import RetryPolicy
-from .settings import (
+from segmind_gemini.governor import RateLimitStatus, Ticket, Turn, governor_for
+from segmind_gemini.registry import warn_if_retired
+from segmind_gemini.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RATE_LIMIT_WAIT,
@@ -62,7 +61,14 @@ from .settings import (
     resolve_requests_per_minute,
     resolve_secret,
 )
-from .transport import AsyncTransport, MaskedHeaders, RawResponse, SyncTransport, Timeouts
+from segmind_gemini.wire.encoding import EncodedBody, encode_json_body
+from segmind_gemini.wire.request import validate_request
+from segmind_gemini.wire.response import (
+    GenerateContentResult,
+    SegmindHeaders,
+    parse_response,
+    unreadable,
+)
 
 __all__ = ["ApiMode", "SegmindGeminiClient"]
 
@@ -553,7 +559,7 @@ class SegmindGeminiClient:
         """Send until the answer is usable.
 
         Every attempt first waits for a turn from the rate governor. What an outcome
-        means is decided by :func:`~segmind_gemini.outcomes.classify`; this loop only
+        means is decided by :func:`~segmind_gemini.client.outcomes.classify`; this loop only
         carries it out. A 429 is not a retry: the call goes back to the head of the
         line, bounded by ``max_rate_limit_wait``. Other failures retry per
         :attr:`retry_policy`, within the call's deadline (queue mode).

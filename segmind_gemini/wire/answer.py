@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .response import GenerateContentResult
-from .wire.parts import RICH_ANSWERS, kinds, value
+from segmind_gemini.wire.parts import RICH_ANSWERS, kinds, value
+from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = ["answer_blocks", "has_rich_parts", "openai_logprobs", "token_logprobs"]
 

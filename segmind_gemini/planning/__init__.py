@@ -1,0 +1,1 @@
+"""One plan per call: the settings table, the argument policy, structured output."""
