@@ -5,7 +5,8 @@
 Imports everything, prints ``ready``, reads the start time (Unix time) from stdin,
 waits for it, sends ``CALLS`` calls at once through the chosen
 front end with the default settings (the store comes from ``$SEGMIND_RATE_LIMIT_STORE``
-or the default), and prints one JSON line: answers, errors, and when it finished.
+or the default, or from ``$RATE_WORKER_STORE_ARG`` passed as ``rate_limit_store=``), and
+prints one JSON line: answers, errors, and when it finished.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ KEY = "shared-key"
 HELLO = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
 
 
+def _store() -> dict[str, Any]:
+    """``rate_limit_store=`` as the argument, when the test asks for that spelling."""
+    store = os.environ.get("RATE_WORKER_STORE_ARG")
+    return {"rate_limit_store": store} if store else {}
+
+
 async def _core(base_url: str, calls: int) -> list[Any]:
     from segmind_gemini import SegmindGeminiClient
 
-    async with SegmindGeminiClient(KEY, base_url=base_url, max_retries=0) as client:
+    async with SegmindGeminiClient(KEY, base_url=base_url, max_retries=0, **_store()) as client:
         return await asyncio.gather(
             *(client.agenerate_content(HELLO) for _ in range(calls)), return_exceptions=True
         )
@@ -34,7 +41,7 @@ async def _core(base_url: str, calls: int) -> list[Any]:
 async def _langchain(base_url: str, calls: int) -> list[Any]:
     from langchain_segmind_gemini import ChatSegmindGemini
 
-    model = ChatSegmindGemini(api_key=KEY, base_url=base_url, max_retries=0)
+    model = ChatSegmindGemini(api_key=KEY, base_url=base_url, max_retries=0, **_store())
     return list(
         await model.abatch(
             ["hi"] * calls, return_exceptions=True, config={"max_concurrency": calls}
@@ -45,7 +52,7 @@ async def _langchain(base_url: str, calls: int) -> list[Any]:
 async def _llama_index(base_url: str, calls: int) -> list[Any]:
     from llama_index_segmind_gemini import SegmindGemini
 
-    llm = SegmindGemini(api_key=KEY, base_url=base_url, max_retries=0)
+    llm = SegmindGemini(api_key=KEY, base_url=base_url, max_retries=0, **_store())
     return await asyncio.gather(
         *(llm.acomplete("hi") for _ in range(calls)), return_exceptions=True
     )

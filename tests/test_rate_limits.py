@@ -731,6 +731,7 @@ def test_independent_governors_on_one_key_all_finish(
     window=st.sampled_from([1.0, 2.0, 10.0, 60.0]),
     windows=st.integers(4, 16),
     latency_share=st.floats(0.0, 0.3),
+    phase_share=st.just(0.0) | st.floats(0.0, 1.0),
     order=st.none() | st.integers(0, 2**16),
 )
 def test_independent_governors_converge_on_fair_shares(
@@ -739,42 +740,18 @@ def test_independent_governors_converge_on_fair_shares(
     window: float,
     windows: int,
     latency_share: float,
-    order: int | None,
-) -> None:
-    # Issue 16: started together at a window boundary (as the issue measures), 2-8
-    # processes that share nothing finish within 2x the floor at any latency up to 30%
-    # of a window: each learns its share from refusals, a process left with little
-    # asks for room while the window is open, and one at a confirmed limit now and then
-    # tries one more, so the share of a process that finished is taken back. Worst seen
-    # over 3,000 random draws: 1.76x (it was 11x before stores, 4.1x before passed
-    # resets were read and shares climbed). Runs of 2-3 windows reach 2.6x.
-    ratio, _ = simulate_independent(
-        processes, limit, window, limit * windows, latency_share * window, 0.0, order
-    )
-    assert ratio <= 2.0
-
-
-@FAIRNESS
-@given(
-    processes=st.integers(2, 8),
-    limit=st.integers(2, 40),
-    window=st.sampled_from([1.0, 2.0, 10.0, 60.0]),
-    windows=st.integers(4, 16),
-    latency_share=st.floats(0.0, 0.3),
-    phase_share=st.floats(0.0, 1.0),
-    order=st.none() | st.integers(0, 2**16),
-)
-def test_independent_governors_started_anywhere_in_a_window(
-    processes: int,
-    limit: int,
-    window: float,
-    windows: int,
-    latency_share: float,
     phase_share: float,
     order: int | None,
 ) -> None:
-    # The same started at any point of a window: the first, partial window is part of
-    # the floor. Worst seen over 9,000 random draws: 2.05x.
+    # Issue 16: 2-8 processes that share nothing finish within 2x the floor at any
+    # latency up to 30% of a window: each learns its share from refusals, a process on
+    # a crowded key asks for room while the window is open, and one at a confirmed
+    # limit now and then tries one more, so the share of a process that finished is
+    # taken back. Worst seen over 3,000 random draws started at a window boundary (as
+    # the issue measures): 1.69x; over 9,000 started anywhere in a window: 1.91x. Before
+    # stores this was 11x; before passed resets were read and shares taken back, 4.1x
+    # with answers within 10% of a window and 8.3x within 30%. Runs of 2-3 windows
+    # reach 2.7x (see test_independent_governors_on_one_key_all_finish).
     ratio, _ = simulate_independent(
         processes,
         limit,
@@ -784,7 +761,7 @@ def test_independent_governors_started_anywhere_in_a_window(
         phase_share * window,
         order,
     )
-    assert ratio <= 2.25
+    assert ratio <= 2.0
 
 
 @pytest.mark.parametrize("limit", [2, 5, 20, 60])

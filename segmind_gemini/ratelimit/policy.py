@@ -19,7 +19,8 @@ Six mechanisms, each with its own fields:
   from a point in time) still names a window's start.
 * **taking shares back** (``crowded``, ``window_ok``, ``room``, ``climb_wait``,
   ``climbing``): a limit learned while others send may be only a share. On a crowded
-  key, once every call of the open window went through, one more asks for room and,
+  key (a window took none of ours, or two full windows took different numbers of them),
+  once every call of the open window went through, one more asks for room and,
   answered, lets 1, 2, 4, ... more go in the same window; at a confirmed limit, one
   more is tried after 1, 2, 4, ... (at most 64) full windows, so a process alone pays
   a 429 ever more rarely and one whose neighbours finished takes their share back.
@@ -205,7 +206,8 @@ class WindowPolicy:
     claimed_until: float = 0.0
     #: Full windows in a row at the confirmed limit without a refusal.
     quiet: int = 0
-    #: Another client uses the key: a window we were refused in took nothing of ours.
+    #: Another client uses the key: a window we were refused in took nothing of ours, or
+    #: two full windows took different numbers of our calls.
     crowded: bool = False
     #: Full windows at the confirmed limit before one more call is tried; doubles with
     #: each refused try.
@@ -451,6 +453,15 @@ class WindowPolicy:
 
     def _new_window(self, busy: bool = False) -> None:
         closing = self.window
+        if (
+            self.refused_by.get(closing, 0)
+            and closing == self.limit_window
+            and len(self.taken) >= 2
+            and 0 < self.taken[-1] != self.taken[-2] > 0
+        ):
+            # Two full windows took different numbers of our calls: a process alone meets
+            # the same limit each time, so others share the key.
+            self.crowded = True
         if (
             busy
             and self.limit is not None
