@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -71,6 +71,7 @@ from ._messages import (
     with_contents,
 )
 from ._output import to_ai_message, to_ai_message_chunk
+from ._state import StateCache
 from ._structured import structured_output_runnable
 from ._tool_schema import openai_tool
 
@@ -83,6 +84,16 @@ _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
 
 # The key's field name and alias: wrapped in a SecretStr before any validation.
 _KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
+
+
+class _Derived(NamedTuple):
+    """What every call works out from the model's fields (kept in a :class:`StateCache`)."""
+
+    settings: dict[str, Any] | None
+    """The constructor's settings built into request fields; ``None`` when they are
+    invalid (the call rebuilds them and raises the error where it always did)."""
+    identifying: dict[str, Any]
+    client_key: tuple[Any, ...]
 
 
 class ChatSegmindGemini(BaseChatModel):
@@ -350,6 +361,7 @@ class ChatSegmindGemini(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True)
 
     _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
+    _derived: StateCache[_Derived] = PrivateAttr(default_factory=StateCache)
 
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
@@ -423,6 +435,17 @@ class ChatSegmindGemini(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
+        return dict(self._state().identifying)
+
+    def _state(self) -> _Derived:
+        """The values derived from the fields, rebuilt only when a field changed."""
+        return self._derived.get(self, self._build_state)
+
+    def _build_state(self) -> _Derived:
+        try:
+            settings: dict[str, Any] | None = layered_settings(self._constructor_settings())
+        except Exception:
+            settings = None
         params: dict[str, Any] = {
             "model": self.model,
             "base_url": self.base_url,
@@ -430,7 +453,22 @@ class ChatSegmindGemini(BaseChatModel):
             "tool_calling": self.tool_calling,
         }
         params.update(self._settings())
-        return params
+        return _Derived(settings, params, self._client_key())
+
+    def _client_key(self) -> tuple[Any, ...]:
+        """The settings the core client is built from."""
+        return (
+            self.api_key,
+            self.base_url,
+            self.timeout,
+            self.max_retries,
+            self.api_mode,
+            self.requests_per_minute,
+            self.max_rate_limit_wait,
+            self.rate_limit_window,
+            tuple(sorted(self.additional_headers.items())) if self.additional_headers else (),
+            self.rate_limit_store,
+        )
 
     def _named_settings(self) -> dict[str, Any]:
         """The named settings by their canonical names (``None`` = not set)."""
@@ -515,21 +553,10 @@ class ChatSegmindGemini(BaseChatModel):
         Changing a connection setting (key, base URL, timeout, retries, API mode)
         on the model makes the next call build a new one.
         """
-        key = (
-            self.api_key,
-            self.base_url,
-            self.timeout,
-            self.max_retries,
-            self.api_mode,
-            self.requests_per_minute,
-            self.max_rate_limit_wait,
-            self.rate_limit_window,
-            tuple(sorted(self.additional_headers.items())) if self.additional_headers else (),
-            self.rate_limit_store,
-        )
+        key = self._state().client_key
         slot = self._slot
         client = slot.client
-        if client is not None and slot.key == key:
+        if client is not None and (slot.key is key or slot.key == key):
             return client
         with CLIENT_LOCK:
             slot = self._slot
@@ -581,20 +608,26 @@ class ChatSegmindGemini(BaseChatModel):
         return value
 
     def _prepare(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: Mapping[str, Any],
+        client: SegmindGeminiClient,
     ) -> Plan:
         call = dict(kwargs)
         if stop is not None:
             call["stop_sequences"] = stop
+        built = self._state().settings
         return plan_call(
             lambda mode: convert_messages(messages, mode=mode),
             call,
-            defaults=self._constructor_settings(),
+            defaults=self._constructor_settings() if built is None else {},
             owner=_OWNER,
             model=self.model,
             tool_calling=self.tool_calling,
-            base_url=self.client.base_url,
+            base_url=client.base_url,
             framework_keys=_FRAMEWORK_KEYS,
+            built_defaults=built,
         )
 
     def _load_media(self, ref: MediaRef) -> dict[str, Any]:
@@ -613,23 +646,23 @@ class ChatSegmindGemini(BaseChatModel):
             timeout=self.media_timeout,
         )
 
-    def _send(self, call: Plan) -> GenerateContentResult:
+    def _send(self, call: Plan, client: SegmindGeminiClient) -> GenerateContentResult:
         request = call.request
         if call.converted.media_refs:
             contents = resolve_media(with_contents(call.converted, request), self._load_media)
             request = {**request, "contents": contents}
-        return self.client.generate_content(
+        return client.generate_content(
             request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
         )
 
-    async def _asend(self, call: Plan) -> GenerateContentResult:
+    async def _asend(self, call: Plan, client: SegmindGeminiClient) -> GenerateContentResult:
         request = call.request
         if call.converted.media_refs:
             contents = await aresolve_media(
                 with_contents(call.converted, request), self._aload_media
             )
             request = {**request, "contents": contents}
-        return await self.client.agenerate_content(
+        return await client.agenerate_content(
             request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
         )
 
@@ -690,8 +723,9 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = self._send(call)
+            client = self.client
+            call = self._prepare(messages, stop, kwargs, client)
+            result = self._send(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         return self._chat_result(call, result)
@@ -704,8 +738,9 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = await self._asend(call)
+            client = self.client
+            call = self._prepare(messages, stop, kwargs, client)
+            result = await self._asend(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         return self._chat_result(call, result)
@@ -718,8 +753,9 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = self._send(call)
+            client = self.client
+            call = self._prepare(messages, stop, kwargs, client)
+            result = self._send(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         # LangChain itself reports the chunk to callbacks (on_llm_new_token).
@@ -735,8 +771,9 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = await self._asend(call)
+            client = self.client
+            call = self._prepare(messages, stop, kwargs, client)
+            result = await self._asend(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         yield ChatGenerationChunk(
