@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmind_gemini import ContentBlockedError, ResponseParseError
+from segmind_gemini.wire import response as response_module
 from segmind_gemini.wire.response import parse_response
 
 HEADERS = {
@@ -244,3 +247,177 @@ def test_usage_also_answers_to_gemini_names_and_result_to_header_names() -> None
     assert u.total_token_count == 14
     assert result.remaining_credits == pytest.approx(9.5)
     assert result.generation_time == pytest.approx(1.73)
+
+
+# ----------------------------------------------------------- the plain-text fast path
+
+_ODD_TEXT = st.one_of(
+    st.text(max_size=6), st.sampled_from(["", "\ud800", "a\udfffb", "𝔘🎉", "Olá"])
+)
+_ANY = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _ODD_TEXT),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=2), st.dictionaries(_ODD_TEXT, inner, max_size=2)
+    ),
+    max_leaves=5,
+)
+_NUMBER = st.one_of(st.integers(-2, 99), st.floats(allow_nan=True), st.booleans(), st.just(3.0))
+
+
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly the right shape, sometimes anything."""
+    return st.one_of(strategy, strategy, strategy, _ANY)
+
+
+def _plain_or_spoiled(plain: st.SearchStrategy[Any], spoilers: list[dict[str, Any]]) -> Any:
+    """Mostly what the plain reader takes; sometimes that plus one field it must hand over."""
+    spoiled = st.tuples(plain, st.sampled_from(spoilers)).map(lambda ps: {**ps[0], **ps[1]})
+    return st.one_of(plain, plain, spoiled)
+
+
+_PLAIN_PART = st.fixed_dictionaries(
+    {"text": _ODD_TEXT},
+    optional={"thought": st.booleans(), "thoughtSignature": _ODD_TEXT, "unlisted": _ANY},
+)
+_PART = st.one_of(
+    _plain_or_spoiled(
+        _PLAIN_PART,
+        [
+            {"inlineData": {"mimeType": "image/png", "data": "aGk="}},
+            {"executableCode": {"code": "print(1)", "language": "PYTHON"}},
+            {"thought_signature": "c2ln"},
+            {"text": None},
+            {"thought": "yes"},
+        ],
+    ),
+    st.sampled_from(
+        [{"thought": True}, {"inline_data": {"mimeType": "image/png", "data": "aGk="}}]
+    ),
+)
+
+
+def _candidate(part: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries(
+        {"content": st.fixed_dictionaries({"parts": st.lists(part, max_size=3)})},
+        optional={
+            "finishReason": st.sampled_from(["STOP", "MAX_TOKENS"]),
+            "finishMessage": _ODD_TEXT,
+            "index": st.integers(0, 3),
+            "safetyRatings": st.lists(st.dictionaries(_ODD_TEXT, _ODD_TEXT, max_size=2)),
+            "avgLogprobs": st.floats(-5, 0),
+            "score": _ANY,
+        },
+    )
+
+
+_CANDIDATE = _plain_or_spoiled(
+    _candidate(_PART),
+    [
+        {"groundingMetadata": {"webSearchQueries": ["q"]}},
+        {"citation_metadata": {"citations": []}},
+        {"urlContextMetadata": {}},
+        {"logprobsResult": {"chosenCandidates": []}},
+        {"finish_reason": "SAFETY"},
+        {"index": 1.0},
+        {"content": {"role": "model"}},
+        {"content": None},
+    ],
+)
+_COUNT_KEYS = [
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "cachedContentTokenCount",
+    "toolUsePromptTokenCount",
+    "totalTokenCount",
+]
+_PLAIN_USAGE = st.dictionaries(
+    st.sampled_from([*_COUNT_KEYS, "promptTokensDetails"]), st.integers(0, 99)
+)
+_USAGE_SPOILERS = [
+    {"prompt_token_count": 7},
+    {"total_token_count": 9},
+    {"candidatesTokenCount": 2.0},
+    {"thoughtsTokenCount": True},
+    {"trafficType": "ON_DEMAND"},
+    {"cacheTokensDetails": [{"modality": "TEXT"}]},
+]
+PLAIN_BODY = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "candidates": st.lists(_CANDIDATE, min_size=1, max_size=1),
+            "usageMetadata": _plain_or_spoiled(_PLAIN_USAGE, _USAGE_SPOILERS),
+        },
+        optional={
+            "modelVersion": _maybe(_ODD_TEXT),
+            "responseId": _maybe(_ODD_TEXT),
+            "createTime": _ANY,
+            "model_version": _ODD_TEXT,
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "candidates": st.lists(_candidate(_PLAIN_PART), min_size=1, max_size=1),
+            "usageMetadata": st.tuples(_PLAIN_USAGE, st.sampled_from(_USAGE_SPOILERS)).map(
+                lambda us: {**us[0], **us[1]}
+            ),
+        }
+    ),
+    st.fixed_dictionaries({"candidates": st.lists(_CANDIDATE, min_size=1, max_size=1)}),
+    st.fixed_dictionaries(
+        {"candidates": st.one_of(st.lists(_CANDIDATE, max_size=2), _ANY)},
+        optional={"promptFeedback": st.fixed_dictionaries({"blockReason": _ODD_TEXT})},
+    ),
+)
+
+
+def _outcome(body: Any) -> Any:
+    try:
+        return parse_response(body, HEADERS, status=200)
+    except Exception as exc:
+        return (type(exc), str(exc))
+
+
+@settings(derandomize=True, max_examples=400, deadline=None, database=None)
+@given(body=PLAIN_BODY)
+def test_the_plain_text_reader_agrees_with_the_general_parser(body: dict[str, Any]) -> None:
+    fast = _outcome(body)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(response_module, "_plain_text_answer", lambda body, seg: None)
+        general = _outcome(body)
+    assert fast == general
+
+
+def test_a_real_plain_answer_takes_the_plain_text_reader() -> None:
+    # The shape Gemini 2.5 answers have: a signed text part, safety ratings, token
+    # details, and fields the wire types do not list.
+    body = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [{"text": "Olá", "thoughtSignature": "c2ln"}, {"text": "!"}],
+                },
+                "finishReason": "STOP",
+                "index": 0,
+                "safetyRatings": [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "LOW"}],
+                "avgLogprobs": -0.5,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 3,
+            "candidatesTokenCount": 2,
+            "totalTokenCount": 9,
+            "thoughtsTokenCount": 4,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}],
+        },
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "r-1",
+        "createTime": "2026-12-05T20:00:00Z",
+    }
+    seg = response_module.SegmindHeaders.from_headers(HEADERS)
+    plain = response_module._plain_text_answer(body, seg)
+    assert plain is not None
+    assert plain == parse_response(body, HEADERS)
+    assert (plain.text, plain.usage.output_tokens, plain.avg_logprobs) == ("Olá!", 6, -0.5)
+    assert plain.usage.details == {"promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}]}

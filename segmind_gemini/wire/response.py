@@ -8,6 +8,7 @@ have been seen to return.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import reprlib
@@ -17,10 +18,14 @@ from typing import Any
 
 from segmind_gemini.errors import ContentBlockedError, ResponseParseError
 from segmind_gemini.tools import ToolCall, new_call_id
-from segmind_gemini.wire.parts import kinds
+from segmind_gemini.wire.parts import PART_SHAPE, kinds
 from segmind_gemini.wire.parts import value as part_value
-from segmind_gemini.wire.types import ChatCompletionResponse, GenerateContentResponse
-from segmind_gemini.wire.validation import conform
+from segmind_gemini.wire.types import (
+    Candidate,
+    ChatCompletionResponse,
+    GenerateContentResponse,
+)
+from segmind_gemini.wire.validation import conform, listed_keys
 
 __all__ = [
     "GenerateContentResult",
@@ -316,6 +321,10 @@ def parse_response(
         )
     if schema is ChatCompletionResponse:
         return _parse_openai(checked.value, body, seg, status)
+    if checked.value is body:  # nothing dropped or repaired: maybe a plain text answer
+        plain = _plain_text_answer(body, seg)
+        if plain is not None:
+            return plain
     return _parse_gemini(checked.value, body, seg, status)
 
 
@@ -412,6 +421,95 @@ def _parse_gemini(
         logprobs_result=_mapping(cand, "logprobsResult"),
         other_candidates=others,
     )
+
+
+# What _plain_text_answer reads in a candidate and its parts; any other field the wire
+# types list there (in either spelling) takes the general parser. Unlisted keys are
+# ignored by both; at the top level and in a content both read the same fields.
+_PLAIN_CANDIDATE = frozenset(
+    {"content", "finishReason", "finishMessage", "index", "safetyRatings", "avgLogprobs"}
+)
+_PLAIN_PART = frozenset({"text", "thought", "thoughtSignature"})
+_PLAIN_COUNTS = frozenset(_COUNTS.values())
+
+
+def _plain_text_answer(body: dict[str, Any], seg: SegmindHeaders) -> GenerateContentResult | None:
+    """The result :func:`_parse_gemini` gives for a one-candidate answer of text parts
+    only, read in one pass; ``None`` for any other answer (the general parser reads it).
+
+    ``body`` has passed :func:`~segmind_gemini.wire.validation.conform` unchanged, so
+    every listed field already has its schema type. ``tests/test_response.py`` checks
+    that both parsers agree on generated answers.
+    """
+    candidate, part_keys = _listed_fields()
+    candidates = body.get("candidates")
+    if not candidates or len(candidates) != 1:
+        return None
+    cand = candidates[0]
+    if not _only(cand, _PLAIN_CANDIDATE, candidate):
+        return None
+    holder = cand.get("content")
+    if holder is None:
+        return None
+    parts = holder.get("parts") or []  # a content has no other listed field
+    texts: list[str] = []
+    thoughts: list[str] = []
+    for part in parts:
+        if "text" not in part or not _only(part, _PLAIN_PART, part_keys):
+            return None
+        (thoughts if part.get("thought") else texts).append(part["text"])
+    meta = body.get("usageMetadata")
+    if meta is None:
+        usage = Usage(unknown=frozenset(_COUNTS))
+    else:
+        details: dict[str, Any] = {}
+        for key, item in meta.items():
+            if key in _PLAIN_COUNTS:
+                continue
+            if type(key) is not str or not key.endswith("Details"):
+                return None  # a snake_case count, or a key Usage does not read
+            details[key] = item
+        get = meta.get
+        prompt = get("promptTokenCount", 0)
+        candidates_tokens = get("candidatesTokenCount", 0)
+        thoughts_tokens = get("thoughtsTokenCount", 0)
+        tool_use = get("toolUsePromptTokenCount", 0)
+        usage = Usage(
+            prompt_tokens=prompt,
+            candidates_tokens=candidates_tokens,
+            thoughts_tokens=thoughts_tokens,
+            cached_tokens=get("cachedContentTokenCount", 0),
+            tool_use_prompt_tokens=tool_use,
+            total_tokens=get("totalTokenCount", 0)
+            or prompt + candidates_tokens + thoughts_tokens + tool_use,
+            details=details,
+        )
+    return GenerateContentResult(
+        text="".join(texts),
+        thoughts="".join(thoughts),
+        finish_reason=cand.get("finishReason"),
+        finish_message=cand.get("finishMessage"),
+        safety_ratings=list(cand.get("safetyRatings") or []),
+        usage=usage,
+        model_version=body.get("modelVersion"),
+        response_id=body.get("responseId"),
+        headers=seg,
+        parts=[dict(p) for p in parts],
+        avg_logprobs=cand.get("avgLogprobs"),  # conform() made it a float
+        raw=body,
+    )
+
+
+def _only(obj: Mapping[str, Any], handled: frozenset[str], listed: frozenset[str]) -> bool:
+    """Whether every key of ``obj`` the wire types list is one the plain reader handles."""
+    keys = obj.keys()
+    return keys <= handled or listed.isdisjoint(keys - handled)
+
+
+@functools.cache
+def _listed_fields() -> tuple[frozenset[str], frozenset[str]]:
+    """The keys conform() reads (both spellings) in a candidate and in a part."""
+    return listed_keys(Candidate), listed_keys(PART_SHAPE)
 
 
 def _mapping(data: Mapping[str, Any], camel: str) -> dict[str, Any] | None:

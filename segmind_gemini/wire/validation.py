@@ -37,7 +37,7 @@ from typing import Any, Union
 from segmind_gemini.wire.parts import snake_case
 from segmind_gemini.wire.shape import REQUIRED_SHAPE, Shape
 
-__all__ = ["Conformed", "conform"]
+__all__ = ["Conformed", "conform", "listed_keys"]
 
 _DROP: Any = object()
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -305,6 +305,14 @@ def _compile(schema: Any) -> dict[str, _Field]:
     for key in list(fields):
         fields.setdefault(snake_case(key), fields[key])
     return fields
+
+
+def listed_keys(schema: Any) -> frozenset[str]:
+    """The keys :func:`conform` checks in an object of ``schema`` (both spellings)."""
+    fields = _COMPILED.get(schema)
+    if fields is None:
+        fields = _COMPILED[schema] = _compile(schema)
+    return frozenset(fields)
 
 
 def conform(value: Any, schema: Any) -> Conformed:
