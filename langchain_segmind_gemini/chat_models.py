@@ -19,7 +19,7 @@ from langchain_core.language_models import (
 from langchain_core.language_models.chat_models import _ChatModelBinding
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
-from langchain_core.prompt_values import PromptValue
+from langchain_core.prompt_values import PromptValue, StringPromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
@@ -81,6 +81,8 @@ _OWNER = "ChatSegmindGemini"
 # Passed by LangChain's own streaming helpers; there is nothing to switch.
 _FRAMEWORK_KEYS = frozenset({"stream"})
 _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
+# What LangChain passes to generate() on every call: empty, they hold nothing to screen.
+_PLUMBING = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
 
 # The key's field name and alias: wrapped in a SecretStr before any validation.
 _KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
@@ -607,6 +609,8 @@ class ChatSegmindGemini(BaseChatModel):
         # Every entry point (invoke, stream, batch and their async forms) converts its
         # input here, before LangChain's own handling of content blocks could fail on one.
         value = super()._convert_input(model_input)
+        if type(value) is StringPromptValue:
+            return value  # one text message: no content blocks to check
         try:
             check_block_types(value.to_messages())
         except SegmindError as exc:
@@ -689,8 +693,9 @@ class ChatSegmindGemini(BaseChatModel):
     # before ``_generate`` runs: a credential is refused at these entry points, first.
 
     def _refuse_secrets(self, kwargs: Mapping[str, Any]) -> None:
-        # LangChain always passes tags, metadata, run_name and run_id: skip the unset.
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        # LangChain always passes tags, metadata, run_name and run_id: skip the unset,
+        # and its own ones left empty (None, [], {}).
+        kwargs = {k: v for k, v in kwargs.items() if v is not None and (v or k not in _PLUMBING)}
         if not kwargs:
             return
         key = self.api_key.get_secret_value() if self.api_key is not None else None
