@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from segmind_gemini import ContentBlockedError, ResponseParseError
@@ -291,14 +292,24 @@ _PART = st.one_of(
         ],
     ),
     st.sampled_from(
-        [{"thought": True}, {"inline_data": {"mimeType": "image/png", "data": "aGk="}}]
+        [
+            {"thought": True},
+            {"inline_data": {"mimeType": "image/png", "data": "aGk="}},
+            "text",
+            ["text"],
+        ]
     ),
 )
 
 
 def _candidate(part: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.fixed_dictionaries(
-        {"content": st.fixed_dictionaries({"parts": st.lists(part, max_size=3)})},
+        {
+            "content": st.fixed_dictionaries(
+                {"parts": st.lists(part, max_size=3)},
+                optional={"role": st.one_of(st.just("model"), _ODD_TEXT, st.none(), st.just(1))},
+            )
+        },
         optional={
             "finishReason": st.sampled_from(["STOP", "MAX_TOKENS"]),
             "finishMessage": _ODD_TEXT,
@@ -319,6 +330,8 @@ _CANDIDATE = _plain_or_spoiled(
         {"logprobsResult": {"chosenCandidates": []}},
         {"finish_reason": "SAFETY"},
         {"index": 1.0},
+        {"avgLogprobs": -1},
+        {"avgLogprobs": float("nan")},
         {"content": {"role": "model"}},
         {"content": None},
     ],
@@ -355,6 +368,19 @@ PLAIN_BODY = st.one_of(
             "model_version": _ODD_TEXT,
         },
     ),
+    st.tuples(
+        st.fixed_dictionaries({"candidates": st.lists(_candidate(_PLAIN_PART), min_size=1)}),
+        st.sampled_from(
+            [
+                {"usageMetadata": None},
+                {"modelVersion": None},
+                {"responseId": 7},
+                {"model_version": ["x"]},
+                {"promptFeedback": 3},
+                {"prompt_feedback": {"blockReason": "OTHER"}},
+            ]
+        ),
+    ).map(lambda bs: {**bs[0], **bs[1]}),
     st.fixed_dictionaries(
         {
             "candidates": st.lists(_candidate(_PLAIN_PART), min_size=1, max_size=1),
@@ -371,15 +397,41 @@ PLAIN_BODY = st.one_of(
 )
 
 
-def _outcome(body: Any) -> Any:
+class _Notes(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage())
+
+
+def _outcome(body: Any) -> tuple[Any, list[str]]:
+    """What parsing ``body`` gives (repr, so 1 and 1.0 differ) and the warnings it logs."""
+    notes = _Notes()
+    logger = logging.getLogger("segmind_gemini")
+    logger.addHandler(notes)
     try:
-        return parse_response(body, HEADERS, status=200)
+        return repr(parse_response(body, HEADERS, status=200)), notes.notes
     except Exception as exc:
-        return (type(exc), str(exc))
+        return (type(exc), str(exc)), notes.notes
+    finally:
+        logger.removeHandler(notes)
+
+
+def _one(**candidate: Any) -> dict[str, Any]:
+    return {"candidates": [{"content": {"parts": [{"text": "hi"}]}, **candidate}]}
 
 
 @settings(derandomize=True, max_examples=400, deadline=None, database=None)
 @given(body=PLAIN_BODY)
+# One field conform() would drop or report, each in an otherwise plain answer.
+@example(body=_one(content={"role": 1, "parts": [{"text": "hi"}]}))
+@example(body=_one(content={"role": None, "parts": [{"text": "hi"}]}))
+@example(body=_one(content={"parts": [{"text": "hi", "thought": "yes"}]}))
+@example(body=_one(content={"parts": [{"text": "hi", "thought": None}]}))
+@example(body={**_one(), "usageMetadata": None})
+@example(body={"candidates": ["hi"]})
 def test_the_plain_text_reader_agrees_with_the_general_parser(body: dict[str, Any]) -> None:
     fast = _outcome(body)
     with pytest.MonkeyPatch.context() as patch:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from segmind_gemini.errors import ContentBlockedError, ResponseParseError
 from segmind_gemini.tools import ToolCall, new_call_id
@@ -24,8 +26,9 @@ from segmind_gemini.wire.types import (
     Candidate,
     ChatCompletionResponse,
     GenerateContentResponse,
+    UsageMetadata,
 )
-from segmind_gemini.wire.validation import conform, listed_keys
+from segmind_gemini.wire.validation import conform, listed_keys, repaired
 
 __all__ = [
     "GenerateContentResult",
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("segmind_gemini")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _float(value: str | None) -> float | None:
@@ -291,6 +295,10 @@ def parse_response(
             says what was wrong and where, and quotes the start of the body.
     """
     seg = SegmindHeaders.from_headers(headers or {})
+    if type(body) is dict and "candidates" in body:
+        plain = _plain_text_answer(body, seg)
+        if plain is not None:
+            return plain
     if not isinstance(body, Mapping):
         raise unreadable(
             f"Expected a JSON object from Segmind, got {type(body).__name__}", body, status, seg
@@ -321,10 +329,6 @@ def parse_response(
         )
     if schema is ChatCompletionResponse:
         return _parse_openai(checked.value, body, seg, status)
-    if checked.value is body:  # nothing dropped or repaired: maybe a plain text answer
-        plain = _plain_text_answer(body, seg)
-        if plain is not None:
-            return plain
     return _parse_gemini(checked.value, body, seg, status)
 
 
@@ -423,67 +427,53 @@ def _parse_gemini(
     )
 
 
-# What _plain_text_answer reads in a candidate and its parts; any other field the wire
-# types list there (in either spelling) takes the general parser. Unlisted keys are
-# ignored by both; at the top level and in a content both read the same fields.
-_PLAIN_CANDIDATE = frozenset(
-    {"content", "finishReason", "finishMessage", "index", "safetyRatings", "avgLogprobs"}
-)
-_PLAIN_PART = frozenset({"text", "thought", "thoughtSignature"})
+# The plain-text reader: the answer most calls get (one candidate, text parts, usage)
+# read in one pass over the body, without conform()'s general walk. Each field it
+# reads gets the same type check conform() makes; a body it does not take whole (any
+# other listed field, a value conform() would drop or repair, a part that is not
+# text) goes to the general path, so both always give the same result
+# (tests/test_response.py compares them on generated answers).
+_PLAIN_TOP = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId"})
+_PLAIN_STRINGS = frozenset({"finishReason", "finishMessage"})
 _PLAIN_COUNTS = frozenset(_COUNTS.values())
 
 
-def _plain_text_answer(body: dict[str, Any], seg: SegmindHeaders) -> GenerateContentResult | None:
-    """The result :func:`_parse_gemini` gives for a one-candidate answer of text parts
-    only, read in one pass; ``None`` for any other answer (the general parser reads it).
+def _text_ok(value: Any) -> bool:
+    """A string conform() keeps as it is (no lone surrogate to repair)."""
+    return type(value) is str and (value.isascii() or _SURROGATE.search(value) is None)
 
-    ``body`` has passed :func:`~segmind_gemini.wire.validation.conform` unchanged, so
-    every listed field already has its schema type. ``tests/test_response.py`` checks
-    that both parsers agree on generated answers.
-    """
-    candidate, part_keys = _listed_fields()
-    candidates = body.get("candidates")
-    if not candidates or len(candidates) != 1:
+
+def _plain_text_answer(body: dict[str, Any], seg: SegmindHeaders) -> GenerateContentResult | None:
+    """The result the general path gives for a plain text answer; ``None`` for any other."""
+    top, listed_candidate, listed_part, listed_usage = _listed_fields()
+    cand: Any = None
+    meta: Any = None
+    for key, value in body.items():
+        if key == "candidates":
+            if type(value) is not list or len(value) != 1:
+                return None
+            cand = value[0]
+        elif key == "usageMetadata":
+            meta = value
+        elif key in _PLAIN_TOP:  # modelVersion, responseId
+            if not _text_ok(value):
+                return None
+        elif key in top:
+            return None
+    if type(cand) is not dict:
         return None
-    cand = candidates[0]
-    if not _only(cand, _PLAIN_CANDIDATE, candidate):
+    parts = _plain_candidate(cand, listed_candidate)
+    if parts is None:
         return None
-    holder = cand.get("content")
-    if holder is None:
-        return None
-    parts = holder.get("parts") or []  # a content has no other listed field
     texts: list[str] = []
     thoughts: list[str] = []
     for part in parts:
-        if "text" not in part or not _only(part, _PLAIN_PART, part_keys):
+        if type(part) is not dict or not _plain_part(part, listed_part):
             return None
         (thoughts if part.get("thought") else texts).append(part["text"])
-    meta = body.get("usageMetadata")
-    if meta is None:
-        usage = Usage(unknown=frozenset(_COUNTS))
-    else:
-        details: dict[str, Any] = {}
-        for key, item in meta.items():
-            if key in _PLAIN_COUNTS:
-                continue
-            if type(key) is not str or not key.endswith("Details"):
-                return None  # a snake_case count, or a key Usage does not read
-            details[key] = item
-        get = meta.get
-        prompt = get("promptTokenCount", 0)
-        candidates_tokens = get("candidatesTokenCount", 0)
-        thoughts_tokens = get("thoughtsTokenCount", 0)
-        tool_use = get("toolUsePromptTokenCount", 0)
-        usage = Usage(
-            prompt_tokens=prompt,
-            candidates_tokens=candidates_tokens,
-            thoughts_tokens=thoughts_tokens,
-            cached_tokens=get("cachedContentTokenCount", 0),
-            tool_use_prompt_tokens=tool_use,
-            total_tokens=get("totalTokenCount", 0)
-            or prompt + candidates_tokens + thoughts_tokens + tool_use,
-            details=details,
-        )
+    usage = Usage(unknown=frozenset(_COUNTS)) if meta is None else _plain_usage(meta, listed_usage)
+    if usage is None:
+        return None
     return GenerateContentResult(
         text="".join(texts),
         thoughts="".join(thoughts),
@@ -495,21 +485,103 @@ def _plain_text_answer(body: dict[str, Any], seg: SegmindHeaders) -> GenerateCon
         response_id=body.get("responseId"),
         headers=seg,
         parts=[dict(p) for p in parts],
-        avg_logprobs=cand.get("avgLogprobs"),  # conform() made it a float
+        avg_logprobs=cand.get("avgLogprobs"),
         raw=body,
     )
 
 
-def _only(obj: Mapping[str, Any], handled: frozenset[str], listed: frozenset[str]) -> bool:
-    """Whether every key of ``obj`` the wire types list is one the plain reader handles."""
-    keys = obj.keys()
-    return keys <= handled or listed.isdisjoint(keys - handled)
+def _plain_candidate(cand: dict[str, Any], listed: frozenset[str]) -> list[Any] | None:
+    """The candidate's parts if conform() keeps every field the reader reads, else ``None``."""
+    parts: Any = None
+    for key, value in cand.items():
+        if key == "content":
+            if type(value) is not dict:
+                return None
+            role = value.get("role")  # a content lists no other field
+            if role is not None and not _text_ok(role):
+                return None
+            parts = value.get("parts")
+            if type(parts) is not list:
+                return None
+        elif key in _PLAIN_STRINGS:
+            if not _text_ok(value):
+                return None
+        elif key == "index":
+            if type(value) is not int:
+                return None
+        elif key == "avgLogprobs":
+            if type(value) is not float or not math.isfinite(value):
+                return None
+        elif key == "safetyRatings":
+            if type(value) is not list or not all(_unrepaired(r) for r in value):
+                return None
+        elif key in listed:
+            return None
+    return cast("list[Any] | None", parts)
+
+
+def _unrepaired(rating: Any) -> bool:
+    """A free-form object conform() keeps as it is."""
+    if type(rating) is not dict:
+        return False
+    try:
+        return repaired(rating) is rating
+    except RecursionError:
+        return False
+
+
+def _plain_part(part: dict[str, Any], listed: frozenset[str]) -> bool:
+    if "text" not in part:
+        return False
+    for key, value in part.items():
+        if key == "text" or key == "thoughtSignature":
+            if not _text_ok(value):
+                return False
+        elif key == "thought":
+            if type(value) is not bool:
+                return False
+        elif key in listed:
+            return False
+    return True
+
+
+def _plain_usage(meta: Any, listed: frozenset[str]) -> Usage | None:
+    if type(meta) is not dict:
+        return None
+    details: dict[str, Any] = {}
+    for key, value in meta.items():
+        if key in _PLAIN_COUNTS:
+            if type(value) is not int:
+                return None
+        elif key in listed:
+            return None  # a count in snake_case
+        elif type(key) is str and key.endswith("Details"):
+            details[key] = value
+    get = meta.get
+    prompt = get("promptTokenCount", 0)
+    candidates = get("candidatesTokenCount", 0)
+    thoughts = get("thoughtsTokenCount", 0)
+    tool_use = get("toolUsePromptTokenCount", 0)
+    return Usage(
+        prompt_tokens=prompt,
+        candidates_tokens=candidates,
+        thoughts_tokens=thoughts,
+        cached_tokens=get("cachedContentTokenCount", 0),
+        tool_use_prompt_tokens=tool_use,
+        total_tokens=get("totalTokenCount", 0) or prompt + candidates + thoughts + tool_use,
+        details=details,
+    )
 
 
 @functools.cache
-def _listed_fields() -> tuple[frozenset[str], frozenset[str]]:
-    """The keys conform() reads (both spellings) in a candidate and in a part."""
-    return listed_keys(Candidate), listed_keys(PART_SHAPE)
+def _listed_fields() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """The keys conform() checks (both spellings) in a body, a candidate, a part, a usage."""
+    return (
+        listed_keys(GenerateContentResponse),
+        listed_keys(Candidate),
+        listed_keys(PART_SHAPE),
+        listed_keys(UsageMetadata),
+    )
 
 
 def _mapping(data: Mapping[str, Any], camel: str) -> dict[str, Any] | None:

@@ -37,7 +37,7 @@ from typing import Any, Union
 from segmind_gemini.wire.parts import snake_case
 from segmind_gemini.wire.shape import REQUIRED_SHAPE, Shape
 
-__all__ = ["Conformed", "conform", "listed_keys"]
+__all__ = ["Conformed", "conform", "listed_keys", "repaired"]
 
 _DROP: Any = object()
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -179,6 +179,12 @@ def _repaired_item(item: Any) -> Any:
     if kind is dict or kind is list:
         return _repaired(item)
     return item
+
+
+def repaired(value: Any) -> Any:
+    """``value`` with every lone surrogate replaced by U+FFFD, the same object when none
+    (what conform() does to a free-form ``dict[str, Any]`` field)."""
+    return _repaired(value)
 
 
 def _check_any(value: Any, out: Conformed, path: _Path) -> Any:
