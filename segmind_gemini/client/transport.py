@@ -140,6 +140,10 @@ class _Client(httpx.Client):
         return None
 
 
+# Headers every request of SegmindGeminiClient carries (see its ``_headers``).
+_OWN_HEADERS = ("accept", "user-agent")
+
+
 class SyncTransport:
     """Blocking HTTP over one pooled, thread-safe ``httpx.Client``.
 
@@ -156,11 +160,16 @@ class SyncTransport:
 
     def _new_client(self) -> httpx.Client:
         limit = self._max_connections
-        return _Client(
+        client = _Client(
             timeout=self._httpx_timeout(self._timeouts.total),
             limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
             follow_redirects=False,
         )
+        # The client's own requests name these themselves: a default httpx would have
+        # to find and replace on every request (~4 us between socket calls).
+        for name in _OWN_HEADERS:
+            del client.headers[name]
+        return client
 
     def _open_client(self) -> httpx.Client:
         client = self._client
