@@ -511,7 +511,7 @@ class ChatSegmindGemini(BaseChatModel):
         # Trace metadata only: a bad stop is refused by the planner, not here.
         if isinstance(ls_stop, str):
             params["ls_stop"] = [ls_stop]
-        elif isinstance(ls_stop, list | tuple) and ls_stop:
+        elif isinstance(ls_stop, (list, tuple)) and ls_stop:
             params["ls_stop"] = list(ls_stop)
         return params
 
