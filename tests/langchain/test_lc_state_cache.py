@@ -9,12 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from langchain_segmind_gemini import (
     ChatSegmindGemini,
     SegmindBadRequestError,
     SegmindInvalidRequestError,
 )
+from segmind_gemini import SegmindError
 from segmind_gemini.testing import SegmindEmulator
 
 Make = Callable[..., ChatSegmindGemini]
@@ -71,6 +73,13 @@ def test_an_equal_value_of_another_type_is_a_change(make_model: Make, emu: Segmi
         model.invoke("Hi")
     assert _config(emu) == {"candidateCount": True}
     assert type(_config(emu)["candidateCount"]) is bool
+    # A named field too: True is refused where 1 was taken.
+    model.generation_config = None
+    model.top_k = 1
+    model.invoke("Hi")
+    model.top_k = True  # type: ignore[assignment]
+    with pytest.raises(SegmindInvalidRequestError, match="top_k must be an integer"):
+        model.invoke("Hi")
 
 
 def test_in_place_change_of_model_kwargs_and_headers(
@@ -128,3 +137,14 @@ def test_contents_that_cannot_be_fingerprinted_are_rebuilt_each_call(
     model.invoke("Hi")
     sent = [r.messages["safetySettings"][0]["threshold"] for r in emu.requests]
     assert sent == ["BLOCK_ONLY_HIGH", "BLOCK_NONE"]
+
+
+def test_a_new_key_or_timeout_reaches_the_next_call(make_model: Make, emu: SegmindEmulator) -> None:
+    model = make_model(api_key="wrong-key-1234")
+    with pytest.raises(SegmindError, match="401"):
+        model.invoke("Hi")
+    model.api_key = SecretStr(emu.api_key)
+    model.invoke("Hi")
+    assert [r.header("x-api-key") for r in emu.requests] == ["wrong-key-1234", emu.api_key]
+    model.timeout = 7.0
+    assert model.client.timeout == 7.0
