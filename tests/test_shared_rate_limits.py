@@ -19,13 +19,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmind_gemini import InvalidRequestError, SegmindGeminiClient
-from segmind_gemini.ratelimit import forget_rate_limits, governor_for, live_governors
+from segmind_gemini.ratelimit import (
+    Turn,
+    WindowPolicy,
+    forget_rate_limits,
+    governor_for,
+    live_governors,
+)
 from segmind_gemini.testing import SegmindEmulator
 
 LIMIT, WINDOW = 20, 2.0
@@ -155,6 +164,37 @@ def test_a_store_with_garbage_is_ignored_and_rewritten(
     with sqlite3.connect(path) as db:
         (doc,) = db.execute("SELECT doc FROM rate_state").fetchone()
     assert json.loads(doc)["limit"] is None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    changes=st.dictionaries(
+        st.sampled_from([f.name for f in fields(WindowPolicy)]), _JSON, min_size=1, max_size=4
+    )
+)
+def test_any_document_in_a_store_is_used_or_replaced_never_a_crash(
+    changes: dict[str, Any],
+) -> None:
+    # Another version, another process's bug or a person with a SQL shell may leave any
+    # JSON in the store: a field of the wrong kind, NaN or infinity makes the whole
+    # document be ignored (then rewritten); one that passes drives every method.
+    learned = WindowPolicy(limit=5, window_end=10.0, window_length=10.0, crowded=True)
+    data = json.loads(learned.to_doc())
+    data.update(changes)
+    policy = WindowPolicy.from_doc(json.dumps(data))
+    for now in (0.0, 5.0, 11.0):
+        policy.free_at(now, Turn())
+        ticket = policy.admit(now, Turn(), busy=True)
+        policy.record(ticket, 429, -0.5, now + 0.1, busy=True)
+        policy.record(policy.admit(now, Turn()), 200, None, now + 0.2, busy=True)
+    WindowPolicy.from_doc(policy.to_doc())
 
 
 def test_an_unusable_store_degrades_with_one_warning(

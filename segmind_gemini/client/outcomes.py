@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from segmind_gemini.client.retries import RETRY_STATUSES, server_retry_hint
+from segmind_gemini.client.retries import RETRY_STATUSES, server_reset_in, server_retry_hint
 from segmind_gemini.client.status_errors import (
     MAX_JSON_DEPTH,
     TooDeep,
@@ -45,6 +45,8 @@ class Report:
     """What the rate governor learns from one attempt (see ``RateGovernor.record``)."""
 
     status: int | None
+    #: The server's hint in seconds; when ``exact``, until its named reset, which is
+    #: negative once that reset has passed.
     retry_after: float | None = None
     exact: bool = True
     upstream: bool = False
@@ -92,13 +94,17 @@ def classify(
             return Verdict("return", Report(status), reply=Reply(raw, decoded))
         error, retryable = _unusable_body(f"{method} {url}", raw, decoded)
         return Verdict("retry" if retryable else "raise", Report(status), error=error)
-    hint = server_retry_hint(raw.headers, decoded, now())
+    clock = now()
+    hint = server_retry_hint(raw.headers, decoded, clock)
+    # A reset time, not a rounded delay: the governor gets it signed (one that passed
+    # while the answer travelled still says when a window began).
+    reset = server_reset_in(raw.headers, clock) if status == 429 else None
     report = Report(
         status,
-        hint,
-        # A reset time, not a rounded delay. Google's long quotas (a day's) are per
-        # model; its per-minute ones pace the key like Segmind's.
-        exact="x-rate-limit-reset-at-utc" in raw.headers,
+        reset if reset is not None else hint,
+        exact=reset is not None,
+        # Google's long quotas (a day's) are per model; its per-minute ones pace the key
+        # like Segmind's.
         upstream=_is_google_quota(decoded) and (hint or 0.0) > 60.0,
     )
     error = error_for_status(

@@ -18,7 +18,7 @@ from typing import Any
 
 from segmind_gemini.settings import check_count, check_seconds
 
-__all__ = ["MAX_HINT", "RETRY_STATUSES", "RetryPolicy", "server_retry_hint"]
+__all__ = ["MAX_HINT", "RETRY_STATUSES", "RetryPolicy", "server_reset_in", "server_retry_hint"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -32,11 +32,12 @@ _EPOCH_FLOOR = 1e9
 MAX_HINT = 366 * 24 * 3600.0
 
 
-def _seconds(value: float) -> float | None:
-    """A hint as finite seconds in ``[0, MAX_HINT]``, or ``None`` when it is not a number."""
-    if math.isnan(value):
+def _seconds(value: float | None, *, signed: bool = False) -> float | None:
+    """A hint as finite seconds in ``[0, MAX_HINT]`` (``[-MAX_HINT, MAX_HINT]`` when
+    ``signed``: a reset that has passed), or ``None`` when it is not a number."""
+    if value is None or math.isnan(value):
         return None
-    return min(max(value, 0.0), MAX_HINT)
+    return min(max(value, -MAX_HINT if signed else 0.0), MAX_HINT)
 
 
 def _timestamp(when: datetime) -> float | None:
@@ -66,20 +67,21 @@ def _parse_date(value: str) -> datetime | None:
 
 
 def _parse_when(value: str, now: float) -> float | None:
-    """Seconds from ``now`` (Unix seconds) until the time or delay in ``value``."""
+    """Seconds from ``now`` (Unix seconds) until the time or delay in ``value``,
+    negative when that time has passed (callers clamp with :func:`_seconds`)."""
     value = value.strip()
     match = _DURATION.match(value)
     if match:
         number = float(match.group(1))
         if number < _EPOCH_FLOOR:
-            return _seconds(number)
+            return number
         # No server means a wait of 30+ years: a number this large is a point in time
         # (Unix seconds, or milliseconds), as a header named "...-reset-at-utc" may send.
         epoch = number / 1000 if number >= _EPOCH_FLOOR * 1000 else number
-        return _seconds(epoch - now)
+        return epoch - now
     when = _parse_date(value)
     stamp = None if when is None else _timestamp(when)
-    return None if stamp is None else _seconds(stamp - now)
+    return None if stamp is None else stamp - now
 
 
 #: A server clock this far from ours is read as skew: reset times are then measured
@@ -118,7 +120,7 @@ def server_retry_hint(
     for name in ("retry-after", "x-rate-limit-reset-at-utc"):
         value = headers.get(name)
         if value:
-            hint = _parse_when(value, now_s)
+            hint = _seconds(_parse_when(value, now_s))
             if hint is not None:
                 return hint
     if isinstance(body, Mapping):
@@ -131,6 +133,24 @@ def server_retry_hint(
                 if match:
                     return _seconds(float(match.group(1)))
     return None
+
+
+def server_reset_in(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds until the reset Segmind names in ``x-rate-limit-reset-at-utc``, negative
+    when it passed while the answer travelled, or ``None`` without one.
+
+    A passed reset is no wait, but still a point in time: it says when a window began,
+    which the rate governor learns window lengths from (a delay clamped to zero cannot).
+    Read against the server's ``Date`` as :func:`server_retry_hint` does.
+    """
+    value = headers.get("x-rate-limit-reset-at-utc")
+    if not value:
+        return None
+    clock = _timestamp(now) if now is not None else None
+    return _seconds(
+        _parse_when(value, _server_now(headers, clock if clock is not None else _wall())),
+        signed=True,
+    )
 
 
 def _wall() -> float:

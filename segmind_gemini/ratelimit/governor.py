@@ -388,7 +388,8 @@ class RateGovernor:
         is the server's hint in seconds for a 429, if it sent one (a hint further away
         than :data:`~segmind_gemini.ratelimit.policy.LONGEST_BLOCK` blocks only that
         long). ``exact``: the hint was a point in time (``x-rate-limit-reset-at-utc``),
-        not a rounded delay, so window lengths may be learned from it. ``upstream``: the
+        not a rounded delay, so window lengths may be learned from it; such a hint is
+        negative when the reset passed while the answer travelled. ``upstream``: the
         429 is Google's own quota for the ticket's model (``RetryInfo``), which holds
         back that model, not the key.
         """

@@ -5,7 +5,7 @@ clock, the machine's wall clock, or Redis's ``TIME``) and returns what follows f
 so the same object serves one process or, serialised with :meth:`WindowPolicy.to_doc`,
 every process that shares a store.
 
-Four mechanisms, each with its own fields:
+Six mechanisms, each with its own fields:
 
 * **server block** (``blocked_until``): a 429's hint; nothing counted goes before it.
   A hint further away than :data:`LONGEST_BLOCK` is capped there (then one call probes).
@@ -15,7 +15,14 @@ Four mechanisms, each with its own fields:
   pace before it: others on the key make a process back off, not collapse); a window
   that took none of ours says when, not how many (shut out of an open window: half the
   pace); once two resets were seen, ``window_length`` is their gap and calls go at each
-  window's ``opening``.
+  window's ``opening``. A reset that passed while its 429 travelled (a negative hint,
+  from a point in time) still names a window's start.
+* **taking shares back** (``crowded``, ``window_ok``, ``room``, ``climb_wait``,
+  ``climbing``): a limit learned while others send may be only a share. On a crowded
+  key, once every call of the open window went through, one more asks for room and,
+  answered, lets 1, 2, 4, ... more go in the same window; at a confirmed limit, one
+  more is tried after 1, 2, 4, ... (at most 64) full windows, so a process alone pays
+  a 429 ever more rarely and one whose neighbours finished takes their share back.
 * **hint-less probe** (``probe_id``, ``hintless_level``, ``hintless_gap``): with no
   reset hint, one probe at a time finds when the server accepts again.
 * **per-model blocks** (``model_blocked``): Google's long quotas hold back one model.
@@ -26,7 +33,8 @@ States of a key: *open* (nothing learned: every call goes), *blocked* (before
 window at ``opening(window_end)``), *probing* (limit reached, window end unknown: one
 probe out). Transitions: a 429 with a hint -> blocked, then paced; a 429 without one ->
 blocked briefly, then probing; a probe answered -> a new window (paced); a full window
-taken without a refusal -> the limit grows back; :meth:`WindowPolicy.forget` -> open.
+taken without a refusal -> the limit grows back (twice over); a try past the limit
+answered -> the limit was a share: learned afresh; :meth:`WindowPolicy.forget` -> open.
 """
 
 from __future__ import annotations
@@ -34,8 +42,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["LONGEST_BLOCK", "Ticket", "Turn", "WindowPolicy"]
@@ -52,8 +61,8 @@ MAX_MARGIN = 2.0
 #: The first and the longest wait after a 429 that carried no hint.
 HINTLESS_FIRST = 0.1
 HINTLESS_MAX = 10.0
-#: A lone process at its confirmed limit tries one more call every this many full windows.
-CLIMB_EVERY = 4
+#: The most full windows a process at its confirmed limit waits before trying one more.
+MAX_CLIMB_WAIT = 64
 #: The longest any hint may hold a key or model back (a reset "in year 9999" included);
 #: after it one call goes and the server's next answer says more.
 LONGEST_BLOCK = 3600.0
@@ -128,6 +137,33 @@ def _window_of(known: float, gap: float, tolerance: float) -> float:
     return a if a >= max(5 * tolerance, 0.25 * shorter) else shorter
 
 
+#: Each scalar field's declared type, read from the dataclass itself: a store's document
+#: is checked field by field, so a field added later is checked without a new line here.
+_SCALARS: dict[str, tuple[type, bool]] = {
+    "int": (int, False),
+    "int | None": (int, True),
+    "float": (float, False),
+    "float | None": (float, True),
+    "bool": (bool, False),
+    "str | None": (str, True),
+}
+
+
+def _scalar(value: Any, kind: type, optional: bool) -> Any:
+    """``value`` as ``kind``; anything else (a string for a number, NaN, infinity) raises."""
+    if value is None and optional:
+        return None
+    if kind is bool or kind is str:
+        if not isinstance(value, kind):
+            raise TypeError(f"not a {kind.__name__}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("not a number")
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return kind(value)
+
+
 def _ints(value: Any) -> dict[int, int]:
     if not isinstance(value, dict):
         raise ValueError("not a mapping")
@@ -171,6 +207,15 @@ class WindowPolicy:
     quiet: int = 0
     #: Another client uses the key: a window we were refused in took nothing of ours.
     crowded: bool = False
+    #: Full windows at the confirmed limit before one more call is tried; doubles with
+    #: each refused try.
+    climb_wait: int = 1
+    #: This window tries one call past the confirmed limit.
+    climbing: bool = False
+    #: Calls of this window that went through.
+    window_ok: int = 0
+    #: How many more to send after the next call past the limit goes through.
+    room: int = 1
 
     # ------------------------------------------------------------------ persistence
 
@@ -191,16 +236,17 @@ class WindowPolicy:
             policy.sent = sorted(float(t) for t in policy.sent)
             policy.taken = [int(t) for t in policy.taken][-3:]
             policy.model_blocked = {str(k): float(v) for k, v in policy.model_blocked.items()}
-            floats = ("blocked_until", "keep", "probe_not_before", "reset_margin", "claimed_until")
-            for name in floats:
-                setattr(policy, name, float(getattr(policy, name)))
+            for item in fields(cls):
+                kind = _SCALARS.get(str(item.type))
+                if kind is not None:
+                    setattr(policy, item.name, _scalar(getattr(policy, item.name), *kind))
             if policy.window not in policy.sent_by:
                 policy.sent_by[policy.window] = 0
                 policy.refused_by[policy.window] = 0
             if policy.limit is not None and int(policy.limit) < 1:
                 raise ValueError("limit")
             return policy
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError):
             return cls()
 
     # ---------------------------------------------------------------------- queries
@@ -236,7 +282,7 @@ class WindowPolicy:
                 return at  # a new window starts by then
             if self.window_sent >= self.limit:
                 if end is not None:
-                    return max(at, self.opening(end))
+                    return at if self._room_to_try(now, end) else max(at, self.opening(end))
                 if probe_out:
                     return max(at, now + PROBE_POLL)  # the probe's answer wakes the line
                 return max(at, self.probe_not_before)
@@ -277,6 +323,20 @@ class WindowPolicy:
         ):
             ticket.probe = True
             self.probe_id, self.probe_at = ticket.id, now
+        elif (
+            self.limit is not None
+            and self.window_end is not None
+            and self.window_sent >= self.limit
+            and self.probe_id is None
+        ):
+            # Past the limit while the window is open: one call asks whether others
+            # on the key left room (see _room_to_try).
+            ticket.probe = True
+            self.probe_id, self.probe_at = ticket.id, now
+        elif self.climbing and self.limit is not None and self.window_sent + 1 == self.limit:
+            # The one call past the confirmed limit: its answer says at once whether the
+            # window had room (see _accepted), not only when the window closes.
+            ticket.probe = True
         self.count_sent(1)
         if self.log_sends:
             if turn.window > self.keep:
@@ -402,35 +462,63 @@ class WindowPolicy:
             # taught it and has stopped). Grow it back by half, up to the most a refused
             # window took; past it only when the key is crowded and no count repeated.
             counts = [t for t in self.taken if t > 0]
-            grown = self.limit + max(1, self.limit // 2)
+            grown = 2 * self.limit
             ceiling = max(counts, default=None)
             confirmed = len(counts) >= 2 and counts[-1] == counts[-2]
+            self.climbing = False
             if ceiling is None or (self.crowded and not confirmed):
                 self.limit = grown
-            elif not self.crowded:
-                self.limit = max(self.limit, min(ceiling, grown))
             elif self.limit > ceiling:
                 # One more than any refused window took went through: that was a share,
-                # not the limit (the others on the key have slowed). Learn afresh.
-                self.taken, self.limit = [], grown
+                # not the limit (others on the key have stopped). Learn afresh, fast.
+                self.taken, self.limit, self.climb_wait = [], 2 * self.limit, 1
             elif self.limit == ceiling:
-                # Now and then one more, in case others that shared the key stopped:
-                # at most one 429 in CLIMB_EVERY full windows.
+                # What looks like the limit may be a share of it (nothing tells the two
+                # apart while others send): now and then one more, in case the others
+                # stopped. Each refused climb doubles the wait, so a process alone at
+                # its limit sees one 429 in 1, 2, 4, ... up to MAX_CLIMB_WAIT windows.
                 self.quiet += 1
-                if self.quiet >= CLIMB_EVERY:
-                    self.quiet, self.limit = 0, self.limit + 1
+                if self.quiet >= self.climb_wait:
+                    self.quiet, self.limit, self.climbing = 0, self.limit + 1, True
             else:
                 self.limit = max(self.limit, min(ceiling, grown))
         self.window += 1
-        self.window_sent = 0
+        self.window_sent = self.window_ok = 0
+        self.room = 1
         self.sent_by[self.window] = 0
         self.refused_by[self.window] = 0
         for old in [w for w in self.sent_by if w < self.window - 4]:
             del self.sent_by[old]
             self.refused_by.pop(old, None)
 
+    def _room_to_try(self, now: float, end: float) -> bool:
+        """Whether one call past the limit may ask for room in the open window: the key
+        is crowded (others took windows from us, so the limit we learned is a share and
+        theirs may end), every call of this window went through, and none is out asking."""
+        return (
+            self.crowded
+            and now < end
+            and self.probe_id is None
+            and self.refused_by.get(self.window, 0) == 0
+            and self.window_ok >= self.window_sent
+        )
+
     def _accepted(self, ticket: Ticket, busy: bool) -> None:
+        if ticket.counted and ticket.window == self.window:
+            self.window_ok += 1
         if not (ticket.probe and ticket.window == self.window):
+            return
+        if self.window_end is not None and self.limit is not None and not self.climbing:
+            # A call past the limit went through in an open window: room was left.
+            # Take more at once, twice as many each round (a refusal says where it ends).
+            self.limit = self.window_sent + self.room
+            self.room *= 2
+            return
+        if self.climbing and self.limit is not None and self.window_end is not None:
+            # The call past the confirmed limit went through: that limit was a share
+            # (others on the key have stopped). Learn afresh, fast, in this window.
+            self.climbing = False
+            self.taken, self.limit, self.climb_wait = [], 2 * self.limit, 1
             return
         if (
             self.last_reset is not None
@@ -441,7 +529,9 @@ class WindowPolicy:
             # A reset time was seen and the next refusal will name the next one: this
             # window had room for one more (another process's call was refused, or the
             # pace is low). Say so, rather than guess that a new window began.
-            self.limit = max(self.limit or 0, self.window_sent)
+            # More room may follow: grow by half at once (a refusal says how much there
+            # was) rather than one probe a round trip.
+            self.limit = max(self.limit or 0, self.window_sent + max(1, self.window_sent // 2))
             return
         # The server took one more than the last window held: a new window began
         # (if the limit is higher instead, the next refusal counts it).
@@ -465,6 +555,9 @@ class WindowPolicy:
 
     def _refused(self, ticket: Ticket, retry_after: float | None, now: float, exact: bool) -> None:
         self.quiet = 0
+        if self.climbing:
+            self.climbing = False
+            self.climb_wait = min(MAX_CLIMB_WAIT, 2 * self.climb_wait)
         if ticket.counted and self.log_sends:
             # The server did not count a refused call: neither does requests_per_minute.
             self._unlog(ticket)
@@ -476,7 +569,9 @@ class WindowPolicy:
                 # refused. Counting refusals (which come back fast) rather than answers
                 # (which may take 40 s) keeps the estimate right under any latency.
                 taken = self.sent_by.get(window, 0) - self.refused_by[window]
-                hinted = retry_after is not None and retry_after > 0.01
+                hinted = retry_after is not None and (
+                    retry_after > 0.01 or (exact and now + retry_after > ticket.admitted_at)
+                )
                 shut_out = 0
                 if taken == 0 and retry_after is not None and hinted:
                     # Not a call that came before the window we thought had opened (a
@@ -503,6 +598,11 @@ class WindowPolicy:
                 self._learn(hinted, shut_out)
         if retry_after is not None:
             if retry_after > 0.01:
+                self._reset_at(now + retry_after, exact=exact)
+                return
+            if exact and now + retry_after > ticket.admitted_at:
+                # The reset passed while the answer travelled (a point in time, after the
+                # call left): a window began then. Still a reset time to learn from.
                 self._reset_at(now + retry_after, exact=exact)
                 return
             if ticket.window != self.window:
