@@ -509,6 +509,8 @@ def layered_over(base: Mapping[str, Any], *layers: Mapping[str, Any]) -> dict[st
     """
     body = dict(base)
     for layer in layers:
+        if not layer:  # most calls pass no settings at all
+            continue
         body = deep_merge(body, settings_fields(layer))
         config = _raw("generation_config", layer.get("generation_config"))
         if config:
