@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from segmind_gemini import ContentBlockedError, ResponseParseError
 from segmind_gemini.wire import response as response_module
+from segmind_gemini.wire.answer import has_rich_parts
+from segmind_gemini.wire.parts import PARTS, RICH_ANSWERS, kinds
 from segmind_gemini.wire.response import parse_response
 
 HEADERS = {
@@ -473,3 +475,34 @@ def test_a_real_plain_answer_takes_the_plain_text_reader() -> None:
     assert plain == parse_response(body, HEADERS)
     assert (plain.text, plain.usage.output_tokens, plain.avg_logprobs) == ("Olá!", 6, -0.5)
     assert plain.usage.details == {"promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}]}
+
+
+def test_metadata_carries_every_segmind_header() -> None:
+    headers = response_module.SegmindHeaders("req-1", 0.5, 9.0, 1.25)
+    meta = response_module.GenerateContentResult(text="", headers=headers).metadata()
+    assert {k: meta[k] for k in headers.as_dict()} == headers.as_dict()
+
+
+_PART_KEYS = [key for kind in PARTS for key in kind.keys] + ["thought", "unlisted"]
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None)
+@given(
+    parts=st.lists(
+        st.dictionaries(
+            st.sampled_from(_PART_KEYS),
+            st.one_of(st.none(), st.booleans(), st.just({"data": "aGk="}), st.text(max_size=2)),
+        ),
+        max_size=3,
+    )
+)
+@example(parts=[{"inlineData": None, "inline_data": {"data": "aGk="}}])
+@example(parts=[{"thought": True, "executableCode": {"code": "1"}}])
+def test_has_rich_parts_is_what_the_parts_table_says(parts: list[dict[str, Any]]) -> None:
+    # Read through kinds(): either spelling, camelCase first, null is absent, thoughts skipped.
+    expected = any(
+        not part.get("thought") and any(kind.answer in RICH_ANSWERS for kind, _ in kinds(part))
+        for part in parts
+    )
+    result = response_module.GenerateContentResult(text="", parts=parts)
+    assert has_rich_parts(result) is expected

@@ -265,19 +265,23 @@ class GenerateContentResult:
 
         Keys with no value are left out.
         """
-        meta: dict[str, Any] = {
-            "finish_reason": self.finish_reason,
-            "finish_message": self.finish_message,
-            "safety_ratings": self.safety_ratings or None,
-            "model_version": self.model_version,
-            "response_id": self.response_id,
-            **self.headers.as_dict(),
-            "grounding_metadata": self.grounding_metadata,
-            "citation_metadata": self.citation_metadata,
-            "url_context_metadata": self.url_context_metadata,
-            "avg_logprobs": self.avg_logprobs,
-        }
-        return {k: v for k, v in meta.items() if v is not None}
+        headers = self.headers  # its as_dict() written out: this runs on every call
+        meta = (
+            ("finish_reason", self.finish_reason),
+            ("finish_message", self.finish_message),
+            ("safety_ratings", self.safety_ratings or None),
+            ("model_version", self.model_version),
+            ("response_id", self.response_id),
+            ("request_id", headers.request_id),
+            ("cost", headers.cost),
+            ("remaining_credits", headers.remaining_credits),
+            ("generation_time", headers.generation_time),
+            ("grounding_metadata", self.grounding_metadata),
+            ("citation_metadata", self.citation_metadata),
+            ("url_context_metadata", self.url_context_metadata),
+            ("avg_logprobs", self.avg_logprobs),
+        )
+        return {k: v for k, v in meta if v is not None}
 
 
 def parse_response(
