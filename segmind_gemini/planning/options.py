@@ -41,7 +41,6 @@ __all__ = [
     "Setting",
     "check_value",
     "deep_merge",
-    "layered_over",
     "layered_settings",
     "normalize_media_resolution",
     "part_media_resolution",

@@ -37,7 +37,7 @@ from typing import Any, Union
 from segmind_gemini.wire.parts import snake_case
 from segmind_gemini.wire.shape import REQUIRED_SHAPE, Shape
 
-__all__ = ["Conformed", "conform", "listed_keys", "repaired"]
+__all__ = ["Conformed", "conform"]
 
 _DROP: Any = object()
 _SURROGATE = re.compile("[\ud800-\udfff]")
