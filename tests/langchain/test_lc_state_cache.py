@@ -4,6 +4,7 @@ reach the next request, exactly as if nothing were kept."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Callable
 from typing import Any
@@ -148,3 +149,13 @@ def test_a_new_key_or_timeout_reaches_the_next_call(make_model: Make, emu: Segmi
     assert [r.header("x-api-key") for r in emu.requests] == ["wrong-key-1234", emu.api_key]
     model.timeout = 7.0
     assert model.client.timeout == 7.0
+
+
+def test_async_and_stream_calls_see_changes_too(make_model: Make, emu: SegmindEmulator) -> None:
+    model = make_model(generation_config={"topK": 3})
+    asyncio.run(model.ainvoke("Hi"))
+    model.generation_config["topK"] = 4  # type: ignore[index]
+    asyncio.run(model.ainvoke("Hi"))
+    model.generation_config["topK"] = 5  # type: ignore[index]
+    list(model.stream("Hi"))
+    assert [_config(emu, i)["topK"] for i in range(3)] == [3, 4, 5]
