@@ -26,8 +26,9 @@ from segmind_gemini._version import __version__
 from segmind_gemini.check.cli import add_parser as add_check_parser
 from segmind_gemini.check.report import target_of
 from segmind_gemini.client.gemini_client import SegmindGeminiClient
-from segmind_gemini.errors import SegmindError
+from segmind_gemini.errors import MediaError, SegmindError
 from segmind_gemini.media.loader import inline_part_from_bytes
+from segmind_gemini.media.mime import is_generic_mime_type, normalize_mime_type, sniff_mime_type
 from segmind_gemini.registry import DEFAULT_MODEL
 from segmind_gemini.settings import API_KEY_ENV, BASE_URL_ENV, resolve_base_url
 from segmind_gemini.testing.samples import tiny_png
@@ -100,6 +101,16 @@ def _read_part(path: str, mime_type: str | None = None) -> dict[str, Any]:
             pass  # not text after all: let the bytes say what it is
         else:
             mime_type = "text/plain"
+    elif mime_type is not None and not is_generic_mime_type(mime_type):
+        # The library trusts a declared type; on the command line a type that the bytes
+        # contradict is more likely a slip than knowledge (a .png sent as a PDF).
+        sniffed = sniff_mime_type(data)
+        declared = normalize_mime_type(mime_type)
+        if sniffed is not None and normalize_mime_type(sniffed) != declared:
+            raise MediaError(
+                f"{path}: --mime-type {mime_type} was given, but the file is "
+                f"{normalize_mime_type(sniffed)} by its bytes; drop --mime-type or pass that"
+            )
     try:
         return inline_part_from_bytes(data, mime_type)
     except SegmindError as exc:
@@ -122,11 +133,14 @@ def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         api_mode="queue" if args.queue else "sync",
     ) as client:
         result = client.generate_content(request)
+    # Say where the answer came from, as demo does: an emulator's is not Gemini's.
+    where = _where(resolve_base_url(args.base_url), args.model)
     if args.json:
         print(json.dumps(_as_json(result), indent=2, ensure_ascii=False), file=out)
+        print(where, file=err)
     else:
         print(result.text, file=out)
-        print(_summary(result), file=err)
+        print(f"{_summary(result)}\n{where}", file=err)
     return 0
 
 

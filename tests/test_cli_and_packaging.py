@@ -62,6 +62,8 @@ def test_chat_prints_answer_and_summary(
     assert code == 0
     assert out.strip() == "scripted CLI answer"
     assert "finish=STOP" in err and "cost=$" in err and "tokens in=" in err
+    # Where the answer came from, as demo says it: a loopback address is an emulator.
+    assert segmind_emulator.base_url in err and "EMULATOR, not Segmind" in err
     req = segmind_emulator.requests[-1]
     assert req.path == "/v1/gemini-3-flash"
     parts = req.json["messages"]["contents"][0]["parts"]
@@ -278,6 +280,29 @@ def test_chat_mime_type_overrides_recognition(
     assert str(data) in err and "could not recognise the format" in err
     assert "pass --mime-type TYPE" in err and err.count("\n") == 1
     assert len(segmind_emulator.requests) == sent  # refused before sending
+
+
+def test_chat_refuses_a_mime_type_the_bytes_contradict(
+    segmind_emulator: SegmindEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SEGMIND_API_KEY", segmind_emulator.api_key)
+    image = tmp_path / "scan.pdf"
+    image.write_bytes(tiny_png())
+    args = ["chat", "x", "--file", str(image), "--mime-type", "application/pdf"]
+    assert main([*args, "--base-url", segmind_emulator.base_url]) == 1
+    err = capsys.readouterr().err
+    assert "--mime-type application/pdf was given, but the file is image/png" in err
+    assert str(image) in err and err.count("\n") == 1
+    assert segmind_emulator.requests == []  # refused before sending
+    # The same type the bytes say, or a generic one, is no contradiction.
+    assert _chat_sent_part(segmind_emulator, monkeypatch, image, "--mime-type", "image/png")
+    generic = ("--mime-type", "application/octet-stream")
+    assert (
+        _chat_sent_part(segmind_emulator, monkeypatch, image, *generic)["mimeType"] == "image/png"
+    )
 
 
 @pytest.mark.parametrize("command", ["chat", "demo"])

@@ -87,6 +87,9 @@ def test_per_call_beats_constructor_and_dicts_beat_named_fields_within_a_level()
         ({"model_kwargs": {"temperature": 1}}, "'temperature' is a named setting"),
         ({"model_kwargs": {"contents": []}}, "may not set 'contents'"),
         ({"generation_config": "hot"}, "generation_config must be a dict"),
+        # Not sent as "5": a number where a stop sequence belongs is a mistake to name.
+        ({"stop": ["END", 5]}, r"stop_sequences\[1\] must be a string, got 5"),
+        ({"response_modalities": ["TEXT", None]}, r"response_modalities\[1\] must be a string"),
     ],
 )
 def test_bad_settings_are_refused_before_sending(values: dict[str, Any], match: str) -> None:

@@ -333,8 +333,25 @@ def _schema(name: str, value: Any) -> dict[str, Any]:
     raise _fail(name, "a JSON Schema dict (or a pydantic model class)", value)
 
 
+def _strings(name: str) -> Callable[[Any], list[str]]:
+    """A string or a list of strings (enum members travel as their value), as a list;
+    anything else names the item (``stop=[5]`` is refused, not sent as ``"5"``)."""
+
+    def convert(value: Any) -> list[str]:
+        items = [value] if isinstance(value, str) else list(value)
+        out = []
+        for index, item in enumerate(items):
+            inner = getattr(item, "value", item)
+            if not isinstance(inner, str):
+                raise _fail(f"{name}[{index}]", "a string", item)
+            out.append(inner)
+        return out
+
+    return convert
+
+
 _CONVERT: dict[str, Callable[[Any], Any]] = {
-    "stop_sequences": lambda v: [v] if isinstance(v, str) else [str(x) for x in v],
+    "stop_sequences": _strings("stop_sequences"),
     "response_schema": lambda v: _schema("response_schema", v),
     "response_json_schema": lambda v: _schema("response_json_schema", v),
     "media_resolution": normalize_media_resolution,
@@ -342,7 +359,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "safety_settings": safety_settings_list,
     "labels": dict,
     "image_config": dict,
-    "response_modalities": lambda v: [v] if isinstance(v, str) else [str(m) for m in v],
+    "response_modalities": _strings("response_modalities"),
 }
 
 

@@ -195,7 +195,7 @@ class RateGovernor:
                 if not self._warned:
                     self._warned = True
                     logger.warning(
-                        "segmind_gemini: rate limit store %s is unavailable (%s); %s carries "
+                        "rate limit store %s is unavailable (%s); %s carries "
                         "on alone and tries the store again every %.0f s",
                         store,
                         exc,
@@ -207,7 +207,7 @@ class RateGovernor:
                 if self._warned:
                     self._warned = False
                     logger.info(
-                        "segmind_gemini: rate limit store %s is back; %s shares it again",
+                        "rate limit store %s is back; %s shares it again",
                         store,
                         self.name or "this key",
                     )
@@ -448,7 +448,7 @@ class RateGovernor:
                 self._throttled_since = self._clock()
                 self._throttled_from = (self._admitted, self._rate_limited)
                 logger.info(
-                    "segmind_gemini: rate limit on %s: calls now wait their turn (%s)",
+                    "rate limit on %s: calls now wait their turn (%s)",
                     self.name or "this key",
                     self._describe(),
                 )
@@ -539,7 +539,7 @@ class RateGovernor:
         refused = self._rate_limited - self._throttled_from[1]
         state, _ = self._alone.transact(self._key, self._origin, lambda p, now: (p, now))
         logger.info(
-            "segmind_gemini: rate limit on %s: no call waiting any more after %.1f s "
+            "rate limit on %s: no call waiting any more after %.1f s "
             "(%d admitted, %d answered 429%s)",
             self.name or "this key",
             self._clock() - self._throttled_since,
