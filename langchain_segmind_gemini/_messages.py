@@ -304,7 +304,8 @@ def _content_parts(
 ) -> tuple[list[Part], int]:
     """Parts for a message's content, and how many of them are URL placeholders."""
     if isinstance(content, str):
-        refuse_lone_surrogates(content, f"message {index} ({role}), content")
+        if not content.isascii():  # ASCII holds no lone surrogate
+            refuse_lone_surrogates(content, f"message {index} ({role}), content")
         return ([{"text": content}] if content else []), 0
     parts: list[Part] = []
     refs = 0

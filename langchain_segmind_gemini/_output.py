@@ -58,10 +58,12 @@ def to_usage_metadata(usage: Usage) -> UsageMetadata:
     Input is the prompt plus tool-use prompt tokens; output is the answer plus
     thought tokens (billed as output), with thoughts also shown as ``reasoning``.
     """
+    input_tokens = usage.input_tokens
+    output_tokens = usage.output_tokens
     return UsageMetadata(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        total_tokens=usage.total_tokens or usage.input_tokens + usage.output_tokens,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=usage.total_tokens or input_tokens + output_tokens,
         input_token_details=InputTokenDetails(cache_read=usage.cached_tokens),
         output_token_details=OutputTokenDetails(reasoning=usage.thoughts_tokens),
     )
@@ -76,9 +78,10 @@ def _response_metadata(result: GenerateContentResult, model: str) -> dict[str, A
     meta = result.metadata()
     meta["model_name"] = model
     meta["model_provider"] = MODEL_PROVIDER
-    logprobs = openai_logprobs(result.logprobs_result)
-    if logprobs is not None:
-        meta["logprobs"] = logprobs  # langchain-openai's shape
+    if result.logprobs_result is not None:
+        logprobs = openai_logprobs(result.logprobs_result)
+        if logprobs is not None:
+            meta["logprobs"] = logprobs  # langchain-openai's shape
     return meta
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -19,7 +19,7 @@ from langchain_core.language_models import (
 from langchain_core.language_models.chat_models import _ChatModelBinding
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
-from langchain_core.prompt_values import PromptValue
+from langchain_core.prompt_values import PromptValue, StringPromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
@@ -71,6 +71,7 @@ from ._messages import (
     with_contents,
 )
 from ._output import to_ai_message, to_ai_message_chunk
+from ._state import StateCache
 from ._structured import structured_output_runnable
 from ._tool_schema import openai_tool
 
@@ -80,9 +81,21 @@ _OWNER = "ChatSegmindGemini"
 # Passed by LangChain's own streaming helpers; there is nothing to switch.
 _FRAMEWORK_KEYS = frozenset({"stream"})
 _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
+# What LangChain passes to generate() on every call: empty, they hold nothing to screen.
+_PLUMBING = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
 
 # The key's field name and alias: wrapped in a SecretStr before any validation.
 _KEY_NAMES = frozenset({"api_key", "segmind_api_key"})
+
+
+class _Derived(NamedTuple):
+    """What every call works out from the model's fields (kept in a :class:`StateCache`)."""
+
+    settings: dict[str, Any] | None
+    """The constructor's settings built into request fields; ``None`` when they are
+    invalid (the call rebuilds them and raises the error where it always did)."""
+    identifying: dict[str, Any]
+    client_key: tuple[Any, ...]
 
 
 class ChatSegmindGemini(BaseChatModel):
@@ -350,6 +363,7 @@ class ChatSegmindGemini(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True)
 
     _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
+    _derived: StateCache[_Derived] = PrivateAttr(default_factory=StateCache)
 
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
@@ -423,6 +437,20 @@ class ChatSegmindGemini(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
+        return dict(self._state().identifying)
+
+    def _state(self) -> _Derived:
+        """The values derived from the fields, rebuilt only when a field changed."""
+        # Read from pydantic's private dict: `self._derived` goes through its
+        # __getattr__, ~1.3 us.
+        cache: StateCache[_Derived] = self.__pydantic_private__["_derived"]  # type: ignore[index]
+        return cache.get(self, self._build_state)
+
+    def _build_state(self) -> _Derived:
+        try:
+            settings: dict[str, Any] | None = layered_settings(self._constructor_settings())
+        except Exception:
+            settings = None
         params: dict[str, Any] = {
             "model": self.model,
             "base_url": self.base_url,
@@ -430,7 +458,22 @@ class ChatSegmindGemini(BaseChatModel):
             "tool_calling": self.tool_calling,
         }
         params.update(self._settings())
-        return params
+        return _Derived(settings, params, self._client_key())
+
+    def _client_key(self) -> tuple[Any, ...]:
+        """The settings the core client is built from."""
+        return (
+            self.api_key,
+            self.base_url,
+            self.timeout,
+            self.max_retries,
+            self.api_mode,
+            self.requests_per_minute,
+            self.max_rate_limit_wait,
+            self.rate_limit_window,
+            tuple(sorted(self.additional_headers.items())) if self.additional_headers else (),
+            self.rate_limit_store,
+        )
 
     def _named_settings(self) -> dict[str, Any]:
         """The named settings by their canonical names (``None`` = not set)."""
@@ -468,7 +511,7 @@ class ChatSegmindGemini(BaseChatModel):
         # Trace metadata only: a bad stop is refused by the planner, not here.
         if isinstance(ls_stop, str):
             params["ls_stop"] = [ls_stop]
-        elif isinstance(ls_stop, list | tuple) and ls_stop:
+        elif isinstance(ls_stop, (list, tuple)) and ls_stop:
             params["ls_stop"] = list(ls_stop)
         return params
 
@@ -515,21 +558,13 @@ class ChatSegmindGemini(BaseChatModel):
         Changing a connection setting (key, base URL, timeout, retries, API mode)
         on the model makes the next call build a new one.
         """
-        key = (
-            self.api_key,
-            self.base_url,
-            self.timeout,
-            self.max_retries,
-            self.api_mode,
-            self.requests_per_minute,
-            self.max_rate_limit_wait,
-            self.rate_limit_window,
-            tuple(sorted(self.additional_headers.items())) if self.additional_headers else (),
-            self.rate_limit_store,
-        )
-        slot = self._slot
+        return self._client_for(self._state())
+
+    def _client_for(self, state: _Derived) -> SegmindGeminiClient:
+        key = state.client_key
+        slot: ClientSlot = self.__pydantic_private__["_slot"]  # type: ignore[index]
         client = slot.client
-        if client is not None and slot.key == key:
+        if client is not None and (slot.key is key or slot.key == key):
             return client
         with CLIENT_LOCK:
             slot = self._slot
@@ -574,6 +609,8 @@ class ChatSegmindGemini(BaseChatModel):
         # Every entry point (invoke, stream, batch and their async forms) converts its
         # input here, before LangChain's own handling of content blocks could fail on one.
         value = super()._convert_input(model_input)
+        if type(value) is StringPromptValue:
+            return value  # one text message: no content blocks to check
         try:
             check_block_types(value.to_messages())
         except SegmindError as exc:
@@ -581,20 +618,27 @@ class ChatSegmindGemini(BaseChatModel):
         return value
 
     def _prepare(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: Mapping[str, Any],
+        client: SegmindGeminiClient,
+        state: _Derived,
     ) -> Plan:
         call = dict(kwargs)
         if stop is not None:
             call["stop_sequences"] = stop
+        built = state.settings
         return plan_call(
             lambda mode: convert_messages(messages, mode=mode),
             call,
-            defaults=self._constructor_settings(),
+            defaults=self._constructor_settings() if built is None else {},
             owner=_OWNER,
             model=self.model,
             tool_calling=self.tool_calling,
-            base_url=self.client.base_url,
+            base_url=client.base_url,
             framework_keys=_FRAMEWORK_KEYS,
+            built_defaults=built,
         )
 
     def _load_media(self, ref: MediaRef) -> dict[str, Any]:
@@ -613,23 +657,23 @@ class ChatSegmindGemini(BaseChatModel):
             timeout=self.media_timeout,
         )
 
-    def _send(self, call: Plan) -> GenerateContentResult:
+    def _send(self, call: Plan, client: SegmindGeminiClient) -> GenerateContentResult:
         request = call.request
         if call.converted.media_refs:
             contents = resolve_media(with_contents(call.converted, request), self._load_media)
             request = {**request, "contents": contents}
-        return self.client.generate_content(
+        return client.generate_content(
             request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
         )
 
-    async def _asend(self, call: Plan) -> GenerateContentResult:
+    async def _asend(self, call: Plan, client: SegmindGeminiClient) -> GenerateContentResult:
         request = call.request
         if call.converted.media_refs:
             contents = await aresolve_media(
                 with_contents(call.converted, request), self._aload_media
             )
             request = {**request, "contents": contents}
-        return await self.client.agenerate_content(
+        return await client.agenerate_content(
             request, model=call.model or self.model, api_mode=call.api_mode, timeout=call.timeout
         )
 
@@ -649,8 +693,9 @@ class ChatSegmindGemini(BaseChatModel):
     # before ``_generate`` runs: a credential is refused at these entry points, first.
 
     def _refuse_secrets(self, kwargs: Mapping[str, Any]) -> None:
-        # LangChain always passes tags, metadata, run_name and run_id: skip the unset.
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        # LangChain always passes tags, metadata, run_name and run_id: skip the unset,
+        # and its own ones left empty (None, [], {}).
+        kwargs = {k: v for k, v in kwargs.items() if v is not None and (v or k not in _PLUMBING)}
         if not kwargs:
             return
         key = self.api_key.get_secret_value() if self.api_key is not None else None
@@ -690,8 +735,10 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = self._send(call)
+            state = self._state()
+            client = self._client_for(state)
+            call = self._prepare(messages, stop, kwargs, client, state)
+            result = self._send(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         return self._chat_result(call, result)
@@ -704,8 +751,10 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = await self._asend(call)
+            state = self._state()
+            client = self._client_for(state)
+            call = self._prepare(messages, stop, kwargs, client, state)
+            result = await self._asend(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         return self._chat_result(call, result)
@@ -718,8 +767,10 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = self._send(call)
+            state = self._state()
+            client = self._client_for(state)
+            call = self._prepare(messages, stop, kwargs, client, state)
+            result = self._send(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         # LangChain itself reports the chunk to callbacks (on_llm_new_token).
@@ -735,8 +786,10 @@ class ChatSegmindGemini(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         try:
-            call = self._prepare(messages, stop, kwargs)
-            result = await self._asend(call)
+            state = self._state()
+            client = self._client_for(state)
+            call = self._prepare(messages, stop, kwargs, client, state)
+            result = await self._asend(call, client)
         except SegmindError as exc:
             raise to_langchain_error(exc) from exc
         yield ChatGenerationChunk(

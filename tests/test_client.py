@@ -64,8 +64,21 @@ def test_request_path_headers_and_exact_body(
     assert req.method == "POST" and req.path == "/v1/gemini-2.5-flash"
     assert req.header("x-api-key") == segmind_emulator.api_key
     assert req.header("content-type") == "application/json"
+    assert req.header("accept") == "application/json"
+    assert req.header("user-agent", "").startswith("segmind-gemini/")
+    assert req.header("accept-encoding") == "gzip, deflate, zstd"  # httpx's default stays
     # a default request is exactly the documented shape: no generationConfig
     assert req.json == {"messages": HELLO}
+
+
+def test_extra_headers_replace_the_defaults(segmind_emulator: SegmindEmulator) -> None:
+    headers = {"user-agent": "mine/1", "accept-encoding": "identity", "x-team": "a"}
+    with SegmindGeminiClient(
+        segmind_emulator.api_key, base_url=segmind_emulator.base_url, default_headers=headers
+    ) as client:
+        client.generate_content(HELLO)
+    (req,) = segmind_emulator.requests
+    assert {k: req.header(k) for k in headers} == headers
 
 
 def test_segmind_headers_and_usage_surface(

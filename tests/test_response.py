@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from segmind_gemini import ContentBlockedError, ResponseParseError
+from segmind_gemini.wire import response as response_module
+from segmind_gemini.wire.answer import has_rich_parts
+from segmind_gemini.wire.parts import PARTS, RICH_ANSWERS, kinds
 from segmind_gemini.wire.response import parse_response
 
 HEADERS = {
@@ -244,3 +250,259 @@ def test_usage_also_answers_to_gemini_names_and_result_to_header_names() -> None
     assert u.total_token_count == 14
     assert result.remaining_credits == pytest.approx(9.5)
     assert result.generation_time == pytest.approx(1.73)
+
+
+# ----------------------------------------------------------- the plain-text fast path
+
+_ODD_TEXT = st.one_of(
+    st.text(max_size=6), st.sampled_from(["", "\ud800", "a\udfffb", "𝔘🎉", "Olá"])
+)
+_ANY = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _ODD_TEXT),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=2), st.dictionaries(_ODD_TEXT, inner, max_size=2)
+    ),
+    max_leaves=5,
+)
+_NUMBER = st.one_of(st.integers(-2, 99), st.floats(allow_nan=True), st.booleans(), st.just(3.0))
+
+
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly the right shape, sometimes anything."""
+    return st.one_of(strategy, strategy, strategy, _ANY)
+
+
+def _plain_or_spoiled(plain: st.SearchStrategy[Any], spoilers: list[dict[str, Any]]) -> Any:
+    """Mostly what the plain reader takes; sometimes that plus one field it must hand over."""
+    spoiled = st.tuples(plain, st.sampled_from(spoilers)).map(lambda ps: {**ps[0], **ps[1]})
+    return st.one_of(plain, plain, spoiled)
+
+
+_PLAIN_PART = st.fixed_dictionaries(
+    {"text": _ODD_TEXT},
+    optional={"thought": st.booleans(), "thoughtSignature": _ODD_TEXT, "unlisted": _ANY},
+)
+_PART = st.one_of(
+    _plain_or_spoiled(
+        _PLAIN_PART,
+        [
+            {"inlineData": {"mimeType": "image/png", "data": "aGk="}},
+            {"executableCode": {"code": "print(1)", "language": "PYTHON"}},
+            {"thought_signature": "c2ln"},
+            {"text": None},
+            {"thought": "yes"},
+        ],
+    ),
+    st.sampled_from(
+        [
+            {"thought": True},
+            {"inline_data": {"mimeType": "image/png", "data": "aGk="}},
+            "text",
+            ["text"],
+        ]
+    ),
+)
+
+
+def _candidate(part: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries(
+        {
+            "content": st.fixed_dictionaries(
+                {"parts": st.lists(part, max_size=3)},
+                optional={"role": st.one_of(st.just("model"), _ODD_TEXT, st.none(), st.just(1))},
+            )
+        },
+        optional={
+            "finishReason": st.sampled_from(["STOP", "MAX_TOKENS"]),
+            "finishMessage": _ODD_TEXT,
+            "index": st.integers(0, 3),
+            "safetyRatings": st.lists(st.dictionaries(_ODD_TEXT, _ODD_TEXT, max_size=2)),
+            "avgLogprobs": st.floats(-5, 0),
+            "score": _ANY,
+        },
+    )
+
+
+_CANDIDATE = _plain_or_spoiled(
+    _candidate(_PART),
+    [
+        {"groundingMetadata": {"webSearchQueries": ["q"]}},
+        {"citation_metadata": {"citations": []}},
+        {"urlContextMetadata": {}},
+        {"logprobsResult": {"chosenCandidates": []}},
+        {"finish_reason": "SAFETY"},
+        {"index": 1.0},
+        {"avgLogprobs": -1},
+        {"avgLogprobs": float("nan")},
+        {"content": {"role": "model"}},
+        {"content": None},
+    ],
+)
+_COUNT_KEYS = [
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "cachedContentTokenCount",
+    "toolUsePromptTokenCount",
+    "totalTokenCount",
+]
+_PLAIN_USAGE = st.dictionaries(
+    st.sampled_from([*_COUNT_KEYS, "promptTokensDetails"]), st.integers(0, 99)
+)
+_USAGE_SPOILERS = [
+    {"prompt_token_count": 7},
+    {"total_token_count": 9},
+    {"candidatesTokenCount": 2.0},
+    {"thoughtsTokenCount": True},
+    {"trafficType": "ON_DEMAND"},
+    {"cacheTokensDetails": [{"modality": "TEXT"}]},
+]
+PLAIN_BODY = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "candidates": st.lists(_CANDIDATE, min_size=1, max_size=1),
+            "usageMetadata": _plain_or_spoiled(_PLAIN_USAGE, _USAGE_SPOILERS),
+        },
+        optional={
+            "modelVersion": _maybe(_ODD_TEXT),
+            "responseId": _maybe(_ODD_TEXT),
+            "createTime": _ANY,
+            "model_version": _ODD_TEXT,
+        },
+    ),
+    st.tuples(
+        st.fixed_dictionaries({"candidates": st.lists(_candidate(_PLAIN_PART), min_size=1)}),
+        st.sampled_from(
+            [
+                {"usageMetadata": None},
+                {"modelVersion": None},
+                {"responseId": 7},
+                {"model_version": ["x"]},
+                {"promptFeedback": 3},
+                {"prompt_feedback": {"blockReason": "OTHER"}},
+            ]
+        ),
+    ).map(lambda bs: {**bs[0], **bs[1]}),
+    st.fixed_dictionaries(
+        {
+            "candidates": st.lists(_candidate(_PLAIN_PART), min_size=1, max_size=1),
+            "usageMetadata": st.tuples(_PLAIN_USAGE, st.sampled_from(_USAGE_SPOILERS)).map(
+                lambda us: {**us[0], **us[1]}
+            ),
+        }
+    ),
+    st.fixed_dictionaries({"candidates": st.lists(_CANDIDATE, min_size=1, max_size=1)}),
+    st.fixed_dictionaries(
+        {"candidates": st.one_of(st.lists(_CANDIDATE, max_size=2), _ANY)},
+        optional={"promptFeedback": st.fixed_dictionaries({"blockReason": _ODD_TEXT})},
+    ),
+)
+
+
+class _Notes(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage())
+
+
+def _outcome(body: Any) -> tuple[Any, list[str]]:
+    """What parsing ``body`` gives (repr, so 1 and 1.0 differ) and the warnings it logs."""
+    notes = _Notes()
+    logger = logging.getLogger("segmind_gemini")
+    logger.addHandler(notes)
+    try:
+        return repr(parse_response(body, HEADERS, status=200)), notes.notes
+    except Exception as exc:
+        return (type(exc), str(exc)), notes.notes
+    finally:
+        logger.removeHandler(notes)
+
+
+def _one(**candidate: Any) -> dict[str, Any]:
+    return {"candidates": [{"content": {"parts": [{"text": "hi"}]}, **candidate}]}
+
+
+@settings(derandomize=True, max_examples=400, deadline=None, database=None)
+@given(body=PLAIN_BODY)
+# One field conform() would drop or report, each in an otherwise plain answer.
+@example(body=_one(content={"role": 1, "parts": [{"text": "hi"}]}))
+@example(body=_one(content={"role": None, "parts": [{"text": "hi"}]}))
+@example(body=_one(content={"parts": [{"text": "hi", "thought": "yes"}]}))
+@example(body=_one(content={"parts": [{"text": "hi", "thought": None}]}))
+@example(body={**_one(), "usageMetadata": None})
+@example(body={"candidates": ["hi"]})
+def test_the_plain_text_reader_agrees_with_the_general_parser(body: dict[str, Any]) -> None:
+    fast = _outcome(body)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(response_module, "_plain_text_answer", lambda body, seg: None)
+        general = _outcome(body)
+    assert fast == general
+
+
+def test_a_real_plain_answer_takes_the_plain_text_reader() -> None:
+    # The shape Gemini 2.5 answers have: a signed text part, safety ratings, token
+    # details, and fields the wire types do not list.
+    body = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [{"text": "Olá", "thoughtSignature": "c2ln"}, {"text": "!"}],
+                },
+                "finishReason": "STOP",
+                "index": 0,
+                "safetyRatings": [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "LOW"}],
+                "avgLogprobs": -0.5,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 3,
+            "candidatesTokenCount": 2,
+            "totalTokenCount": 9,
+            "thoughtsTokenCount": 4,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}],
+        },
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "r-1",
+        "createTime": "2026-12-05T20:00:00Z",
+    }
+    seg = response_module.SegmindHeaders.from_headers(HEADERS)
+    plain = response_module._plain_text_answer(body, seg)
+    assert plain is not None
+    assert plain == parse_response(body, HEADERS)
+    assert (plain.text, plain.usage.output_tokens, plain.avg_logprobs) == ("Olá!", 6, -0.5)
+    assert plain.usage.details == {"promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}]}
+
+
+def test_metadata_carries_every_segmind_header() -> None:
+    headers = response_module.SegmindHeaders("req-1", 0.5, 9.0, 1.25)
+    meta = response_module.GenerateContentResult(text="", headers=headers).metadata()
+    assert {k: meta[k] for k in headers.as_dict()} == headers.as_dict()
+
+
+_PART_KEYS = [key for kind in PARTS for key in kind.keys] + ["thought", "unlisted"]
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None)
+@given(
+    parts=st.lists(
+        st.dictionaries(
+            st.sampled_from(_PART_KEYS),
+            st.one_of(st.none(), st.booleans(), st.just({"data": "aGk="}), st.text(max_size=2)),
+        ),
+        max_size=3,
+    )
+)
+@example(parts=[{"inlineData": None, "inline_data": {"data": "aGk="}}])
+@example(parts=[{"thought": True, "executableCode": {"code": "1"}}])
+def test_has_rich_parts_is_what_the_parts_table_says(parts: list[dict[str, Any]]) -> None:
+    # Read through kinds(): either spelling, camelCase first, null is absent, thoughts skipped.
+    expected = any(
+        not part.get("thought") and any(kind.answer in RICH_ANSWERS for kind, _ in kinds(part))
+        for part in parts
+    )
+    result = response_module.GenerateContentResult(text="", parts=parts)
+    assert has_rich_parts(result) is expected

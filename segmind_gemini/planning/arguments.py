@@ -178,7 +178,7 @@ def _secret_path(value: Any, path: str, depth: int = 0) -> str | None:
             found = _secret_path(inner, where, depth + 1)
             if found:
                 return found
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         for index, inner in enumerate(value):
             found = _secret_path(inner, f"{path}[{index}]", depth + 1)
             if found:
@@ -194,7 +194,7 @@ def _holds(value: Any, secret: str, depth: int = 0) -> bool:
         return False
     if isinstance(value, Mapping):
         return any(_holds(v, secret, depth + 1) for v in value.values())
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return any(_holds(v, secret, depth + 1) for v in value)
     return False
 

@@ -511,8 +511,22 @@ def layered_settings(*layers: Mapping[str, Any]) -> dict[str, Any]:
     Raises:
         InvalidRequestError: a bad value, or a raw dict that would replace ``contents``.
     """
-    body: dict[str, Any] = {}
+    return layered_over({}, *layers)
+
+
+def layered_over(base: Mapping[str, Any], *layers: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` (what :func:`layered_settings` gave for the earlier layers) with ``layers``
+    merged over it the same way; a new dict, ``base`` is not modified.
+
+    An adapter builds its constructor's layer once and puts each call's over it.
+
+    >>> layered_over(layered_settings({"temperature": 0.1}), {"top_k": 3})
+    {'generationConfig': {'temperature': 0.1, 'topK': 3}}
+    """
+    body = dict(base)
     for layer in layers:
+        if not layer:  # most calls pass no settings at all
+            continue
         body = deep_merge(body, settings_fields(layer))
         config = _raw("generation_config", layer.get("generation_config"))
         if config:

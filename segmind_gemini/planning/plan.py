@@ -22,6 +22,7 @@ from segmind_gemini.planning.options import (
     ESCAPE_HATCHES,
     SETTING_ALIASES,
     SETTING_NAMES,
+    layered_over,
     layered_settings,
 )
 from segmind_gemini.planning.structured import (
@@ -161,6 +162,8 @@ def call_arguments(
 ) -> dict[str, Any]:
     """A call's arguments screened (no credentials, peers' spellings mapped), unknown ones
     moved into ``model_kwargs`` with a warning, and the framework's own keys dropped."""
+    if not kwargs:  # most calls: nothing to screen, map or move
+        return {}
     args = screen_arguments(kwargs, where="call", owner=owner)
     args = {k: v for k, v in args.items() if k not in framework_keys}
     return move_unknown(args, CALL_KEYS, into="model_kwargs", owner=owner, stacklevel=6)
@@ -177,13 +180,16 @@ def plan_call(
     base_url: str,
     framework_keys: Collection[str] = (),
     builtin_tools: Sequence[Mapping[str, Any]] = (),
+    built_defaults: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Plan one call: ``convert(mode)`` turns the adapter's messages into Gemini contents.
 
     ``defaults`` are the constructor's settings (named ones plus ``generation_config``
     and ``model_kwargs``); ``kwargs`` the call's arguments, which win. ``tools`` in
     ``kwargs`` are :class:`ToolSpec`\\ s or OpenAI-style dicts; ``parallel_tool_calls=False``
-    asks for one call and keeps only the first.
+    asks for one call and keeps only the first. ``built_defaults``, when given, is
+    ``layered_settings(defaults)`` already worked out (an adapter caches it per state
+    of its fields), and ``defaults`` is not read.
 
     Raises:
         InvalidRequestError: a credential, a bad value, nothing to send, or
@@ -195,7 +201,11 @@ def plan_call(
     converted = convert(mode)
     system = _structured(args, list(converted.system), mode)
     request = build_request(
-        converted.contents, system=system or None, settings=layered_settings(defaults, args)
+        converted.contents,
+        system=system or None,
+        settings=layered_settings(defaults, args)
+        if built_defaults is None
+        else layered_over(built_defaults, args),
     )
     if not request["contents"]:
         raise InvalidRequestError(

@@ -22,18 +22,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from segmind_gemini.wire.parts import RICH_ANSWERS, kinds, value
+from segmind_gemini.wire.parts import PARTS, RICH_ANSWERS, kinds, value
 from segmind_gemini.wire.response import GenerateContentResult
 
 __all__ = ["answer_blocks", "has_rich_parts", "openai_logprobs", "token_logprobs"]
 
 
+# Both spellings of each rich kind; the camelCase one wins when both are there (as kinds()).
+_RICH_KEYS = tuple((k.camel, k.snake) for k in PARTS if k.answer in RICH_ANSWERS)
+
+
 def has_rich_parts(result: GenerateContentResult) -> bool:
     """Whether the answer holds an image or code-execution part (not only text)."""
-    return any(
-        not part.get("thought") and any(kind.answer in RICH_ANSWERS for kind, _ in kinds(part))
-        for part in result.parts
-    )
+    for part in result.parts:
+        if part.get("thought"):
+            continue
+        for camel, snake in _RICH_KEYS:
+            if (part[camel] if camel in part else part.get(snake)) is not None:
+                return True
+    return False
 
 
 def _text_block(found: Any, blocks: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -132,6 +132,8 @@ _INLINE_KEYS = next(k.keys for k in PARTS if k.camel == "inlineData")
 
 
 def _cut_part(part: Any, blobs: dict[str, str]) -> Any:
+    if type(part) is dict and "text" in part and len(part) == 1:
+        return part  # most parts: nothing to cut
     if not isinstance(part, Mapping):
         return part
     for key in _INLINE_KEYS:

@@ -141,7 +141,7 @@ def validate_request(request: Mapping[str, Any]) -> None:
                 f"contents[{i}].parts is empty; every turn needs at least one part"
             )
         for j, part in enumerate(parts):
-            if not isinstance(part, Mapping) or not (PART_KEYS & part.keys()):
+            if not isinstance(part, Mapping) or PART_KEYS.isdisjoint(part.keys()):
                 raise InvalidRequestError(
                     f"contents[{i}].parts[{j}] has none of: {', '.join(sorted(PART_KEYS))}"
                 )

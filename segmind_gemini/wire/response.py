@@ -8,19 +8,27 @@ have been seen to return.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import math
+import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from segmind_gemini.errors import ContentBlockedError, ResponseParseError
 from segmind_gemini.tools import ToolCall, new_call_id
-from segmind_gemini.wire.parts import kinds
+from segmind_gemini.wire.parts import PART_SHAPE, kinds
 from segmind_gemini.wire.parts import value as part_value
-from segmind_gemini.wire.types import ChatCompletionResponse, GenerateContentResponse
-from segmind_gemini.wire.validation import conform
+from segmind_gemini.wire.types import (
+    Candidate,
+    ChatCompletionResponse,
+    GenerateContentResponse,
+    UsageMetadata,
+)
+from segmind_gemini.wire.validation import conform, listed_keys, repaired
 
 __all__ = [
     "GenerateContentResult",
@@ -32,6 +40,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("segmind_gemini")
+T = TypeVar("T")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _float(value: str | None) -> float | None:
@@ -255,19 +265,23 @@ class GenerateContentResult:
 
         Keys with no value are left out.
         """
-        meta: dict[str, Any] = {
-            "finish_reason": self.finish_reason,
-            "finish_message": self.finish_message,
-            "safety_ratings": self.safety_ratings or None,
-            "model_version": self.model_version,
-            "response_id": self.response_id,
-            **self.headers.as_dict(),
-            "grounding_metadata": self.grounding_metadata,
-            "citation_metadata": self.citation_metadata,
-            "url_context_metadata": self.url_context_metadata,
-            "avg_logprobs": self.avg_logprobs,
-        }
-        return {k: v for k, v in meta.items() if v is not None}
+        headers = self.headers  # its as_dict() written out: this runs on every call
+        meta = (
+            ("finish_reason", self.finish_reason),
+            ("finish_message", self.finish_message),
+            ("safety_ratings", self.safety_ratings or None),
+            ("model_version", self.model_version),
+            ("response_id", self.response_id),
+            ("request_id", headers.request_id),
+            ("cost", headers.cost),
+            ("remaining_credits", headers.remaining_credits),
+            ("generation_time", headers.generation_time),
+            ("grounding_metadata", self.grounding_metadata),
+            ("citation_metadata", self.citation_metadata),
+            ("url_context_metadata", self.url_context_metadata),
+            ("avg_logprobs", self.avg_logprobs),
+        )
+        return {k: v for k, v in meta if v is not None}
 
 
 def parse_response(
@@ -286,6 +300,10 @@ def parse_response(
             says what was wrong and where, and quotes the start of the body.
     """
     seg = SegmindHeaders.from_headers(headers or {})
+    if type(body) is dict and "candidates" in body:
+        plain = _plain_text_answer(body, seg)
+        if plain is not None:
+            return plain
     if not isinstance(body, Mapping):
         raise unreadable(
             f"Expected a JSON object from Segmind, got {type(body).__name__}", body, status, seg
@@ -411,6 +429,190 @@ def _parse_gemini(
         url_context_metadata=_mapping(cand, "urlContextMetadata"),
         logprobs_result=_mapping(cand, "logprobsResult"),
         other_candidates=others,
+    )
+
+
+# The plain-text reader: the answer most calls get (one candidate, text parts, usage)
+# read in one pass over the body, without conform()'s general walk. Each field it
+# reads gets the same type check conform() makes; a body it does not take whole (any
+# other listed field, a value conform() would drop or repair, a part that is not
+# text) goes to the general path, so both always give the same result
+# (tests/test_response.py compares them on generated answers).
+_PLAIN_TOP = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId"})
+_PLAIN_STRINGS = frozenset({"finishReason", "finishMessage"})
+_PLAIN_COUNTS = frozenset(_COUNTS.values())
+
+
+def _text_ok(value: Any) -> bool:
+    """A string conform() keeps as it is (no lone surrogate to repair)."""
+    return type(value) is str and (value.isascii() or _SURROGATE.search(value) is None)
+
+
+def _plain_text_answer(body: dict[str, Any], seg: SegmindHeaders) -> GenerateContentResult | None:
+    """The result the general path gives for a plain text answer; ``None`` for any other."""
+    top, listed_candidate, listed_part, listed_usage = _listed_fields()
+    cand: Any = None
+    meta: Any = None
+    for key, value in body.items():
+        if key == "candidates":
+            if type(value) is not list or len(value) != 1:
+                return None
+            cand = value[0]
+        elif key == "usageMetadata":
+            meta = value
+        elif key in _PLAIN_TOP:  # modelVersion, responseId
+            if not _text_ok(value):
+                return None
+        elif key in top:
+            return None
+    if type(cand) is not dict:
+        return None
+    parts = _plain_candidate(cand, listed_candidate)
+    if parts is None:
+        return None
+    texts: list[str] = []
+    thoughts: list[str] = []
+    for part in parts:
+        if type(part) is not dict or not _plain_part(part, listed_part):
+            return None
+        (thoughts if part.get("thought") else texts).append(part["text"])
+    usage = Usage(unknown=frozenset(_COUNTS)) if meta is None else _plain_usage(meta, listed_usage)
+    if usage is None:
+        return None
+    return _frozen(
+        GenerateContentResult,
+        {
+            "text": "".join(texts),
+            "thoughts": "".join(thoughts),
+            "tool_calls": [],
+            "finish_reason": cand.get("finishReason"),
+            "finish_message": cand.get("finishMessage"),
+            "safety_ratings": list(cand.get("safetyRatings") or []),
+            "usage": usage,
+            "model_version": body.get("modelVersion"),
+            "response_id": body.get("responseId"),
+            "headers": seg,
+            "parts": [dict(p) for p in parts],
+            "images": [],
+            "citation_metadata": None,
+            "avg_logprobs": cand.get("avgLogprobs"),
+            "raw": body,
+            "grounding_metadata": None,
+            "url_context_metadata": None,
+            "logprobs_result": None,
+            "other_candidates": [],
+        },
+    )
+
+
+def _frozen(cls: type[T], fields: dict[str, Any]) -> T:
+    """An instance of the frozen dataclass ``cls`` holding ``fields`` (every one of them).
+
+    Set straight into the instance dict: the generated ``__init__`` sets each field
+    through ``object.__setattr__``, ~1.6 us more for a result's nineteen, on every call.
+    (A field left out would read its class default, or fail for a list field: the
+    plain-reader property test compares whole reprs with the general path's.)
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
+def _plain_candidate(cand: dict[str, Any], listed: frozenset[str]) -> list[Any] | None:
+    """The candidate's parts if conform() keeps every field the reader reads, else ``None``."""
+    parts: Any = None
+    for key, value in cand.items():
+        if key == "content":
+            if type(value) is not dict:
+                return None
+            role = value.get("role")  # a content lists no other field
+            if role is not None and not _text_ok(role):
+                return None
+            parts = value.get("parts")
+            if type(parts) is not list:
+                return None
+        elif key in _PLAIN_STRINGS:
+            if not _text_ok(value):
+                return None
+        elif key == "index":
+            if type(value) is not int:
+                return None
+        elif key == "avgLogprobs":
+            if type(value) is not float or not math.isfinite(value):
+                return None
+        elif key == "safetyRatings":
+            if type(value) is not list or not all(_unrepaired(r) for r in value):
+                return None
+        elif key in listed:
+            return None
+    return cast("list[Any] | None", parts)
+
+
+def _unrepaired(rating: Any) -> bool:
+    """A free-form object conform() keeps as it is."""
+    if type(rating) is not dict:
+        return False
+    try:
+        return repaired(rating) is rating
+    except RecursionError:
+        return False
+
+
+def _plain_part(part: dict[str, Any], listed: frozenset[str]) -> bool:
+    if "text" not in part:
+        return False
+    for key, value in part.items():
+        if key == "text" or key == "thoughtSignature":
+            if not _text_ok(value):
+                return False
+        elif key == "thought":
+            if type(value) is not bool:
+                return False
+        elif key in listed:
+            return False
+    return True
+
+
+def _plain_usage(meta: Any, listed: frozenset[str]) -> Usage | None:
+    if type(meta) is not dict:
+        return None
+    details: dict[str, Any] = {}
+    for key, value in meta.items():
+        if key in _PLAIN_COUNTS:
+            if type(value) is not int:
+                return None
+        elif key in listed:
+            return None  # a count in snake_case
+        elif type(key) is str and key.endswith("Details"):
+            details[key] = value
+    get = meta.get
+    prompt = get("promptTokenCount", 0)
+    candidates = get("candidatesTokenCount", 0)
+    thoughts = get("thoughtsTokenCount", 0)
+    tool_use = get("toolUsePromptTokenCount", 0)
+    return _frozen(
+        Usage,
+        {
+            "prompt_tokens": prompt,
+            "candidates_tokens": candidates,
+            "thoughts_tokens": thoughts,
+            "cached_tokens": get("cachedContentTokenCount", 0),
+            "tool_use_prompt_tokens": tool_use,
+            "total_tokens": get("totalTokenCount", 0) or prompt + candidates + thoughts + tool_use,
+            "details": details,
+            "unknown": frozenset(),
+        },
+    )
+
+
+@functools.cache
+def _listed_fields() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """The keys conform() checks (both spellings) in a body, a candidate, a part, a usage."""
+    return (
+        listed_keys(GenerateContentResponse),
+        listed_keys(Candidate),
+        listed_keys(PART_SHAPE),
+        listed_keys(UsageMetadata),
     )
 
 

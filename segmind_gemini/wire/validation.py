@@ -181,6 +181,12 @@ def _repaired_item(item: Any) -> Any:
     return item
 
 
+def repaired(value: Any) -> Any:
+    """``value`` with every lone surrogate replaced by U+FFFD, the same object when none
+    (what conform() does to a free-form ``dict[str, Any]`` field)."""
+    return _repaired(value)
+
+
 def _check_any(value: Any, out: Conformed, path: _Path) -> Any:
     try:
         return _repaired(value)
@@ -305,6 +311,14 @@ def _compile(schema: Any) -> dict[str, _Field]:
     for key in list(fields):
         fields.setdefault(snake_case(key), fields[key])
     return fields
+
+
+def listed_keys(schema: Any) -> frozenset[str]:
+    """The keys :func:`conform` checks in an object of ``schema`` (both spellings)."""
+    fields = _COMPILED.get(schema)
+    if fields is None:
+        fields = _COMPILED[schema] = _compile(schema)
+    return frozenset(fields)
 
 
 def conform(value: Any, schema: Any) -> Conformed:

@@ -1,0 +1,111 @@
+"""What a ``ChatSegmindGemini`` works out from its fields, kept until a field changes.
+
+Every call used to rebuild, from the same fields, the constructor's settings layer,
+LangChain's ``_identifying_params`` and the client's settings key (~15 us a call
+between real socket calls). :class:`StateCache` keeps them with a fingerprint of
+the fields they were built from (every field this class or a subclass declares),
+and a call rebuilds them only when the fingerprint differs:
+
+* fields of plain JSON-like types (numbers, strings, booleans, ``None``, lists and
+  dicts of them) are fingerprinted by value, as ``marshal`` bytes: exact (``1``,
+  ``1.0`` and ``True`` differ, so do ``0.0`` and ``-0.0``), and a list or dict
+  changed in place (``model.generation_config["topK"] = 5``) is seen;
+* the others (the key, a ``SecretStr``) by identity: an assignment is seen.
+
+A value ``marshal`` cannot write (an enum member, a pydantic class as
+``response_schema``, a subclass of a builtin) makes the state uncacheable, and
+everything is rebuilt on each call, as before this cache existed.
+"""
+
+from __future__ import annotations
+
+import functools
+import marshal
+import operator
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel
+
+__all__ = ["StateCache"]
+
+T = TypeVar("T")
+
+_SAME = operator.is_
+_PLAIN = frozenset({str, int, float, bool, type(None), list, dict, typing.Any})
+_Reader = Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+def _by_value(annotation: Any) -> bool:
+    """Whether a field's type is built from plain JSON-like types only."""
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return annotation in _PLAIN
+    if origin is typing.Literal:
+        return all(type(arg) in _PLAIN for arg in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return _by_value(typing.get_args(annotation)[0])
+    if origin in (list, dict, typing.Union, types.UnionType):
+        return all(_by_value(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def _reader(names: tuple[str, ...]) -> _Reader:
+    """A C-level reader of ``names`` from a ``__dict__``, always giving a tuple."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    if names:
+        (name,) = names
+        return lambda state: (state[name],)
+    return lambda state: ()
+
+
+@functools.cache
+def _readers(cls: type[BaseModel]) -> tuple[_Reader, _Reader]:
+    """Readers of the adapter's own fields: those compared by value, and the others."""
+    own = [n for n in cls.model_fields if n not in BaseChatModel.model_fields]
+    by_value = tuple(n for n in own if _by_value(cls.model_fields[n].annotation))
+    by_identity = tuple(n for n in own if n not in by_value)
+    return _reader(by_value), _reader(by_identity)
+
+
+class StateCache(Generic[T]):
+    """One model object's derived values, with the fingerprint of the fields they came from.
+
+    Never copied or pickled with the model (a copy starts empty); shared by
+    ``model_copy()`` copies, which is safe: each lookup checks the caller's own fields.
+    """
+
+    __slots__ = ("_entry",)
+
+    def __init__(self) -> None:
+        # One tuple (identity-compared values, value bytes, derived), replaced whole:
+        # threads reading it never see half an update.
+        self._entry: tuple[tuple[Any, ...], bytes, T] | None = None
+
+    def get(self, model: BaseModel, build: Callable[[], T]) -> T:
+        """The derived values for ``model``'s current fields; ``build()`` when they changed."""
+        state = model.__dict__
+        by_value, by_identity = _readers(type(model))
+        try:
+            # Version 2 writes no back-references: the bytes depend on the values alone.
+            blob = marshal.dumps(by_value(state), 2)
+            others = by_identity(state)
+        except (KeyError, ValueError):
+            # A field missing from __dict__, or a value marshal cannot write: no cache.
+            return build()
+        entry = self._entry
+        if entry is not None and entry[1] == blob and all(map(_SAME, others, entry[0])):
+            return entry[2]
+        derived = build()
+        self._entry = (others, blob, derived)
+        return derived
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> StateCache[T]:
+        return StateCache()
+
+    def __reduce__(self) -> tuple[type[StateCache[T]], tuple[()]]:
+        return (StateCache, ())
