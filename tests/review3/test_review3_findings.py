@@ -154,3 +154,25 @@ def test_a_document_with_a_field_from_a_newer_version_keeps_what_it_knows() -> N
     data["a_field_added_later"] = 1
     policy = WindowPolicy.from_doc(json.dumps(data))
     assert policy.limit == 20 and policy.blocked_until == 100.0
+
+
+@pytest.mark.xfail(strict=True, reason="review3 E: a model's daily quota no longer holds it back")
+def test_googles_daily_quota_beside_a_reset_time_still_holds_its_model_back() -> None:
+    now = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
+    body = (
+        b'{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "per day",'
+        b' "details": [{"retryDelay": "7200s"}]}}'
+    )
+    reset = (now + timedelta(seconds=1)).isoformat()
+    raw = RawResponse(429, {"retry-after": "7200", "x-rate-limit-reset-at-utc": reset}, body, 0.1)
+    key = APIKey("sk-test-0123456789")
+    verdict = classify(raw, method="POST", url="u", model="m", key=key, now=lambda: now)
+    clock = [0.0]
+    governor = RateGovernor(clock=lambda: clock[0])
+    ticket = governor.try_acquire(Turn(model="m"))
+    assert ticket is not None
+    report = verdict.report
+    governor.record(ticket, 429, report.retry_after, exact=report.exact, upstream=report.upstream)
+    clock[0] = 2.0
+    # b20f72e: the model waits 3598 s more; main: 0 s, so every call sends and is refused.
+    assert governor.next_turn_in(Turn(model="m")) > 3000
