@@ -97,12 +97,15 @@ def classify(
     clock = now()
     hint = server_retry_hint(raw.headers, decoded, clock)
     # A reset time, not a rounded delay: the governor gets it signed (one that passed
-    # while the answer travelled still says when a window began).
+    # while the answer travelled still says when a window began), unless the server
+    # also asked for a longer wait (Retry-After, a quota's retryDelay), which wins; a
+    # delay in whole seconds rounds the same reset up by less than one.
     reset = server_reset_in(raw.headers, clock) if status == 429 else None
+    exact = reset is not None and (hint is None or hint < max(reset, 0.0) + 1.0)
     report = Report(
         status,
-        reset if reset is not None else hint,
-        exact=reset is not None,
+        reset if exact else hint,
+        exact=exact,
         # Google's long quotas (a day's) are per model; its per-minute ones pace the key
         # like Segmind's.
         upstream=_is_google_quota(decoded) and (hint or 0.0) > 60.0,

@@ -18,12 +18,16 @@ Six mechanisms, each with its own fields:
   window's ``opening``. A reset that passed while its 429 travelled (a negative hint,
   from a point in time) still names a window's start.
 * **taking shares back** (``crowded``, ``window_ok``, ``room``, ``climb_wait``,
-  ``climbing``): a limit learned while others send may be only a share. On a crowded
-  key (a window took none of ours, or two full windows took different numbers of them),
-  once every call of the open window went through, one more asks for room and,
-  answered, lets 1, 2, 4, ... more go in the same window; at a confirmed limit, one
-  more is tried after 1, 2, 4, ... (at most 64) full windows, so a process alone pays
-  a 429 ever more rarely and one whose neighbours finished takes their share back.
+  ``climbing``; the trying ticket's ``asks``): a limit learned while others send may be
+  only a share. On a crowded key (a window took none of ours, or two full windows timed
+  by resets took different numbers of them), once every call of the open window went
+  through, one more asks for room and, answered, lets 1, 2, 4, ... more go in the same
+  window (refused, the key is taken as ours alone until new evidence); at a confirmed
+  limit, one more is tried after 1, 2, 4, ... (at most 64) full windows, so a process
+  alone pays a 429 ever more rarely and one whose neighbours finished takes their share
+  back. A window counts as full and clean only once its answers have begun to return
+  (slower answers may still carry its refusals). Without reset hints windows are guessed
+  from probes: the pace grows by half, up to the most a refused window took.
 * **hint-less probe** (``probe_id``, ``hintless_level``, ``hintless_gap``): with no
   reset hint, one probe at a time finds when the server accepts again.
 * **per-model blocks** (``model_blocked``): Google's long quotas hold back one model.
@@ -94,6 +98,7 @@ class Ticket:
 
     __slots__ = (
         "admitted_at",
+        "asks",
         "counted",
         "done",
         "epoch",
@@ -112,7 +117,11 @@ class Ticket:
         self.counted = counted
         self.window = window
         self.epoch = epoch
+        #: Its answer teaches the policy (a hint-less probe or a try past the limit).
         self.probe = False
+        #: A try past the limit: ``"room"`` (in the open window, on a crowded key) or
+        #: ``"climb"`` (past a confirmed limit); ``None`` otherwise.
+        self.asks: str | None = None
         self.done = False
         #: It waited in line (it was not admitted on arrival).
         self.queued = False
@@ -226,18 +235,28 @@ class WindowPolicy:
         return json.dumps(self.__dict__, separators=(",", ":"))
 
     @classmethod
-    def from_doc(cls, doc: str | bytes | None) -> WindowPolicy:
-        """The state in ``doc``; a fresh one when it is missing or not ours (garbage)."""
+    def from_doc(cls, doc: str | bytes | None, now: float | None = None) -> WindowPolicy:
+        """The state in ``doc``; a fresh one when it is missing or not ours (garbage).
+
+        Every field is checked against its declared type and a possible value: counts
+        not negative, numbers finite, and (given the store's ``now``) no time further
+        ahead than :data:`LONGEST_BLOCK`, so a stray document cannot hold a key, a
+        model or a probe for ever. Fields this version does not know (a newer one wrote
+        them) are dropped, so two versions sharing a store keep each other's learning.
+        """
         if not doc:
             return cls()
         try:
             data = json.loads(doc)
-            policy = cls(**data)
+            known = {item.name for item in fields(cls)}
+            policy = cls(**{key: value for key, value in data.items() if key in known})
             policy.sent_by = _ints(policy.sent_by)
             policy.refused_by = _ints(policy.refused_by)
-            policy.sent = sorted(float(t) for t in policy.sent)
-            policy.taken = [int(t) for t in policy.taken][-3:]
-            policy.model_blocked = {str(k): float(v) for k, v in policy.model_blocked.items()}
+            policy.sent = sorted(_scalar(t, float, False) for t in policy.sent)
+            policy.taken = [_scalar(t, int, False) for t in policy.taken][-3:]
+            policy.model_blocked = {
+                str(k): _scalar(v, float, False) for k, v in policy.model_blocked.items()
+            }
             for item in fields(cls):
                 kind = _SCALARS.get(str(item.type))
                 if kind is not None:
@@ -245,11 +264,35 @@ class WindowPolicy:
             if policy.window not in policy.sent_by:
                 policy.sent_by[policy.window] = 0
                 policy.refused_by[policy.window] = 0
-            if policy.limit is not None and int(policy.limit) < 1:
-                raise ValueError("limit")
+            policy._check(now)
             return policy
         except (ValueError, TypeError, AttributeError, KeyError, OverflowError):
             return cls()
+
+    def _check(self, now: float | None) -> None:
+        """Raise ``ValueError`` when a field holds a value this policy never writes."""
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit")
+        counts = (self.window_sent, self.window_ok, self.quiet, self.hintless_level, self.epoch)
+        if min(counts) < 0 or not 1 <= self.climb_wait <= MAX_CLIMB_WAIT or self.room < 1:
+            raise ValueError("count")
+        if min(self.taken, default=0) < 0:
+            raise ValueError("taken")
+        if now is not None:
+            latest = now + LONGEST_BLOCK + 60.0
+            times = [
+                self.blocked_until,
+                self.probe_at,
+                self.probe_not_before,
+                self.window_end or 0.0,
+                self.last_reset or 0.0,
+                self.opened_at or 0.0,
+                self.hintless_since,
+                *self.model_blocked.values(),
+                *self.sent[-1:],
+            ]
+            if max(times) > latest:
+                raise ValueError("a time too far ahead")
 
     # ---------------------------------------------------------------------- queries
 
@@ -333,12 +376,12 @@ class WindowPolicy:
         ):
             # Past the limit while the window is open: one call asks whether others
             # on the key left room (see _room_to_try).
-            ticket.probe = True
+            ticket.probe, ticket.asks = True, "room"
             self.probe_id, self.probe_at = ticket.id, now
         elif self.climbing and self.limit is not None and self.window_sent + 1 == self.limit:
             # The one call past the confirmed limit: its answer says at once whether the
             # window had room (see _accepted), not only when the window closes.
-            ticket.probe = True
+            ticket.probe, ticket.asks = True, "climb"
         self.count_sent(1)
         if self.log_sends:
             if turn.window > self.keep:
@@ -456,6 +499,9 @@ class WindowPolicy:
         if (
             self.refused_by.get(closing, 0)
             and closing == self.limit_window
+            # Windows timed by the server's resets, not guessed by probes (without
+            # hints a "window" may span two of the server's and take twice as many).
+            and self.window_length is not None
             and len(self.taken) >= 2
             and 0 < self.taken[-1] != self.taken[-2] > 0
         ):
@@ -467,22 +513,33 @@ class WindowPolicy:
             and self.limit is not None
             and self.refused_by.get(closing, 0) == 0
             and self.sent_by.get(closing, 0) >= self.limit
+            # Its answers have begun to come back: with answers slower than a window,
+            # none has, its refusals may still be on their way, and growing then
+            # compounds (the limit doubled each window while the 429s were in transit).
+            and self.window_ok > 0
         ):
             # The server took a full window without refusing: the pace may be low (a
             # stray 429 taught it, or another client took the rest of the windows that
             # taught it and has stopped). Grow it back by half, up to the most a refused
             # window took; past it only when the key is crowded and no count repeated.
             counts = [t for t in self.taken if t > 0]
-            grown = 2 * self.limit
+            # Windows timed by the server's resets are whole windows: the pace may
+            # double. Without hints a "window" is guessed from probes and may span two
+            # of the server's: grow by half, and do not climb past a confirmed limit.
+            timed = self.window_length is not None
+            grown = 2 * self.limit if timed else self.limit + max(1, self.limit // 2)
             ceiling = max(counts, default=None)
             confirmed = len(counts) >= 2 and counts[-1] == counts[-2]
             self.climbing = False
             if ceiling is None or (self.crowded and not confirmed):
                 self.limit = grown
+            elif not timed and not self.crowded:
+                # Refusals without hints count guessed windows: up to the most one took.
+                self.limit = max(self.limit, min(ceiling, grown))
             elif self.limit > ceiling:
                 # One more than any refused window took went through: that was a share,
                 # not the limit (others on the key have stopped). Learn afresh, fast.
-                self.taken, self.limit, self.climb_wait = [], 2 * self.limit, 1
+                self.taken, self.limit, self.climb_wait = [], grown, 1
             elif self.limit == ceiling:
                 # What looks like the limit may be a share of it (nothing tells the two
                 # apart while others send): now and then one more, in case the others
@@ -519,17 +576,18 @@ class WindowPolicy:
             self.window_ok += 1
         if not (ticket.probe and ticket.window == self.window):
             return
-        if self.window_end is not None and self.limit is not None and not self.climbing:
+        if ticket.asks == "room":
             # A call past the limit went through in an open window: room was left.
             # Take more at once, twice as many each round (a refusal says where it ends).
             self.limit = self.window_sent + self.room
             self.room *= 2
             return
-        if self.climbing and self.limit is not None and self.window_end is not None:
-            # The call past the confirmed limit went through: that limit was a share
-            # (others on the key have stopped). Learn afresh, fast, in this window.
-            self.climbing = False
-            self.taken, self.limit, self.climb_wait = [], 2 * self.limit, 1
+        if ticket.asks == "climb":
+            if self.climbing and self.limit is not None:
+                # The call past the confirmed limit went through: that limit was a share
+                # (others on the key have stopped). Learn afresh, fast, in this window.
+                self.climbing = False
+                self.taken, self.limit, self.climb_wait = [], 2 * self.limit, 1
             return
         if (
             self.last_reset is not None
@@ -569,6 +627,10 @@ class WindowPolicy:
         if self.climbing:
             self.climbing = False
             self.climb_wait = min(MAX_CLIMB_WAIT, 2 * self.climb_wait)
+        if ticket.asks == "room":
+            # No room: the key may well be ours alone now. Ask again only once new
+            # evidence says it is shared; meanwhile climbing finds room, ever more rarely.
+            self.crowded = False
         if ticket.counted and self.log_sends:
             # The server did not count a refused call: neither does requests_per_minute.
             self._unlog(ticket)

@@ -164,7 +164,7 @@ class SqliteStore(RateStore):
                     row = conn.execute(
                         "SELECT doc FROM rate_state WHERE key = ? AND origin = ?", (key, origin)
                     ).fetchone()
-                    policy = WindowPolicy.from_doc(row[0] if row else None)
+                    policy = WindowPolicy.from_doc(row[0] if row else None, now)
                     result = change(policy, now)
                     if write:
                         conn.execute(
@@ -241,8 +241,9 @@ class RedisStore(RateStore):
                         pipe.watch(name)
                         doc = pipe.get(name)
                         seconds, micros = pipe.time()
-                        policy = WindowPolicy.from_doc(doc)
-                        result = change(policy, seconds + micros / 1e6)
+                        now = seconds + micros / 1e6
+                        policy = WindowPolicy.from_doc(doc, now)
+                        result = change(policy, now)
                         if not write:
                             pipe.unwatch()
                             return result

@@ -1,4 +1,4 @@
-"""Review 3: random interleavings of admit / record / release on one WindowPolicy."""
+"""Random interleavings of admit / record / release on one WindowPolicy: no leak, no stall."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adversarial fake-clock driver for WindowPolicy (review 3).
+"""A fake-clock driver of WindowPolicy with adversarial knobs (used by test_findings).
 
 Like tests/test_rate_limits.simulate_independent, with knobs: per-process backlog and start
 time, random per-call latency (answers out of order), a server limit that changes mid-run,

@@ -1,4 +1,4 @@
-"""Review 3: hostile rate-limit headers through classify() into the governor."""
+"""Hostile rate-limit headers through classify() into the governor: never a negative wait."""
 
 from __future__ import annotations
 
