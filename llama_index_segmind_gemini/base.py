@@ -888,4 +888,4 @@ def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, An
 
 
 for _name in ENTRY_POINTS:
-    setattr(SegmindGemini, _name, refusing_secrets(getattr(SegmindGemini, _name), _OWNER))
+    setattr(SegmindGemini, _name, refusing_secrets(SegmindGemini.__dict__[_name], _OWNER))
