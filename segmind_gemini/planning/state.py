@@ -24,7 +24,6 @@ so the core does not depend on pydantic.
 
 from __future__ import annotations
 
-import functools
 import marshal
 import operator
 import types
@@ -65,7 +64,9 @@ def _reader(names: tuple[str, ...]) -> _Reader:
     return lambda state: ()
 
 
-@functools.cache
+_READERS: dict[tuple[type[object], type[object]], tuple[_Reader, _Reader]] = {}
+
+
 def _readers(cls: type[object], framework: type[object]) -> tuple[_Reader, _Reader]:
     """Readers of ``cls``'s own fields (not ``framework``'s): by value, and the others."""
     fields: dict[str, Any] = typing.cast(Any, cls).model_fields
@@ -73,7 +74,8 @@ def _readers(cls: type[object], framework: type[object]) -> tuple[_Reader, _Read
     own = [n for n in fields if n not in theirs]
     by_value = tuple(n for n in own if _by_value(fields[n].annotation))
     by_identity = tuple(n for n in own if n not in by_value)
-    return _reader(by_value), _reader(by_identity)
+    readers = _READERS[cls, framework] = (_reader(by_value), _reader(by_identity))
+    return readers
 
 
 class StateCache(Generic[T]):
@@ -96,7 +98,9 @@ class StateCache(Generic[T]):
     def get(self, model: Any, build: Callable[[], T]) -> T:
         """The derived values for ``model``'s current fields; ``build()`` when they changed."""
         state = model.__dict__
-        by_value, by_identity = _readers(type(model), self._framework)
+        cls = type(model)
+        readers = _READERS.get((cls, self._framework))
+        by_value, by_identity = readers or _readers(cls, self._framework)
         try:
             # Version 2 writes no back-references: the bytes depend on the values alone.
             blob = marshal.dumps(by_value(state), 2)
