@@ -508,12 +508,13 @@ class SegmindGemini(FunctionCallingLLM):
     ) -> Plan:
         """Plan one call (the core planner; the tool mode is resolved once, there)."""
         call = dict(kwargs)
-        if call.get("tools"):
-            call["tools"] = tool_specs(call["tools"])
-        if "allow_parallel_tool_calls" in call:
-            call["parallel_tool_calls"] = call.pop("allow_parallel_tool_calls")
-        if "built_in_tool" in call:
-            call["builtin_tools"] = self._builtin_tools(call.pop("built_in_tool"))
+        if call:  # most calls (complete, a query engine's) carry no arguments
+            if call.get("tools"):
+                call["tools"] = tool_specs(call["tools"])
+            if "allow_parallel_tool_calls" in call:
+                call["parallel_tool_calls"] = call.pop("allow_parallel_tool_calls")
+            if "built_in_tool" in call:
+                call["builtin_tools"] = self._builtin_tools(call.pop("built_in_tool"))
 
         def convert(mode: Any) -> _Converted:
             if messages is None:
