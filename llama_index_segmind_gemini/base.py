@@ -88,7 +88,7 @@ from segmind_gemini.tools.builtin import (
 from segmind_gemini.tools.calling import check_setting
 from segmind_gemini.wire.response import GenerateContentResult
 
-from ._arguments import ENTRY_POINTS, refusing_secrets
+from ._arguments import ENTRY_POINTS, presign, refusing_secrets
 from ._messages import (
     MediaRef,
     UrlLoader,
@@ -909,4 +909,5 @@ def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, An
 
 
 for _name in ENTRY_POINTS:
+    presign(SegmindGemini.__dict__[_name])
     setattr(SegmindGemini, _name, refusing_secrets(SegmindGemini.__dict__[_name], _OWNER))
