@@ -39,6 +39,7 @@ from segmind_gemini.media.loader import apart_from_url, part_from_url
 from segmind_gemini.planning.arguments import check_no_secrets, move_unknown, screen_arguments
 from segmind_gemini.planning.options import layered_settings, settings_of
 from segmind_gemini.planning.plan import Plan, plan_call
+from segmind_gemini.planning.state import StateCache
 from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
 from segmind_gemini.registry import get_model_info, warn_if_retired
 from segmind_gemini.settings import (
@@ -71,7 +72,6 @@ from ._messages import (
     with_contents,
 )
 from ._output import to_ai_message, to_ai_message_chunk
-from ._state import StateCache
 from ._structured import structured_output_runnable
 from ._tool_schema import openai_tool
 
@@ -363,7 +363,7 @@ class ChatSegmindGemini(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True)
 
     _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
-    _derived: StateCache[_Derived] = PrivateAttr(default_factory=StateCache)
+    _derived: StateCache[_Derived] = PrivateAttr(default_factory=lambda: StateCache(BaseChatModel))
 
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be

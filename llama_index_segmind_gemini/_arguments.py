@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from segmind_gemini.planning.arguments import check_no_secrets
 
-__all__ = ["ENTRY_POINTS", "refusing_secrets"]
+__all__ = ["ENTRY_POINTS", "presign", "refusing_secrets"]
 
 #: The methods every call goes through (LlamaIndex's helpers and agents call these).
 ENTRY_POINTS = (
@@ -36,19 +37,41 @@ def refusing_secrets(method: Callable[..., Any], owner: str) -> Callable[..., An
     LlamaIndex's callback decorator and instrumentation span record the call's
     keyword arguments (``LLMChatStartEvent.additional_kwargs``) before the body
     runs, so the check wraps them from outside.
+
+    ``method`` is the attribute as the class stores it (the span's wrapt wrapper),
+    and each call binds it to the instance first: called unbound with ``self``
+    among the arguments, wrapt hands the span a partial, whose signature the span
+    works out on every call (~15 us more than for a bound method).
     """
+    bind = method.__get__
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def acall(self: Any, *args: Any, **kwargs: Any) -> Any:
-            _refuse_secrets(self, kwargs, owner)
-            return await method(self, *args, **kwargs)
+            if kwargs:
+                _refuse_secrets(self, kwargs, owner)
+            return await bind(self, type(self))(*args, **kwargs)
 
         return acall
 
     @functools.wraps(method)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _refuse_secrets(self, kwargs, owner)
-        return method(self, *args, **kwargs)
+        if kwargs:
+            _refuse_secrets(self, kwargs, owner)
+        return bind(self, type(self))(*args, **kwargs)
 
     return call
+
+
+def presign(method: Any) -> None:
+    """Give the function under LlamaIndex's span wrapper its signature, worked out once.
+
+    The span binds every call's arguments with ``inspect.signature(func)``, which
+    otherwise walks the callback decorator's function anew each call (~9 us, ~6 us
+    less with ``__signature__`` set). ``method`` is the attribute as the class stores
+    it (the span's wrapt wrapper); its ``__wrapped__`` is the callback's function,
+    whose own signature is stored unchanged.
+    """
+    inner = getattr(method, "__wrapped__", None)
+    if isinstance(inner, types.FunctionType) and "__signature__" not in vars(inner):
+        inner.__signature__ = inspect.signature(inner)  # type: ignore[attr-defined]

@@ -63,13 +63,14 @@ def usage_metadata(usage: Usage) -> dict[str, Any]:
         "candidates_token_count": usage.candidates_tokens,
         "total_token_count": usage.total_tokens,
     }
-    for name, field in (
-        ("prompt_token_count", "prompt_tokens"),
-        ("candidates_token_count", "candidates_tokens"),
-        ("total_token_count", "total_tokens"),
-    ):
-        if field in usage.unknown:
-            del meta[name]
+    if usage.unknown:  # the usual answer says every count
+        for name, field in (
+            ("prompt_token_count", "prompt_tokens"),
+            ("candidates_token_count", "candidates_tokens"),
+            ("total_token_count", "total_tokens"),
+        ):
+            if field in usage.unknown:
+                del meta[name]
     if usage.thoughts_tokens:
         meta["thoughts_token_count"] = usage.thoughts_tokens
     if usage.cached_tokens:

@@ -61,6 +61,7 @@ from segmind_gemini.media.loader import apart_from_url, part_from_url
 from segmind_gemini.planning.arguments import move_unknown, screen_arguments
 from segmind_gemini.planning.options import SETTING_ALIASES, layered_settings, settings_of
 from segmind_gemini.planning.plan import Plan, plan_call
+from segmind_gemini.planning.state import StateCache
 from segmind_gemini.planning.structured import (
     Repair,
     arun_repairing,
@@ -87,7 +88,7 @@ from segmind_gemini.tools.builtin import (
 from segmind_gemini.tools.calling import check_setting
 from segmind_gemini.wire.response import GenerateContentResult
 
-from ._arguments import ENTRY_POINTS, refusing_secrets
+from ._arguments import ENTRY_POINTS, presign, refusing_secrets
 from ._messages import (
     MediaRef,
     UrlLoader,
@@ -304,6 +305,10 @@ class SegmindGemini(FunctionCallingLLM):
     )
 
     _client: SegmindGeminiClient | None = PrivateAttr(default=None)
+    # The constructor's settings layer (None when invalid), rebuilt when a field changes.
+    _layer: StateCache[dict[str, Any] | None] = PrivateAttr(
+        default_factory=lambda: StateCache(FunctionCallingLLM)
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
@@ -456,6 +461,18 @@ class SegmindGemini(FunctionCallingLLM):
             "model_kwargs": self.additional_kwargs,
         }
 
+    def _settings_layer(self) -> dict[str, Any] | None:
+        """The constructor's settings as request fields, built again only when a field changed."""
+        # Read from pydantic's private dict: `self._layer` goes through its __getattr__.
+        cache: StateCache[dict[str, Any] | None] = self.__pydantic_private__["_layer"]  # type: ignore[index]
+        return cache.get(self, self._build_settings_layer)
+
+    def _build_settings_layer(self) -> dict[str, Any] | None:
+        try:
+            return layered_settings(self._constructor_settings())
+        except Exception:
+            return None  # the call builds them again and raises the error where it always did
+
     @staticmethod
     def _builtin_tools(value: Any) -> list[dict[str, Any]]:
         if value is None:
@@ -487,15 +504,17 @@ class SegmindGemini(FunctionCallingLLM):
         prompt: str | None,
         kwargs: Mapping[str, Any],
         load_url: UrlLoader | None,
+        client: SegmindGeminiClient,
     ) -> Plan:
         """Plan one call (the core planner; the tool mode is resolved once, there)."""
         call = dict(kwargs)
-        if call.get("tools"):
-            call["tools"] = tool_specs(call["tools"])
-        if "allow_parallel_tool_calls" in call:
-            call["parallel_tool_calls"] = call.pop("allow_parallel_tool_calls")
-        if "built_in_tool" in call:
-            call["builtin_tools"] = self._builtin_tools(call.pop("built_in_tool"))
+        if call:  # most calls (complete, a query engine's) carry no arguments
+            if call.get("tools"):
+                call["tools"] = tool_specs(call["tools"])
+            if "allow_parallel_tool_calls" in call:
+                call["parallel_tool_calls"] = call.pop("allow_parallel_tool_calls")
+            if "built_in_tool" in call:
+                call["builtin_tools"] = self._builtin_tools(call.pop("built_in_tool"))
 
         def convert(mode: Any) -> _Converted:
             if messages is None:
@@ -503,16 +522,18 @@ class SegmindGemini(FunctionCallingLLM):
             conv = convert_messages(messages, mode=mode, load_url=load_url)
             return _Converted(conv.contents, self._system(conv.system))
 
+        built = self._settings_layer()
         return plan_call(
             convert,
             call,
-            defaults=self._constructor_settings(),
+            defaults=self._constructor_settings() if built is None else {},
             owner=_OWNER,
             model=self.model,
             tool_calling=self.tool_calling,
-            base_url=self.client.base_url,
+            base_url=client.base_url,
             framework_keys=_FRAMEWORK_KEYS,
             builtin_tools=self._builtin_tools(self.built_in_tool),
+            built_defaults=built,
         )
 
     def _call_args(self, client: SegmindGeminiClient, plan: Plan) -> dict[str, Any]:
@@ -557,12 +578,12 @@ class SegmindGemini(FunctionCallingLLM):
 
     def _complete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
         client = self.client
-        plan = self._plan(None, prompt, kwargs, None)
+        plan = self._plan(None, prompt, kwargs, None, client)
         return client.generate_content(plan.request, **self._call_args(client, plan))
 
     async def _acomplete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
         client = self.client
-        plan = self._plan(None, prompt, kwargs, None)
+        plan = self._plan(None, prompt, kwargs, None, client)
         return await client.agenerate_content(plan.request, **self._call_args(client, plan))
 
     @staticmethod
@@ -574,7 +595,7 @@ class SegmindGemini(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, delta: bool
     ) -> ChatResponse:
         client = self.client
-        plan = self._plan(messages, None, kwargs, self._load_url)
+        plan = self._plan(messages, None, kwargs, self._load_url, client)
         result = client.generate_content(plan.request, **self._call_args(client, plan))
         return self._to_chat(plan, result, delta=delta)
 
@@ -583,7 +604,7 @@ class SegmindGemini(FunctionCallingLLM):
     ) -> ChatResponse:
         loader = await self._prefetch(messages)
         client = self.client
-        plan = self._plan(messages, None, kwargs, loader)
+        plan = self._plan(messages, None, kwargs, loader, client)
         result = await client.agenerate_content(plan.request, **self._call_args(client, plan))
         return self._to_chat(plan, result, delta=delta)
 
@@ -888,4 +909,5 @@ def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, An
 
 
 for _name in ENTRY_POINTS:
-    setattr(SegmindGemini, _name, refusing_secrets(getattr(SegmindGemini, _name), _OWNER))
+    presign(SegmindGemini.__dict__[_name])
+    setattr(SegmindGemini, _name, refusing_secrets(SegmindGemini.__dict__[_name], _OWNER))

@@ -1,5 +1,5 @@
 """ChatSegmindGemini keeps what it derives from its fields between calls
-(``langchain_segmind_gemini._state``): every way of changing a field must still
+(``segmind_gemini.planning.state``): every way of changing a field must still
 reach the next request, exactly as if nothing were kept."""
 
 from __future__ import annotations

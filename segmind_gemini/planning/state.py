@@ -1,10 +1,12 @@
-"""What a ``ChatSegmindGemini`` works out from its fields, kept until a field changes.
+"""What an adapter object works out from its fields, kept until a field changes.
 
-Every call used to rebuild, from the same fields, the constructor's settings layer,
-LangChain's ``_identifying_params`` and the client's settings key (~15 us a call
-between real socket calls). :class:`StateCache` keeps them with a fingerprint of
-the fields they were built from (every field this class or a subclass declares),
-and a call rebuilds them only when the fingerprint differs:
+Both adapters (``ChatSegmindGemini``, ``SegmindGemini``) are pydantic models whose
+calls used to rebuild, from the same fields, the constructor's settings layer and
+(LangChain) ``_identifying_params`` and the client's settings key (~15 us a call
+between real socket calls). :class:`StateCache` keeps such values with a
+fingerprint of the fields they were built from (every field the adapter class or a
+subclass declares, not the framework base class's), and a call rebuilds them only
+when the fingerprint differs:
 
 * fields of plain JSON-like types (numbers, strings, booleans, ``None``, lists and
   dicts of them) are fingerprinted by value, as ``marshal`` bytes: exact (``1``,
@@ -15,20 +17,19 @@ and a call rebuilds them only when the fingerprint differs:
 A value ``marshal`` cannot write (an enum member, a pydantic class as
 ``response_schema``, a subclass of a builtin) makes the state uncacheable, and
 everything is rebuilt on each call, as before this cache existed.
+
+Duck-typed on pydantic's ``model_fields`` (name -> an object with ``.annotation``),
+so the core does not depend on pydantic.
 """
 
 from __future__ import annotations
 
-import functools
 import marshal
 import operator
 import types
 import typing
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
-
-from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel
 
 __all__ = ["StateCache"]
 
@@ -63,33 +64,43 @@ def _reader(names: tuple[str, ...]) -> _Reader:
     return lambda state: ()
 
 
-@functools.cache
-def _readers(cls: type[BaseModel]) -> tuple[_Reader, _Reader]:
-    """Readers of the adapter's own fields: those compared by value, and the others."""
-    own = [n for n in cls.model_fields if n not in BaseChatModel.model_fields]
-    by_value = tuple(n for n in own if _by_value(cls.model_fields[n].annotation))
+_READERS: dict[tuple[type[object], type[object]], tuple[_Reader, _Reader]] = {}
+
+
+def _readers(cls: type[object], framework: type[object]) -> tuple[_Reader, _Reader]:
+    """Readers of ``cls``'s own fields (not ``framework``'s): by value, and the others."""
+    fields: dict[str, Any] = typing.cast(Any, cls).model_fields
+    theirs: dict[str, Any] = typing.cast(Any, framework).model_fields
+    own = [n for n in fields if n not in theirs]
+    by_value = tuple(n for n in own if _by_value(fields[n].annotation))
     by_identity = tuple(n for n in own if n not in by_value)
-    return _reader(by_value), _reader(by_identity)
+    readers = _READERS[cls, framework] = (_reader(by_value), _reader(by_identity))
+    return readers
 
 
 class StateCache(Generic[T]):
     """One model object's derived values, with the fingerprint of the fields they came from.
 
+    ``framework`` is the framework's base class: its fields (callbacks, tags...) are
+    not fingerprinted, so values derived from them must not be kept here.
     Never copied or pickled with the model (a copy starts empty); shared by
     ``model_copy()`` copies, which is safe: each lookup checks the caller's own fields.
     """
 
-    __slots__ = ("_entry",)
+    __slots__ = ("_entry", "_framework")
 
-    def __init__(self) -> None:
+    def __init__(self, framework: type[object]) -> None:
+        self._framework = framework
         # One tuple (identity-compared values, value bytes, derived), replaced whole:
         # threads reading it never see half an update.
         self._entry: tuple[tuple[Any, ...], bytes, T] | None = None
 
-    def get(self, model: BaseModel, build: Callable[[], T]) -> T:
+    def get(self, model: Any, build: Callable[[], T]) -> T:
         """The derived values for ``model``'s current fields; ``build()`` when they changed."""
         state = model.__dict__
-        by_value, by_identity = _readers(type(model))
+        cls = type(model)
+        readers = _READERS.get((cls, self._framework))
+        by_value, by_identity = readers or _readers(cls, self._framework)
         try:
             # Version 2 writes no back-references: the bytes depend on the values alone.
             blob = marshal.dumps(by_value(state), 2)
@@ -105,7 +116,7 @@ class StateCache(Generic[T]):
         return derived
 
     def __deepcopy__(self, memo: dict[int, Any]) -> StateCache[T]:
-        return StateCache()
+        return StateCache(self._framework)
 
-    def __reduce__(self) -> tuple[type[StateCache[T]], tuple[()]]:
-        return (StateCache, ())
+    def __reduce__(self) -> tuple[type[StateCache[T]], tuple[type[object]]]:
+        return (StateCache, (self._framework,))
