@@ -17,7 +17,7 @@ from langchain_core.language_models import (
     ModelProfile,
 )
 from langchain_core.language_models.chat_models import _ChatModelBinding
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 from langchain_core.prompt_values import PromptValue, StringPromptValue
 from langchain_core.runnables import Runnable
@@ -34,14 +34,14 @@ from pydantic import (
 )
 
 from segmind_gemini.client.gemini_client import SegmindGeminiClient
-from segmind_gemini.errors import InvalidRequestError, SegmindError
+from segmind_gemini.errors import SegmindError
 from segmind_gemini.media.loader import apart_from_url, part_from_url
 from segmind_gemini.planning.arguments import check_no_secrets, move_unknown, screen_arguments
 from segmind_gemini.planning.options import layered_settings, settings_of
 from segmind_gemini.planning.plan import Plan, plan_call
 from segmind_gemini.planning.state import StateCache
 from segmind_gemini.ratelimit import hide_store_password, resolve_rate_limit_store
-from segmind_gemini.registry import get_model_info, warn_if_retired
+from segmind_gemini.registry import warn_if_retired
 from segmind_gemini.settings import (
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT,
@@ -50,28 +50,28 @@ from segmind_gemini.settings import (
     hide_secrets,
     resolve_base_url,
 )
-from segmind_gemini.tokens import count_request_tokens, estimate_text_tokens
+from segmind_gemini.tokens import estimate_text_tokens
 from segmind_gemini.tools import ToolSpec, resolve_tool_choice
 from segmind_gemini.tools.builtin import (
     check_builtin_mode,
     split_builtin_tools,
 )
-from segmind_gemini.tools.calling import apply_tools, check_setting, resolve_mode
-from segmind_gemini.wire.request import build_request
+from segmind_gemini.tools.calling import check_setting, resolve_mode
 from segmind_gemini.wire.response import GenerateContentResult
 
 from ._client_slot import CLIENT_LOCK, ClientSlot
+from ._counting import prompt_tokens
 from ._errors import to_langchain_error
 from ._messages import (
     MediaRef,
     aresolve_media,
     check_block_types,
     convert_messages,
-    counted_part,
     resolve_media,
     with_contents,
 )
 from ._output import to_ai_message, to_ai_message_chunk
+from ._profile import model_profile
 from ._structured import structured_output_runnable
 from ._tool_schema import openai_tool
 
@@ -516,38 +516,7 @@ class ChatSegmindGemini(BaseChatModel):
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        info = get_model_info(self.model)
-        inputs = set(info.input_modalities)
-        profile = ModelProfile(
-            name=info.slug,
-            max_input_tokens=info.context_window,
-            max_output_tokens=info.max_output_tokens,
-            text_inputs=True,
-            image_inputs="image" in inputs,
-            image_url_inputs="image" in inputs,
-            pdf_inputs="pdf" in inputs,
-            audio_inputs="audio" in inputs,
-            video_inputs="video" in inputs,
-            image_tool_message="image" in inputs,
-            pdf_tool_message="pdf" in inputs,
-            reasoning_output=info.thinking,
-            text_outputs=True,
-            image_outputs=False,
-            audio_outputs=False,
-            video_outputs=False,
-            tool_calling=True,
-            tool_choice=True,
-            tool_call_streaming=True,
-            mid_conversation_system_messages=True,
-            # with_structured_output works in both tool modes, and OpenAI's
-            # response_format (create_agent's ProviderStrategy) is read as the same
-            # schema instruction.
-            structured_output=True,
-            temperature=True,
-        )
-        if info.known:
-            profile["status"] = "deprecated" if info.legacy else "active"
-        return profile
+        return model_profile(self.model)
 
     # --------------------------------------------------------------------------- client
 
@@ -815,24 +784,8 @@ class ChatSegmindGemini(BaseChatModel):
         Works as ``trim_messages(..., token_counter=model)``.
         """
         mode = resolve_mode(self.tool_calling, self.model, resolve_base_url(self.base_url))
-        try:
-            prompt = convert_messages(messages, mode=mode)
-        except InvalidRequestError:
-            if any(not isinstance(m, SystemMessage) for m in messages):
-                raise
-            # Only system messages (a trimming step may ask): count their text.
-            return sum(estimate_text_tokens(m.text) for m in messages)
-        contents = [{**c, "parts": [counted_part(p) for p in c["parts"]]} for c in prompt.contents]
-        request = build_request(
-            contents,
-            system=prompt.system,
-            settings=layered_settings(self._constructor_settings()),
-        )
-        if tools:
-            functions, _ = split_builtin_tools(tools)
-            specs = [ToolSpec.from_openai(openai_tool(t)) for t in functions]
-            request = apply_tools(request, specs, mode=mode)
-        return count_request_tokens(request, model=self.model)
+        settings = layered_settings(self._constructor_settings())
+        return prompt_tokens(messages, tools, mode=mode, settings=settings, model=self.model)
 
     # ----------------------------------------------------------------- tools and schemas
 

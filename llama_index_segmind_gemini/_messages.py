@@ -44,6 +44,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
     VideoBlock,
 )
+from llama_index.core.llms.llm import ToolSelection
 
 from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.media.file_refs import file_data_part, is_file_reference
@@ -55,18 +56,20 @@ from segmind_gemini.media.loader import (
 from segmind_gemini.media.mime import is_generic_mime_type, normalize_mime_type
 from segmind_gemini.media.urlguard import redact_url
 from segmind_gemini.planning.options import part_media_resolution
-from segmind_gemini.tools import ToolCall, ToolResult, ToolSpec
+from segmind_gemini.tools import ToolCall, ToolResult, ToolSpec, new_call_id
 from segmind_gemini.tools.calling import ToolCallingMode, tool_call_turn, tool_result_turn
 from segmind_gemini.wire.encoding import refuse_lone_surrogates
 
 __all__ = [
     "ACCEPTED_BLOCKS",
     "Conversation",
+    "Converted",
     "MediaRef",
     "UrlLoader",
     "convert_messages",
     "media_urls",
     "tool_calls_of",
+    "tool_selections",
 ]
 
 #: ``(url, declared mime type or None) -> inlineData part``.
@@ -346,6 +349,35 @@ def tool_calls_of(message: ChatMessage) -> list[ToolCall]:
 
 
 # --------------------------------------------------------------------------- conversion
+
+
+def tool_selections(message: ChatMessage, error_on_no_tool_call: bool) -> list[ToolSelection]:
+    """``message``'s tool calls as ``ToolSelection``s.
+
+    Raises:
+        ValueError: there are none and ``error_on_no_tool_call`` is true.
+    """
+    calls = tool_calls_of(message)
+    if not calls and error_on_no_tool_call:
+        answer = (message.content or "").strip()
+        raise ValueError(
+            "Expected at least one tool call, but the model answered in text"
+            + (f": {answer[:200]!r}" if answer else " (empty)")
+        )
+    return [
+        ToolSelection(tool_id=c.id or new_call_id(), tool_name=c.name, tool_kwargs=c.args)
+        for c in calls
+    ]
+
+
+class Converted:
+    """The converted messages, as the core planner takes them."""
+
+    __slots__ = ("contents", "system")
+
+    def __init__(self, contents: list[dict[str, Any]], system: list[str]) -> None:
+        self.contents = contents
+        self.system = system
 
 
 class _Converter:

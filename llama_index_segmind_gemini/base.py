@@ -80,7 +80,6 @@ from segmind_gemini.settings import (
     MAX_SECONDS,
     hide_secrets,
 )
-from segmind_gemini.tools import new_call_id
 from segmind_gemini.tools.builtin import (
     builtin_tool,
     check_builtin_mode,
@@ -90,11 +89,12 @@ from segmind_gemini.wire.response import GenerateContentResult
 
 from ._arguments import ENTRY_POINTS, presign, refusing_secrets
 from ._messages import (
+    Converted,
     MediaRef,
     UrlLoader,
     convert_messages,
     media_urls,
-    tool_calls_of,
+    tool_selections,
     tool_specs,
 )
 from ._output import (
@@ -516,11 +516,11 @@ class SegmindGemini(FunctionCallingLLM):
             if "built_in_tool" in call:
                 call["builtin_tools"] = self._builtin_tools(call.pop("built_in_tool"))
 
-        def convert(mode: Any) -> _Converted:
+        def convert(mode: Any) -> Converted:
             if messages is None:
-                return _Converted([{"role": "user", "parts": [{"text": prompt}]}], self._system([]))
+                return Converted([{"role": "user", "parts": [{"text": prompt}]}], self._system([]))
             conv = convert_messages(messages, mode=mode, load_url=load_url)
-            return _Converted(conv.contents, self._system(conv.system))
+            return Converted(conv.contents, self._system(conv.system))
 
         built = self._settings_layer()
         return plan_call(
@@ -728,17 +728,7 @@ class SegmindGemini(FunctionCallingLLM):
         Raises:
             ValueError: there are none and ``error_on_no_tool_call`` is true.
         """
-        calls = tool_calls_of(response.message)
-        if not calls and error_on_no_tool_call:
-            answer = (response.message.content or "").strip()
-            raise ValueError(
-                "Expected at least one tool call, but the model answered in text"
-                + (f": {answer[:200]!r}" if answer else " (empty)")
-            )
-        return [
-            ToolSelection(tool_id=c.id or new_call_id(), tool_name=c.name, tool_kwargs=c.args)
-            for c in calls
-        ]
+        return tool_selections(response.message, error_on_no_tool_call)
 
     # ------------------------------------------------------------------ structured output
 
@@ -888,16 +878,6 @@ class SegmindGemini(FunctionCallingLLM):
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-class _Converted:
-    """The converted messages, as the core planner takes them."""
-
-    __slots__ = ("contents", "system")
-
-    def __init__(self, contents: list[dict[str, Any]], system: list[str]) -> None:
-        self.contents = contents
-        self.system = system
 
 
 def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, Any]) -> None:
