@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -78,6 +79,8 @@ from ._tool_schema import openai_tool
 __all__ = ["ChatSegmindGemini"]
 
 _OWNER = "ChatSegmindGemini"
+# Builds the derived state from the StateCache's snapshot (a subclass's override too).
+_BUILD_STATE = operator.methodcaller("_build_state")
 # Passed by LangChain's own streaming helpers; there is nothing to switch.
 _FRAMEWORK_KEYS = frozenset({"stream"})
 _CONSTRUCTOR_SECRETS = ("api_key", "segmind_api_key")
@@ -444,7 +447,7 @@ class ChatSegmindGemini(BaseChatModel):
         # Read from pydantic's private dict: `self._derived` goes through its
         # __getattr__, ~1.3 us.
         cache: StateCache[_Derived] = self.__pydantic_private__["_derived"]  # type: ignore[index]
-        return cache.get(self, self._build_state)
+        return cache.get(self, _BUILD_STATE)
 
     def _build_state(self) -> _Derived:
         try:

@@ -18,6 +18,7 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -79,6 +80,7 @@ from segmind_gemini.settings import (
     MAX_COUNT,
     MAX_SECONDS,
     hide_secrets,
+    resolve_base_url,
 )
 from segmind_gemini.tools.builtin import (
     builtin_tool,
@@ -128,6 +130,8 @@ def _completion_callback() -> Callable[[_F], _F]:
 
 
 _OWNER = "SegmindGemini"
+# Builds the settings layer from the StateCache's snapshot (a subclass's override too).
+_BUILD_SETTINGS_LAYER = operator.methodcaller("_build_settings_layer")
 # Passed along by LlamaIndex's own helpers; nothing to do with them here.
 _FRAMEWORK_KEYS = frozenset({"formatted", "tool_required", "verbose"})
 
@@ -313,11 +317,14 @@ class SegmindGemini(FunctionCallingLLM):
     def __init__(self, **kwargs: Any) -> None:
         # Screened before pydantic runs: a refusal raised inside validation would be
         # wrapped in a ValidationError that quotes the input, credentials included.
-        super().__init__(
-            **screen_arguments(
-                kwargs, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
-            )
+        screened = screen_arguments(
+            kwargs, where="constructor", owner=_OWNER, allowed_secrets=("api_key",)
         )
+        if isinstance(screened.get("base_url"), str):
+            # Checked now, not inside validation (whose error quotes the input): a URL
+            # holding a password or a query is refused before any repr could show it.
+            resolve_base_url(screened["base_url"])
+        super().__init__(**screened)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -465,7 +472,7 @@ class SegmindGemini(FunctionCallingLLM):
         """The constructor's settings as request fields, built again only when a field changed."""
         # Read from pydantic's private dict: `self._layer` goes through its __getattr__.
         cache: StateCache[dict[str, Any] | None] = self.__pydantic_private__["_layer"]  # type: ignore[index]
-        return cache.get(self, self._build_settings_layer)
+        return cache.get(self, _BUILD_SETTINGS_LAYER)
 
     def _build_settings_layer(self) -> dict[str, Any] | None:
         try:

@@ -265,6 +265,13 @@ def resolve_base_url(base_url: str | None) -> str:
             "base_url must not hold a user name or password (user:password@host): the "
             "Segmind key travels in a header; for a proxy use HTTPS_PROXY or headers"
         )
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        # The model's slug is appended to the path: a query would swallow it, and one
+        # holding a key would be named by every error that names the URL.
+        raise InvalidRequestError(
+            "base_url must not hold a query or fragment (?... or #...): the model is "
+            "appended to its path, and the key travels in a header"
+        )
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidRequestError(
             f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, "

@@ -674,3 +674,24 @@ def test_a_base_url_holding_a_password_is_refused_at_construction_without_quotin
         with pytest.raises(ValueError, match="must not hold a user name or password") as caught:
             make(api_key="k" * 20, base_url=url)
         assert "pw-secret-1" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://gw.example.com/v1?key=SECRET-IN-QUERY", "https://gw.example.com/v1#SECRET"]
+)
+def test_a_base_url_with_a_query_or_fragment_is_refused_without_quoting_it(url: str) -> None:
+    # The model is appended to the path: a query would swallow it, and the URL (a key
+    # in it included) is named by every connection error.
+    from langchain_segmind_gemini import ChatSegmindGemini
+    from llama_index_segmind_gemini import SegmindGemini
+
+    for make in (SegmindGeminiClient, ChatSegmindGemini, SegmindGemini):
+        with pytest.raises(ValueError, match="must not hold a query or fragment") as caught:
+            make(api_key="k" * 20, base_url=url)
+        assert "SECRET" not in str(caught.value)
+
+
+def test_default_headers_may_not_carry_the_key() -> None:
+    with pytest.raises(InvalidRequestError, match="may not set x-api-key") as caught:
+        SegmindGeminiClient("k" * 20, default_headers={"X-API-Key": "other-secret-123"})
+    assert "other-secret-123" not in str(caught.value)

@@ -1,7 +1,6 @@
-"""Review 4: a user's header that differs from the client's own only in case
-(``User-Agent``) is sent beside it on the sync path, and a strict server refuses the
-duplicate; the async path (aiohttp's case-insensitive headers) sends one. Pre-existing:
-httpx kept both before the default headers were removed too."""
+"""A user's header that differs from the client's own only in case (``User-Agent``)
+replaces it: sent beside it (as the sync path did before review 4), a strict server
+refuses the duplicate."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from segmind_gemini.testing import SegmindEmulator
 REQUEST = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
 
 
-@pytest.mark.xfail(strict=True, reason="review 4: default_headers merged case-sensitively")
 def test_a_custom_user_agent_in_another_case_replaces_the_default() -> None:
     with SegmindEmulator() as emu:
         client = SegmindGeminiClient(

@@ -245,7 +245,7 @@ class SegmindGeminiClient:
                 "content-type": "application/json",
                 "accept": "application/json",
                 "user-agent": f"segmind-gemini/{__version__}",
-                **(default_headers or {}),
+                **_user_headers(default_headers),
             }
         )
         timeouts = Timeouts(total=self.timeout, connect=min(connect_timeout, self.timeout))
@@ -703,3 +703,15 @@ def _log(send: _Send, outcome: _Outcome, note: str) -> None:
         )
     else:
         logger.debug("%s %s -> %s%s", send.method, send.url, type(outcome).__name__, note)
+
+
+def _user_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """``default_headers`` by lower-case name, so that ``User-Agent`` replaces the
+    client's own instead of going beside it (a strict server refuses the pair)."""
+    out = {name.lower(): value for name, value in (headers or {}).items()}
+    if "x-api-key" in out:
+        raise InvalidRequestError(
+            "default_headers may not set x-api-key: pass the key as api_key=... "
+            "(it is masked everywhere the package shows it)"
+        )
+    return out

@@ -18,6 +18,11 @@ A value ``marshal`` cannot write (an enum member, a pydantic class as
 ``response_schema``, a subclass of a builtin) makes the state uncacheable, and
 everything is rebuilt on each call, as before this cache existed.
 
+What is kept is built from exactly what was fingerprinted: ``build`` gets a copy of
+the model holding those values (the by-value ones decoded from the fingerprint's own
+bytes), so another thread that changes a field while a build runs, and changes it
+back, cannot leave values under a fingerprint they did not come from.
+
 Duck-typed on pydantic's ``model_fields`` (name -> an object with ``.annotation``),
 so the core does not depend on pydantic.
 """
@@ -38,6 +43,7 @@ T = TypeVar("T")
 _SAME = operator.is_
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict, typing.Any})
 _Reader = Callable[[dict[str, Any]], tuple[Any, ...]]
+M = TypeVar("M")
 
 
 def _by_value(annotation: Any) -> bool:
@@ -64,17 +70,24 @@ def _reader(names: tuple[str, ...]) -> _Reader:
     return lambda state: ()
 
 
-_READERS: dict[tuple[type[object], type[object]], tuple[_Reader, _Reader]] = {}
+_Readers = tuple[_Reader, _Reader, tuple[str, ...], tuple[str, ...]]
+_READERS: dict[tuple[type[object], type[object]], _Readers] = {}
 
 
-def _readers(cls: type[object], framework: type[object]) -> tuple[_Reader, _Reader]:
-    """Readers of ``cls``'s own fields (not ``framework``'s): by value, and the others."""
+def _readers(cls: type[object], framework: type[object]) -> _Readers:
+    """Readers of ``cls``'s own fields (not ``framework``'s): by value, and the others;
+    then their names."""
     fields: dict[str, Any] = typing.cast(Any, cls).model_fields
     theirs: dict[str, Any] = typing.cast(Any, framework).model_fields
     own = [n for n in fields if n not in theirs]
     by_value = tuple(n for n in own if _by_value(fields[n].annotation))
     by_identity = tuple(n for n in own if n not in by_value)
-    readers = _READERS[cls, framework] = (_reader(by_value), _reader(by_identity))
+    readers = _READERS[cls, framework] = (
+        _reader(by_value),
+        _reader(by_identity),
+        by_value,
+        by_identity,
+    )
     return readers
 
 
@@ -95,23 +108,33 @@ class StateCache(Generic[T]):
         # threads reading it never see half an update.
         self._entry: tuple[tuple[Any, ...], bytes, T] | None = None
 
-    def get(self, model: Any, build: Callable[[], T]) -> T:
-        """The derived values for ``model``'s current fields; ``build()`` when they changed."""
-        state = model.__dict__
+    def get(self, model: M, build: Callable[[M], T]) -> T:
+        """The derived values for ``model``'s current fields; ``build(snapshot)`` when
+        they changed, ``snapshot`` being a copy of ``model`` with the fingerprinted values.
+        """
+        state = typing.cast(Any, model).__dict__
         cls = type(model)
         readers = _READERS.get((cls, self._framework))
-        by_value, by_identity = readers or _readers(cls, self._framework)
+        by_value, by_identity, value_names, identity_names = readers or _readers(
+            cls, self._framework
+        )
         try:
             # Version 2 writes no back-references: the bytes depend on the values alone.
             blob = marshal.dumps(by_value(state), 2)
             others = by_identity(state)
         except (KeyError, ValueError):
             # A field missing from __dict__, or a value marshal cannot write: no cache.
-            return build()
+            return build(model)
         entry = self._entry
         if entry is not None and entry[1] == blob and all(map(_SAME, others, entry[0])):
             return entry[2]
-        derived = build()
+        # Built from what was fingerprinted, not from fields another thread may be
+        # changing meanwhile: the by-value fields decoded from the bytes (a private
+        # deep copy; bytes written just above, never read from outside), the others as read.
+        values = marshal.loads(blob)  # noqa: S302
+        update = dict(zip(value_names, values, strict=True))
+        update.update(zip(identity_names, others, strict=True))
+        derived = build(typing.cast(Any, model).model_copy(update=update))
         self._entry = (others, blob, derived)
         return derived
 
