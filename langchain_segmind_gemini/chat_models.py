@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from segmind_gemini.client.gemini_client import SegmindGeminiClient
+from segmind_gemini.client.slot import ClientSlot, slotted_client
 from segmind_gemini.errors import SegmindError
 from segmind_gemini.media.loader import apart_from_url, part_from_url
 from segmind_gemini.planning.arguments import check_no_secrets, move_unknown, screen_arguments
@@ -60,7 +61,6 @@ from segmind_gemini.tools.builtin import (
 from segmind_gemini.tools.calling import check_setting, resolve_mode
 from segmind_gemini.wire.response import GenerateContentResult
 
-from ._client_slot import CLIENT_LOCK, ClientSlot
 from ._counting import prompt_tokens
 from ._errors import to_langchain_error
 from ._messages import (
@@ -533,35 +533,22 @@ class ChatSegmindGemini(BaseChatModel):
         return self._client_for(self._state())
 
     def _client_for(self, state: _Derived) -> SegmindGeminiClient:
-        key = state.client_key
-        slot: ClientSlot = self.__pydantic_private__["_slot"]  # type: ignore[index]
-        client = slot.client
-        if client is not None and (slot.key is key or slot.key == key):
-            return client
-        with CLIENT_LOCK:
-            slot = self._slot
-            if slot.client is not None and slot.key == key:
-                return slot.client
-            client = SegmindGeminiClient(
-                self.api_key,
-                model=self.model,
-                base_url=self.base_url,
-                timeout=self.timeout if self.timeout else DEFAULT_TIMEOUT,
-                max_retries=self.max_retries,
-                api_mode=self.api_mode,
-                requests_per_minute=self.requests_per_minute,
-                max_rate_limit_wait=self.max_rate_limit_wait,
-                rate_limit_window=self.rate_limit_window or 60.0,
-                default_headers=self.additional_headers,
-                rate_limit_store=self.rate_limit_store,
-            )
-            if slot.client is None:
-                slot.client, slot.key = client, key
-            else:
-                # `model_copy()` shares the slot; a copy with other settings gets
-                # its own rather than swapping the client under the original.
-                self._slot = ClientSlot(client, key)
-            return client
+        return slotted_client(self, state.client_key, self._new_client)
+
+    def _new_client(self) -> SegmindGeminiClient:
+        return SegmindGeminiClient(
+            self.api_key,
+            model=self.model,
+            base_url=self.base_url,
+            timeout=self.timeout if self.timeout else DEFAULT_TIMEOUT,
+            max_retries=self.max_retries,
+            api_mode=self.api_mode,
+            requests_per_minute=self.requests_per_minute,
+            max_rate_limit_wait=self.max_rate_limit_wait,
+            rate_limit_window=self.rate_limit_window or 60.0,
+            default_headers=self.additional_headers,
+            rate_limit_store=self.rate_limit_store,
+        )
 
     def close(self) -> None:
         """Release the sync connection pool (the model can still be used afterwards)."""

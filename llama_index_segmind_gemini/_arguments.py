@@ -10,7 +10,13 @@ from typing import Any
 
 from segmind_gemini.planning.arguments import check_no_secrets
 
-__all__ = ["ENTRY_POINTS", "presign", "refusing_secrets"]
+__all__ = [
+    "ENTRY_POINTS",
+    "LLM_KWARGS_ENTRY_POINTS",
+    "TOOL_ENTRY_POINTS",
+    "presign",
+    "refusing_secrets",
+]
 
 #: The methods every call goes through (LlamaIndex's helpers and agents call these).
 ENTRY_POINTS = (
@@ -24,6 +30,33 @@ ENTRY_POINTS = (
     "astream_complete",
 )
 
+#: LlamaIndex's tool helpers: their keyword arguments go to ``chat`` whole, but their own
+#: span records them first.
+TOOL_ENTRY_POINTS = (
+    "chat_with_tools",
+    "achat_with_tools",
+    "stream_chat_with_tools",
+    "astream_chat_with_tools",
+    "predict_and_call",
+    "apredict_and_call",
+)
+
+#: Structured prediction: only ``llm_kwargs`` goes to the model (the other keyword
+#: arguments fill the prompt's template, so their names are the user's own).
+LLM_KWARGS_ENTRY_POINTS = (
+    "structured_predict",
+    "astructured_predict",
+    "stream_structured_predict",
+    "astream_structured_predict",
+)
+
+
+def _checked(kwargs: Mapping[str, Any], only: str | None) -> Mapping[str, Any]:
+    if only is None:
+        return kwargs
+    inner = kwargs.get(only)
+    return dict(inner) if isinstance(inner, Mapping) else {}
+
 
 def _refuse_secrets(llm: Any, kwargs: Mapping[str, Any], owner: str) -> None:
     if kwargs:
@@ -31,8 +64,11 @@ def _refuse_secrets(llm: Any, kwargs: Mapping[str, Any], owner: str) -> None:
         check_no_secrets(kwargs, where="call", owner=owner, key=key)
 
 
-def refusing_secrets(method: Callable[..., Any], owner: str) -> Callable[..., Any]:
-    """``method`` refusing a credential among its keyword arguments before it runs.
+def refusing_secrets(
+    method: Callable[..., Any], owner: str, *, only: str | None = None
+) -> Callable[..., Any]:
+    """``method`` refusing a credential among its keyword arguments before it runs
+    (with ``only``, in that one keyword argument).
 
     LlamaIndex's callback decorator and instrumentation span record the call's
     keyword arguments (``LLMChatStartEvent.additional_kwargs``) before the body
@@ -49,7 +85,7 @@ def refusing_secrets(method: Callable[..., Any], owner: str) -> Callable[..., An
         @functools.wraps(method)
         async def acall(self: Any, *args: Any, **kwargs: Any) -> Any:
             if kwargs:
-                _refuse_secrets(self, kwargs, owner)
+                _refuse_secrets(self, _checked(kwargs, only), owner)
             return await bind(self, type(self))(*args, **kwargs)
 
         return acall
@@ -57,7 +93,7 @@ def refusing_secrets(method: Callable[..., Any], owner: str) -> Callable[..., An
     @functools.wraps(method)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            _refuse_secrets(self, kwargs, owner)
+            _refuse_secrets(self, _checked(kwargs, only), owner)
         return bind(self, type(self))(*args, **kwargs)
 
     return call

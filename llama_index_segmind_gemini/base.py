@@ -18,10 +18,11 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import operator
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -54,9 +55,9 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
-from typing_extensions import Self
 
 from segmind_gemini.client.gemini_client import SegmindGeminiClient
+from segmind_gemini.client.slot import ClientSlot, slotted_client
 from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
 from segmind_gemini.media.loader import apart_from_url, part_from_url
 from segmind_gemini.planning.arguments import move_unknown, screen_arguments
@@ -89,7 +90,13 @@ from segmind_gemini.tools.builtin import (
 from segmind_gemini.tools.calling import check_setting
 from segmind_gemini.wire.response import GenerateContentResult
 
-from ._arguments import ENTRY_POINTS, presign, refusing_secrets
+from ._arguments import (
+    ENTRY_POINTS,
+    LLM_KWARGS_ENTRY_POINTS,
+    TOOL_ENTRY_POINTS,
+    presign,
+    refusing_secrets,
+)
 from ._messages import (
     Converted,
     MediaRef,
@@ -130,8 +137,17 @@ def _completion_callback() -> Callable[[_F], _F]:
 
 
 _OWNER = "SegmindGemini"
-# Builds the settings layer from the StateCache's snapshot (a subclass's override too).
-_BUILD_SETTINGS_LAYER = operator.methodcaller("_build_settings_layer")
+# Builds the derived state from the StateCache's snapshot (a subclass's override too).
+_BUILD_STATE = operator.methodcaller("_build_state")
+
+
+class _Derived(NamedTuple):
+    """What every call works out from the LLM's fields (kept in a :class:`StateCache`)."""
+
+    settings: dict[str, Any] | None
+    client_key: tuple[Any, ...]
+
+
 # Passed along by LlamaIndex's own helpers; nothing to do with them here.
 _FRAMEWORK_KEYS = frozenset({"formatted", "tool_required", "verbose"})
 
@@ -308,9 +324,9 @@ class SegmindGemini(FunctionCallingLLM):
         description="Let image/document URLs point at private or loopback addresses.",
     )
 
-    _client: SegmindGeminiClient | None = PrivateAttr(default=None)
+    _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
     # The constructor's settings layer (None when invalid), rebuilt when a field changes.
-    _layer: StateCache[dict[str, Any] | None] = PrivateAttr(
+    _layer: StateCache[_Derived] = PrivateAttr(
         default_factory=lambda: StateCache(FunctionCallingLLM)
     )
 
@@ -355,12 +371,11 @@ class SegmindGemini(FunctionCallingLLM):
         check_setting(self.tool_calling)
         layered_settings(self._constructor_settings())  # a bad value fails here
         check_builtin_mode(self._builtin_tools(self.built_in_tool), self.tool_calling)
-        try:
-            self._client = self._new_client()
-        except MissingAPIKeyError:
-            # Like ChatSegmindGemini: build now, and let the first call say the key is
-            # missing (nothing is sent), so config code can create the LLM early.
-            self._client = None
+        # Built now, so a bad setting fails here. Like ChatSegmindGemini, a missing key
+        # is said by the first call (nothing is sent), so config code can create the
+        # LLM early.
+        with contextlib.suppress(MissingAPIKeyError):
+            self.client  # noqa: B018
 
     def _new_client(self) -> SegmindGeminiClient:
         return SegmindGeminiClient(
@@ -380,32 +395,16 @@ class SegmindGemini(FunctionCallingLLM):
 
     @property
     def client(self) -> SegmindGeminiClient:
-        """The core client (created again after unpickling, from $SEGMIND_API_KEY)."""
-        # Read the private slot directly: pydantic's __getattr__ route costs a few
-        # microseconds, and this runs on every call.
-        private = self.__pydantic_private__
-        client = private.get("_client") if private is not None else None
-        if client is None:
-            client = self._client = self._new_client()
-        return cast(SegmindGeminiClient, client)
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        # Connection pools hold locks and sockets and cannot be copied: the copy
-        # starts without a client and opens its own on first use.
-        memo = {} if memo is None else memo
-        private = self.__pydantic_private__
-        if private is not None and private.get("_client") is not None:
-            memo[id(private["_client"])] = None
-        return super().__deepcopy__(memo)
+        """The core client for the current settings (a copy with another key, headers
+        or address gets its own; created again after unpickling, from $SEGMIND_API_KEY).
+        """
+        return slotted_client(self, self._state().client_key, self._new_client)
 
     def __getstate__(self) -> dict[Any, Any]:
         # The key stays out of pickles like every other serialization; an
         # unpickled LLM reads $SEGMIND_API_KEY.
         state = super().__getstate__()
         state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "api_key"}
-        private = state.get("__pydantic_private__")
-        if private:
-            state["__pydantic_private__"] = {**private, "_client": None}
         return state
 
     @classmethod
@@ -429,13 +428,15 @@ class SegmindGemini(FunctionCallingLLM):
 
     def close(self) -> None:
         """Release the connection pools (the LLM reconnects if used again)."""
-        if self._client is not None:
-            self._client.close()
+        client = self._slot.client
+        if client is not None:
+            client.close()
 
     async def aclose(self) -> None:
         """Release the connection pools, including this event loop's async session."""
-        if self._client is not None:
-            await self._client.aclose()
+        client = self._slot.client
+        if client is not None:
+            await client.aclose()
 
     def __enter__(self) -> SegmindGemini:
         return self
@@ -470,15 +471,34 @@ class SegmindGemini(FunctionCallingLLM):
 
     def _settings_layer(self) -> dict[str, Any] | None:
         """The constructor's settings as request fields, built again only when a field changed."""
-        # Read from pydantic's private dict: `self._layer` goes through its __getattr__.
-        cache: StateCache[dict[str, Any] | None] = self.__pydantic_private__["_layer"]  # type: ignore[index]
-        return cache.get(self, _BUILD_SETTINGS_LAYER)
+        return self._state().settings
 
-    def _build_settings_layer(self) -> dict[str, Any] | None:
+    def _state(self) -> _Derived:
+        # Read from pydantic's private dict: `self._layer` goes through its __getattr__.
+        cache: StateCache[_Derived] = self.__pydantic_private__["_layer"]  # type: ignore[index]
+        return cache.get(self, _BUILD_STATE)
+
+    def _build_state(self) -> _Derived:
         try:
-            return layered_settings(self._constructor_settings())
+            settings = layered_settings(self._constructor_settings())
         except Exception:
-            return None  # the call builds them again and raises the error where it always did
+            settings = None  # the call builds them again and raises the error there
+        headers = self.additional_headers or {}
+        client_key = (
+            self.api_key,
+            self.model,
+            self.base_url,
+            self.timeout,
+            self.max_retries,
+            self.api_mode,
+            self.max_connections,
+            self.requests_per_minute,
+            self.max_rate_limit_wait,
+            self.rate_limit_window,
+            tuple(sorted(headers.items())),
+            self.rate_limit_store,
+        )
+        return _Derived(settings, client_key)
 
     @staticmethod
     def _builtin_tools(value: Any) -> list[dict[str, Any]]:
@@ -898,3 +918,8 @@ def _started(output_cls: type[BaseModel], prompt: Any, prompt_args: dict[str, An
 for _name in ENTRY_POINTS:
     presign(SegmindGemini.__dict__[_name])
     setattr(SegmindGemini, _name, refusing_secrets(SegmindGemini.__dict__[_name], _OWNER))
+for _name in TOOL_ENTRY_POINTS:
+    setattr(SegmindGemini, _name, refusing_secrets(getattr(SegmindGemini, _name), _OWNER))
+for _name in LLM_KWARGS_ENTRY_POINTS:
+    _method = SegmindGemini.__dict__[_name]
+    setattr(SegmindGemini, _name, refusing_secrets(_method, _OWNER, only="llm_kwargs"))

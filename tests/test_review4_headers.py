@@ -4,8 +4,6 @@ refuses the duplicate."""
 
 from __future__ import annotations
 
-import pytest
-
 from segmind_gemini import SegmindGeminiClient
 from segmind_gemini.testing import SegmindEmulator
 

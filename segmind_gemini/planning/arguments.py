@@ -223,7 +223,10 @@ def check_no_secrets(
         refusal = _GOOGLE_ONLY.get(name) or _NO_EQUIVALENT.get(name)
         if refusal:
             raise InvalidRequestError(f"{owner}: {refusal}")
-        if is_secret_name(name) or (key and len(key) >= 8 and _holds(value, key)):
+        # None or a function holds no credential whatever its name (LangChain's own
+        # custom_get_token_ids, which configurable_fields passes back as None).
+        named = is_secret_name(name) and value is not None and not callable(value)
+        if named or (key and len(key) >= 8 and _holds(value, key)):
             if where == "constructor":
                 raise InvalidRequestError(
                     f"{owner} got {name!r}, which looks like a credential and has no "

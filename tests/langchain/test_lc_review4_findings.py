@@ -15,7 +15,6 @@ from langchain_segmind_gemini import ChatSegmindGemini
 from segmind_gemini.testing import SegmindEmulator
 
 
-@pytest.mark.xfail(strict=True, reason="review 4: fingerprint taken before build, not re-checked")
 def test_a_value_read_by_a_concurrent_build_is_not_kept_under_another_fingerprint(
     make_model: Callable[..., ChatSegmindGemini],
     emu: SegmindEmulator,
@@ -52,9 +51,6 @@ def test_a_value_read_by_a_concurrent_build_is_not_kept_under_another_fingerprin
         assert sent["generationConfig"] == {"temperature": 0.1}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review 4: rebuilt from __dict__, custom_get_token_ids refused"
-)
 def test_configurable_fields_work(
     make_model: Callable[..., ChatSegmindGemini], emu: SegmindEmulator
 ) -> None:

@@ -45,7 +45,6 @@ class _City(BaseModel):
     name: str
 
 
-@pytest.mark.xfail(strict=True, reason="review 4: only the eight chat/complete entry points refuse")
 @pytest.mark.parametrize("entry", ["chat_with_tools", "predict_and_call", "structured_predict"])
 def test_a_per_call_credential_reaches_no_span(
     make_llm: Callable[..., SegmindGemini], emu: SegmindEmulator, spans: list[str], entry: str
@@ -64,9 +63,6 @@ def test_a_per_call_credential_reaches_no_span(
     assert [s for s in spans if SECRET in s] == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review 4: model_copy shares the client built for the original"
-)
 def test_a_copy_with_another_key_and_headers_sends_its_own(
     make_llm: Callable[..., SegmindGemini], emu: SegmindEmulator
 ) -> None:
