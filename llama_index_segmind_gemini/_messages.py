@@ -22,6 +22,7 @@ no id) answers the latest assistant turn's open calls in order.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -49,6 +50,7 @@ from llama_index.core.llms.llm import ToolSelection
 from segmind_gemini.errors import InvalidRequestError, MediaError
 from segmind_gemini.media.file_refs import file_data_part, is_file_reference
 from segmind_gemini.media.loader import (
+    apart_from_url,
     inline_part_from_base64,
     inline_part_from_bytes,
     inline_part_from_data_url,
@@ -68,7 +70,9 @@ __all__ = [
     "UrlLoader",
     "convert_messages",
     "media_urls",
+    "prefetch_media",
     "tool_calls_of",
+    "tool_chat_arguments",
     "tool_selections",
 ]
 
@@ -607,3 +611,57 @@ def tool_specs(tools: Any) -> list[ToolSpec]:
                 )
             )
     return specs
+
+
+async def prefetch_media(
+    messages: Sequence[ChatMessage], *, allow_private: bool
+) -> UrlLoader | None:
+    """Every media URL in ``messages`` fetched at once (one fetch per URL, however often
+    it appears), as a loader the message conversion reads from; ``None`` without URLs."""
+    refs = media_urls(messages)
+    if not refs:
+        return None
+    unique: dict[tuple[str, str | None], MediaRef] = {}
+    for ref in refs:
+        unique.setdefault((ref.url, ref.mime_type), ref)
+
+    async def fetch(ref: MediaRef) -> dict[str, Any]:
+        try:
+            return await apart_from_url(ref.url, ref.mime_type, allow_private=allow_private)
+        except MediaError as exc:
+            raise MediaError(f"{ref.where}: {exc.message}") from exc
+
+    parts = await asyncio.gather(*(fetch(r) for r in unique.values()))
+    fetched = dict(zip(unique, parts, strict=True))
+
+    def lookup(url: str, mime_type: str | None) -> dict[str, Any]:
+        return fetched[(url, mime_type)]
+
+    return lookup
+
+
+def tool_chat_arguments(
+    tools: Sequence[Any],
+    user_msg: str | ChatMessage | None,
+    chat_history: list[ChatMessage] | None,
+    *,
+    allow_parallel_tool_calls: bool,
+    tool_required: bool,
+    tool_choice: str | dict[str, Any] | None,
+    kwargs: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ``chat`` arguments that offer ``tools``; ``chat_history`` is copied, not extended."""
+    messages = list(chat_history or [])
+    if isinstance(user_msg, str):
+        messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+    elif user_msg is not None:
+        messages.append(user_msg)
+    if tool_choice is None and kwargs.get("tool_config") is None:  # the peers' spelling
+        tool_choice = "required" if tool_required else "auto"
+    return {
+        **kwargs,
+        "messages": messages,
+        "tools": tool_specs(tools),
+        "tool_choice": tool_choice,
+        "allow_parallel_tool_calls": allow_parallel_tool_calls,
+    }

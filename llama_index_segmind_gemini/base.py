@@ -17,7 +17,6 @@ anything is sent.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import operator
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
@@ -58,8 +57,8 @@ from llama_index.core.types import PydanticProgramMode
 
 from segmind_gemini.client.gemini_client import SegmindGeminiClient
 from segmind_gemini.client.slot import ClientSlot, slotted_client
-from segmind_gemini.errors import InvalidRequestError, MediaError, MissingAPIKeyError
-from segmind_gemini.media.loader import apart_from_url, part_from_url
+from segmind_gemini.errors import InvalidRequestError, MissingAPIKeyError
+from segmind_gemini.media.loader import part_from_url
 from segmind_gemini.planning.arguments import move_unknown, screen_arguments
 from segmind_gemini.planning.options import SETTING_ALIASES, layered_settings, settings_of
 from segmind_gemini.planning.plan import Plan, plan_call
@@ -99,10 +98,10 @@ from ._arguments import (
 )
 from ._messages import (
     Converted,
-    MediaRef,
     UrlLoader,
     convert_messages,
-    media_urls,
+    prefetch_media,
+    tool_chat_arguments,
     tool_selections,
     tool_specs,
 )
@@ -580,28 +579,7 @@ class SegmindGemini(FunctionCallingLLM):
         return part_from_url(url, mime_type, allow_private=self.allow_private_urls)
 
     async def _prefetch(self, messages: Sequence[ChatMessage]) -> UrlLoader | None:
-        refs = media_urls(messages)
-        if not refs:
-            return None
-        unique: dict[tuple[str, str | None], MediaRef] = {}
-        for ref in refs:  # one fetch per URL, however often it appears
-            unique.setdefault((ref.url, ref.mime_type), ref)
-
-        async def fetch(ref: MediaRef) -> dict[str, Any]:
-            try:
-                return await apart_from_url(
-                    ref.url, ref.mime_type, allow_private=self.allow_private_urls
-                )
-            except MediaError as exc:
-                raise MediaError(f"{ref.where}: {exc.message}") from exc
-
-        parts = await asyncio.gather(*(fetch(r) for r in unique.values()))
-        fetched = dict(zip(unique, parts, strict=True))
-
-        def lookup(url: str, mime_type: str | None) -> dict[str, Any]:
-            return fetched[(url, mime_type)]
-
-        return lookup
+        return await prefetch_media(messages, allow_private=self.allow_private_urls)
 
     def _complete(self, prompt: str, kwargs: Mapping[str, Any]) -> GenerateContentResult:
         client = self.client
@@ -719,20 +697,15 @@ class SegmindGemini(FunctionCallingLLM):
         ``tool_choice`` may be ``"auto"``, ``"required"``/``"any"``, ``"none"`` or a
         tool name; without it, ``tool_required=True`` means ``"required"``.
         """
-        messages = list(chat_history or [])
-        if isinstance(user_msg, str):
-            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
-        elif user_msg is not None:
-            messages.append(user_msg)
-        if tool_choice is None and kwargs.get("tool_config") is None:  # the peers' spelling
-            tool_choice = "required" if tool_required else "auto"
-        return {
-            **kwargs,
-            "messages": messages,
-            "tools": tool_specs(tools),
-            "tool_choice": tool_choice,
-            "allow_parallel_tool_calls": allow_parallel_tool_calls,
-        }
+        return tool_chat_arguments(
+            tools,
+            user_msg,
+            chat_history,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            tool_choice=tool_choice,
+            kwargs=kwargs,
+        )
 
     def _validate_chat_with_tools_response(
         self,
