@@ -23,7 +23,8 @@ Six mechanisms, each with its own fields:
   by resets took different numbers of them), once every call of the open window went
   through, one more asks for room and, answered, lets 1, 2, 4, ... more go in the same
   window (refused, the key is taken as ours alone until new evidence); at a confirmed
-  limit, one more is tried after 1, 2, 4, ... (at most 64) full windows, so a process
+  limit, one more is tried after 1, 2, 4, ... (at most 64) full windows (answered, the
+  pace is learned afresh from the next full window), so a process
   alone pays a 429 ever more rarely and one whose neighbours finished takes their share
   back. A window counts as full and clean only once its answers have begun to return
   (slower answers may still carry its refusals). Without reset hints windows are guessed
@@ -585,9 +586,12 @@ class WindowPolicy:
         if ticket.asks == "climb":
             if self.climbing and self.limit is not None:
                 # The call past the confirmed limit went through: that limit was a share
-                # (others on the key have stopped). Learn afresh, fast, in this window.
+                # (others on the key have stopped), or a call was counted late. Learn
+                # afresh: a clean full window at this pace doubles it; a refused one
+                # teaches the limit again (doubling now cost a burst of 429s when it was
+                # only a late count, with processes sharing a store).
                 self.climbing = False
-                self.taken, self.limit, self.climb_wait = [], 2 * self.limit, 1
+                self.taken, self.climb_wait = [], 1
             return
         if (
             self.last_reset is not None
