@@ -206,6 +206,45 @@ def test_any_document_in_a_store_is_used_or_replaced_never_a_crash(
     WindowPolicy.from_doc(policy.to_doc())
 
 
+OPENER = """
+import sys, time
+from pathlib import Path
+from segmind_gemini.ratelimit.store import SqliteStore, StoreUnavailable
+store = SqliteStore("machine", Path(sys.argv[1]))
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+failed = 0
+for index in range(50):
+    try:
+        store.transact("k", "o", lambda policy, now: None, write=index % 3 > 0)
+    except StoreUnavailable as exc:
+        failed += 1
+        print(exc, file=sys.stderr)
+print(failed)
+"""
+
+
+def test_processes_opening_a_new_store_file_together_all_join_it(tmp_path: Path) -> None:
+    # Four workers started together open one new file at once. SQLite answered the
+    # switch to WAL "database is locked" without waiting (one run in two), and that
+    # worker went on alone for 5 s, paying dozens of 429s the others had learned.
+    for trial in range(6):
+        path = tmp_path / f"rate{trial}.sqlite3"
+        start_at = time.time() + 1.0
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(path), str(start_at)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            assert out.strip() == "0", err
+
+
 def test_an_unusable_store_degrades_with_one_warning(
     segmind_emulator: SegmindEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -107,6 +107,37 @@ class ProcessStore(RateStore):
                 policy.forget()
 
 
+#: How long a SQLite statement waits for another process's lock before the store counts
+#: as unavailable.
+BUSY_TIMEOUT = 1.0
+#: SQLITE_BUSY and SQLITE_LOCKED (``sqlite3`` names them from Python 3.11 only).
+_BUSY_CODES = (5, 6)
+
+
+def _while_busy(step: Callable[[], T]) -> T:
+    """Run ``step``, again while SQLite says busy, for up to :data:`BUSY_TIMEOUT`.
+
+    Turning a new file to WAL needs the file to itself, and SQLite answers that request
+    "database is locked" at once, without its busy handler, when another process is
+    opening the same new file (four workers started together hit it one run in two).
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+            if code is None:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+            else:  # SQLITE_BUSY or SQLITE_LOCKED, extended codes included
+                busy = (code & 0xFF) in _BUSY_CODES
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class SqliteStore(RateStore):
     """One SQLite file (WAL mode) shared by every process that opens it."""
 
@@ -132,10 +163,10 @@ class SqliteStore(RateStore):
         self._conn = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
-            str(self.path), timeout=1.0, isolation_level=None, check_same_thread=False
+            str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _while_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS rate_state (key TEXT NOT NULL, origin TEXT NOT NULL,"
