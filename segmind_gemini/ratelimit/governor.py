@@ -142,6 +142,8 @@ class RateGovernor:
         self._idle_window = 0
         self._idle_epoch = 0
         self._pending = 0
+        # This process's idle admissions in ``_idle_window`` (counted or not).
+        self._idle_mine = 0
         self.last_used = time.monotonic()
         self._reset_counters()
 
@@ -166,7 +168,7 @@ class RateGovernor:
             self._apply(lambda policy, now: policy.forget())
             self._alone.forget()
             self._idle_until = 0.0
-            self._pending = 0
+            self._pending = self._idle_mine = 0
             self._reset_counters()
             wakes = [waiter.wake for waiter in self._waiters]
         for wake in wakes:
@@ -216,6 +218,8 @@ class RateGovernor:
                 self._alone.put(self._key, self._origin, policy)
                 if store.idle_recheck and policy.idle and policy.blocked_until <= time.time():
                     self._idle_until = time.monotonic() + store.idle_recheck
+                    if policy.window != self._idle_window:
+                        self._idle_mine = 0
                     self._idle_window, self._idle_epoch = policy.window, policy.epoch
                 else:
                     self._idle_until = 0.0
@@ -300,7 +304,9 @@ class RateGovernor:
                 # Nothing learned a moment ago: go, and count it in the store later.
                 ticket = Ticket(time.time(), turn.counted, self._idle_window, self._idle_epoch)
                 ticket.model = turn.model
-                ticket.shared = True
+                ticket.shared = ticket.late = True
+                ticket.seq = self._idle_mine
+                self._idle_mine += turn.counted
                 self._pending += turn.counted
                 self._admitted += turn.counted
                 return ticket
@@ -409,6 +415,8 @@ class RateGovernor:
 
             def change(policy: WindowPolicy, now: float) -> _Plan:
                 busy = bool(self._waiters)
+                if ticket.late:
+                    ticket.seq = self._seq_of_late(ticket, policy)
                 policy.record(
                     ticket, status, retry_after, now, exact=exact, upstream=upstream, busy=busy
                 )
@@ -418,6 +426,15 @@ class RateGovernor:
             self._maybe_log_end()
         for wake in wakes:
             wake()
+
+    def _seq_of_late(self, ticket: Ticket, policy: WindowPolicy) -> int | None:
+        """How many calls may have gone before ``ticket``, sent without asking the store:
+        its place among this process's, plus every call the others counted there since
+        (they may all have come first). ``None`` when its window is no longer known."""
+        if ticket.seq is None or ticket.window != self._idle_window:
+            return None
+        others = policy.sent_by.get(ticket.window, 0) - self._idle_mine
+        return ticket.seq + max(0, others)
 
     def release(self, ticket: Ticket) -> None:
         """Give back a turn that was never used (the call was cancelled before sending)."""
