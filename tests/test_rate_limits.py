@@ -453,14 +453,23 @@ def test_a_daily_quota_fails_fast_for_this_call_and_the_next(
 async def test_cancelling_a_waiting_call_frees_its_place(
     segmind_emulator: SegmindEmulator,
 ) -> None:
-    segmind_emulator.queue_fault("rate_limit", reset_after=0.6)
+    segmind_emulator.queue_fault("rate_limit", reset_after=2.0)
     async with _client(segmind_emulator) as client:
+
+        async def until_waiting(count: int) -> None:
+            # The condition, not a fixed sleep: a loaded CI machine took over 0.2 s to
+            # hand back the 429.
+            for _ in range(200):
+                if client.rate_limit_status().waiting == count:
+                    return
+                await asyncio.sleep(0.01)
+            assert client.rate_limit_status().waiting == count
+
         first = asyncio.create_task(client.agenerate_content(HELLO))
-        await asyncio.sleep(0.2)  # refused; now waiting for the reset
-        assert client.rate_limit_status().waiting == 1
+        await until_waiting(1)  # refused; now waiting for the reset
+        assert len(segmind_emulator.requests) == 1
         waiting = [asyncio.create_task(client.agenerate_content(HELLO)) for _ in range(3)]
-        await asyncio.sleep(0.05)
-        assert client.rate_limit_status().waiting == 4
+        await until_waiting(4)
         for task in waiting:
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
