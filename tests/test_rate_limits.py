@@ -231,6 +231,20 @@ def test_the_first_refusal_caps_the_limit_at_the_calls_before_it(
     assert governor.status().learned_limit == 10  # was 59: sent less refused so far
 
 
+def test_calls_that_reached_the_server_out_of_order_raise_the_cap_again() -> None:
+    policy = WindowPolicy()
+    tickets = [policy.admit(0.0, Turn(), busy=True) for _ in range(60)]
+    for ticket in tickets[:10]:
+        policy.record(ticket, 200, None, 0.01, busy=True)
+    policy.record(tickets[12], 429, 0.3, 0.02, busy=True)
+    assert policy.limit == 12
+    policy.record(tickets[10], 429, 0.3, 0.02, busy=True)
+    assert policy.limit == 10
+    # Ticket 11 overtook ticket 10 on the way: the window took 11, not 10.
+    policy.record(tickets[11], 200, None, 0.03, busy=True)
+    assert policy.limit == 11
+
+
 def test_a_refused_call_sent_without_the_store_counts_the_others_before_it(
     tmp_path: Path,
 ) -> None:

@@ -607,6 +607,11 @@ class WindowPolicy:
     def _accepted(self, ticket: Ticket, busy: bool) -> None:
         if ticket.counted and ticket.window == self.window:
             self.window_ok += 1
+            if self.window == self.limit_window and self.taken and self.taken[-1] < self.window_ok:
+                # Calls reached the server out of order: more went through than went
+                # before the refused one. What went through is what it took, at least.
+                self.taken[-1] = self._taken(self.window)
+                self._learn()
         if not (ticket.probe and ticket.window == self.window):
             return
         if ticket.asks == "room":
