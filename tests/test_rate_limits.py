@@ -223,8 +223,6 @@ def test_the_first_refusal_caps_the_limit_at_the_calls_before_it(
     governor = RateGovernor("http://gateway", store=store, key="k")
     tickets = [governor.try_acquire(Turn()) for _ in range(60)]
     assert all(tickets)
-    # With a store, the first look finds nothing learned; the rest go without asking.
-    assert any(t.late for t in tickets if t) == shared
     for ticket in tickets[:10]:
         governor.record(ticket, 200)  # type: ignore[arg-type]
     governor.record(tickets[10], 429, 0.3)  # type: ignore[arg-type]

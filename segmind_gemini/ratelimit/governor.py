@@ -142,8 +142,9 @@ class RateGovernor:
         self._idle_window = 0
         self._idle_epoch = 0
         self._pending = 0
-        # This process's idle admissions in ``_idle_window`` (counted or not).
-        self._idle_mine = 0
+        # This process's admissions in the store's window ``_mine_window``.
+        self._mine_window = 0
+        self._mine = 0
         self.last_used = time.monotonic()
         self._reset_counters()
 
@@ -168,7 +169,7 @@ class RateGovernor:
             self._apply(lambda policy, now: policy.forget())
             self._alone.forget()
             self._idle_until = 0.0
-            self._pending = self._idle_mine = 0
+            self._pending = self._mine = 0
             self._reset_counters()
             wakes = [waiter.wake for waiter in self._waiters]
         for wake in wakes:
@@ -218,8 +219,6 @@ class RateGovernor:
                 self._alone.put(self._key, self._origin, policy)
                 if store.idle_recheck and policy.idle and policy.blocked_until <= time.time():
                     self._idle_until = time.monotonic() + store.idle_recheck
-                    if policy.window != self._idle_window:
-                        self._idle_mine = 0
                     self._idle_window, self._idle_epoch = policy.window, policy.epoch
                 else:
                     self._idle_until = 0.0
@@ -250,6 +249,7 @@ class RateGovernor:
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
             ticket.queued = True
+            self._place(ticket)
             waiter.ticket = ticket
             self._admitted += ticket.counted
             if waiter is not caller:
@@ -304,9 +304,8 @@ class RateGovernor:
                 # Nothing learned a moment ago: go, and count it in the store later.
                 ticket = Ticket(time.time(), turn.counted, self._idle_window, self._idle_epoch)
                 ticket.model = turn.model
-                ticket.shared = ticket.late = True
-                ticket.seq = self._idle_mine
-                self._idle_mine += turn.counted
+                ticket.shared = True
+                self._place(ticket)
                 self._pending += turn.counted
                 self._admitted += turn.counted
                 return ticket
@@ -322,6 +321,7 @@ class RateGovernor:
 
             admitted = self._apply(change, write=True)
             if admitted is not None:
+                self._place(admitted)
                 self._admitted += admitted.counted
             return admitted
 
@@ -415,8 +415,8 @@ class RateGovernor:
 
             def change(policy: WindowPolicy, now: float) -> _Plan:
                 busy = bool(self._waiters)
-                if ticket.late:
-                    ticket.seq = self._seq_of_late(ticket, policy)
+                if ticket.local:
+                    ticket.seq, ticket.local = self._seq_in_store(ticket, policy), False
                 policy.record(
                     ticket, status, retry_after, now, exact=exact, upstream=upstream, busy=busy
                 )
@@ -427,13 +427,26 @@ class RateGovernor:
         for wake in wakes:
             wake()
 
-    def _seq_of_late(self, ticket: Ticket, policy: WindowPolicy) -> int | None:
-        """How many calls may have gone before ``ticket``, sent without asking the store:
-        its place among this process's, plus every call the others counted there since
-        (they may all have come first). ``None`` when its window is no longer known."""
-        if ticket.seq is None or ticket.window != self._idle_window:
+    def _place(self, ticket: Ticket) -> None:
+        """Number ``ticket`` among this process's calls of its window.
+
+        The store's own count is no place: processes admitted in one order reach the
+        server in another, and a refusal read as "full after n" then set a low pace.
+        """
+        if not ticket.counted:
+            return
+        if ticket.window != self._mine_window:
+            self._mine_window, self._mine = ticket.window, 0
+        ticket.seq, ticket.local = self._mine, True
+        self._mine += 1
+
+    def _seq_in_store(self, ticket: Ticket, policy: WindowPolicy) -> int | None:
+        """How many calls may have reached the server before ``ticket``: those of this
+        process before it, and every call of the others counted in its window (they may
+        all have come first). ``None`` once its window is no longer this process's."""
+        if ticket.seq is None or ticket.window != self._mine_window:
             return None
-        others = policy.sent_by.get(ticket.window, 0) - self._idle_mine
+        others = policy.sent_by.get(ticket.window, 0) - self._mine
         return ticket.seq + max(0, others)
 
     def release(self, ticket: Ticket) -> None:

@@ -105,7 +105,7 @@ class Ticket:
         "done",
         "epoch",
         "id",
-        "late",
+        "local",
         "model",
         "probe",
         "queued",
@@ -133,8 +133,9 @@ class Ticket:
         self.shared = False
         #: How many calls of its window were admitted before it (``None``: unknown).
         self.seq: int | None = None
-        #: Sent without asking the store: ``seq`` counts only this process's calls.
-        self.late = False
+        #: ``seq`` counts only this process's calls so far (other processes' calls, which
+        #: may have reached the server first, are added when it is recorded).
+        self.local = False
 
 
 def _window_of(known: float, gap: float, tolerance: float) -> float:
