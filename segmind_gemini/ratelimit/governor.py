@@ -142,9 +142,6 @@ class RateGovernor:
         self._idle_window = 0
         self._idle_epoch = 0
         self._pending = 0
-        # This process's admissions in the store's window ``_mine_window``.
-        self._mine_window = 0
-        self._mine = 0
         self.last_used = time.monotonic()
         self._reset_counters()
 
@@ -169,7 +166,7 @@ class RateGovernor:
             self._apply(lambda policy, now: policy.forget())
             self._alone.forget()
             self._idle_until = 0.0
-            self._pending = self._mine = 0
+            self._pending = 0
             self._reset_counters()
             wakes = [waiter.wake for waiter in self._waiters]
         for wake in wakes:
@@ -249,7 +246,6 @@ class RateGovernor:
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
             ticket.queued = True
-            self._place(ticket)
             waiter.ticket = ticket
             self._admitted += ticket.counted
             if waiter is not caller:
@@ -305,7 +301,6 @@ class RateGovernor:
                 ticket = Ticket(time.time(), turn.counted, self._idle_window, self._idle_epoch)
                 ticket.model = turn.model
                 ticket.shared = True
-                self._place(ticket)
                 self._pending += turn.counted
                 self._admitted += turn.counted
                 return ticket
@@ -321,7 +316,6 @@ class RateGovernor:
 
             admitted = self._apply(change, write=True)
             if admitted is not None:
-                self._place(admitted)
                 self._admitted += admitted.counted
             return admitted
 
@@ -415,8 +409,6 @@ class RateGovernor:
 
             def change(policy: WindowPolicy, now: float) -> _Plan:
                 busy = bool(self._waiters)
-                if ticket.local:
-                    ticket.seq, ticket.local = self._seq_in_store(ticket, policy), False
                 policy.record(
                     ticket, status, retry_after, now, exact=exact, upstream=upstream, busy=busy
                 )
@@ -426,28 +418,6 @@ class RateGovernor:
             self._maybe_log_end()
         for wake in wakes:
             wake()
-
-    def _place(self, ticket: Ticket) -> None:
-        """Number ``ticket`` among this process's calls of its window.
-
-        The store's own count is no place: processes admitted in one order reach the
-        server in another, and a refusal read as "full after n" then set a low pace.
-        """
-        if not ticket.counted:
-            return
-        if ticket.window != self._mine_window:
-            self._mine_window, self._mine = ticket.window, 0
-        ticket.seq, ticket.local = self._mine, True
-        self._mine += 1
-
-    def _seq_in_store(self, ticket: Ticket, policy: WindowPolicy) -> int | None:
-        """How many calls may have reached the server before ``ticket``: those of this
-        process before it, and every call of the others counted in its window (they may
-        all have come first). ``None`` once its window is no longer this process's."""
-        if ticket.seq is None or ticket.window != self._mine_window:
-            return None
-        others = policy.sent_by.get(ticket.window, 0) - self._mine
-        return ticket.seq + max(0, others)
 
     def release(self, ticket: Ticket) -> None:
         """Give back a turn that was never used (the call was cancelled before sending)."""

@@ -10,9 +10,8 @@ Six mechanisms, each with its own fields:
 * **server block** (``blocked_until``): a 429's hint; nothing counted goes before it.
   A hint further away than :data:`LONGEST_BLOCK` is capped there (then one call probes).
 * **window learning** (``limit``, ``window_end``, ``window_length``, ``window``,
-  ``sent_by``/``refused_by``, ``taken``, ``refused_seq``): after a refusal, ``limit`` is
-  what the server took in the refused window (sent less refused, and no more than were
-  admitted before a refused call; the lower median of the last three, but at least half the
+  ``sent_by``/``refused_by``, ``taken``): after a refusal, ``limit`` is what the server
+  took in the refused window (the lower median of the last three, but at least half the
   pace before it: others on the key make a process back off, not collapse); a window
   that took none of ours says when, not how many (shut out of an open window: half the
   pace); once two resets were seen, ``window_length`` is their gap and calls go at each
@@ -105,11 +104,9 @@ class Ticket:
         "done",
         "epoch",
         "id",
-        "local",
         "model",
         "probe",
         "queued",
-        "seq",
         "shared",
         "window",
     )
@@ -131,11 +128,6 @@ class Ticket:
         self.queued = False
         #: Admitted through the shared store (not the local fallback).
         self.shared = False
-        #: How many calls of its window were admitted before it (``None``: unknown).
-        self.seq: int | None = None
-        #: ``seq`` counts only this process's calls so far (other processes' calls, which
-        #: may have reached the server first, are added when it is recorded).
-        self.local = False
 
 
 def _window_of(known: float, gap: float, tolerance: float) -> float:
@@ -236,10 +228,6 @@ class WindowPolicy:
     window_ok: int = 0
     #: How many more to send after the next call past the limit goes through.
     room: int = 1
-    #: The fewest calls admitted before one that ``limit_window`` refused. A fixed window
-    #: refuses every call after it fills, so it took no more than that, however many
-    #: refusals are still on their way.
-    refused_seq: int | None = None
 
     # ------------------------------------------------------------------ persistence
 
@@ -286,8 +274,6 @@ class WindowPolicy:
         """Raise ``ValueError`` when a field holds a value this policy never writes."""
         if self.limit is not None and self.limit < 1:
             raise ValueError("limit")
-        if self.refused_seq is not None and self.refused_seq < 0:
-            raise ValueError("refused_seq")
         counts = (self.window_sent, self.window_ok, self.quiet, self.hintless_level, self.epoch)
         if min(counts) < 0 or not 1 <= self.climb_wait <= MAX_CLIMB_WAIT or self.room < 1:
             raise ValueError("count")
@@ -397,7 +383,6 @@ class WindowPolicy:
             # The one call past the confirmed limit: its answer says at once whether the
             # window had room (see _accepted), not only when the window closes.
             ticket.probe, ticket.asks = True, "climb"
-        ticket.seq = self.sent_by.get(self.window, 0)
         self.count_sent(1)
         if self.log_sends:
             if turn.window > self.keep:
@@ -420,26 +405,8 @@ class WindowPolicy:
         """
         self.count_sent(count)
         if self.window == self.limit_window and self.taken:
-            if self.refused_seq is not None:
-                self.refused_seq += count  # they may all have come before the refused one
-            self.taken[-1] = self._taken(self.window)
+            self.taken[-1] = self.sent_by[self.window] - self.refused_by.get(self.window, 0)
             self._learn()
-
-    def _taken(self, window: int) -> int:
-        """What the server took of ``window`` (the one being learned): what was sent
-        less what was refused, but no more than were admitted before a refused call.
-
-        Counting refusals alone overestimated while many were still in transit (a busy
-        event loop hands back 60 answers over longer than the rest of the window), and
-        the window after took that many again: a second storm of 429s.
-        """
-        taken = self.sent_by.get(window, 0) - self.refused_by.get(window, 0)
-        if self.refused_seq is not None:
-            # Calls may reach the server out of order: never below what went through,
-            # nor to 0 (which says "others filled it", see _refused) on order alone.
-            ok = self.window_ok if window == self.window else 0
-            taken = min(taken, max(self.refused_seq, ok, 1))
-        return taken
 
     def _learn(self, hinted: bool = False, shut_out: int = 0) -> None:
         """The pace from what refused windows took; ``shut_out``: we sent that many into
@@ -608,11 +575,6 @@ class WindowPolicy:
     def _accepted(self, ticket: Ticket, busy: bool) -> None:
         if ticket.counted and ticket.window == self.window:
             self.window_ok += 1
-            if self.window == self.limit_window and self.taken and self.taken[-1] < self.window_ok:
-                # Calls reached the server out of order: more went through than went
-                # before the refused one. What went through is what it took, at least.
-                self.taken[-1] = self._taken(self.window)
-                self._learn()
         if not (ticket.probe and ticket.window == self.window):
             return
         if ticket.asks == "room":
@@ -662,7 +624,7 @@ class WindowPolicy:
         self._new_window(busy)
         self.window_sent = 1
         self.sent_by[self.window] = 1
-        ticket.window, ticket.seq = self.window, 0
+        ticket.window = self.window
 
     def _refused(self, ticket: Ticket, retry_after: float | None, now: float, exact: bool) -> None:
         self.quiet = 0
@@ -681,17 +643,9 @@ class WindowPolicy:
             self.refused_by[window] += 1
             if window >= self.limit_window and (window == self.window or self.limit is None):
                 # What the server took from this window: everything sent but what it
-                # refused, and no more than went before a refused call. Counting
-                # refusals (which come back fast) rather than answers (which may take
-                # 40 s) keeps the estimate right under any latency.
-                first = window != self.limit_window or not self.taken
-                if ticket.seq is not None:
-                    low = self.refused_seq if not first else None
-                    self.refused_seq = ticket.seq if low is None else min(low, ticket.seq)
-                elif first:
-                    self.refused_seq = None
-                self.limit_window = window
-                taken = self._taken(window)
+                # refused. Counting refusals (which come back fast) rather than answers
+                # (which may take 40 s) keeps the estimate right under any latency.
+                taken = self.sent_by.get(window, 0) - self.refused_by[window]
                 hinted = retry_after is not None and (
                     retry_after > 0.01 or (exact and now + retry_after > ticket.admitted_at)
                 )
@@ -708,11 +662,12 @@ class WindowPolicy:
                     # No hint (it came after the reset), but no window was known to open:
                     # the first one was open and others filled it.
                     shut_out = self.sent_by.get(window, 0)
-                if first:
+                if window != self.limit_window or not self.taken:
                     self.limit_before = self.limit
                     self.taken = [*self.taken, taken][-3:]
                 else:
                     self.taken[-1] = taken
+                self.limit_window = window
                 # A window that took nothing was not open yet (we came early): that says
                 # when, not how many. Of the others, the (lower) median of the last three:
                 # one window cut by a boundary (too few) or spanning two (too many) does
@@ -720,12 +675,12 @@ class WindowPolicy:
                 self._learn(hinted, shut_out)
         if retry_after is not None:
             if retry_after > 0.01:
-                self._reset_at(now + retry_after, exact=exact)
+                self._reset_at(now + retry_after, exact=exact, sent_at=ticket.admitted_at)
                 return
             if exact and now + retry_after > ticket.admitted_at:
                 # The reset passed while the answer travelled (a point in time, after the
                 # call left): a window began then. Still a reset time to learn from.
-                self._reset_at(now + retry_after, exact=exact)
+                self._reset_at(now + retry_after, exact=exact, sent_at=ticket.admitted_at)
                 return
             if ticket.window != self.window:
                 return  # a late answer from a window that has ended
@@ -755,17 +710,25 @@ class WindowPolicy:
         self.hintless_level += 1
         self.blocked_until = max(self.blocked_until, now + wait)
 
-    def _reset_at(self, reset: float, *, exact: bool = True) -> None:
-        """The server said its window ends at ``reset``."""
+    def _reset_at(self, reset: float, *, exact: bool = True, sent_at: float | None = None) -> None:
+        """The server said its window ends at ``reset`` (to a call sent at ``sent_at``)."""
         # A delay (Retry-After, retryDelay) is rounded and shifted by latency: it may
         # block, but two of them are too rough to measure a window's length with.
         same = SAME_RESET if exact else SAME_RESET + 1.0
         if self.last_reset is not None and reset < self.last_reset - same:
             return  # a late answer about a window that has ended
-        if self.opened_at is not None and reset <= self.opened_at + same:
-            # A late answer about the window that ended when this one opened (a busy
-            # event loop hands 429s back after their reset): naming that end again
-            # reopened a window at each of them, and the calls waiting went in a storm.
+        opened = self.opened_at
+        if (
+            sent_at is not None
+            and opened is not None
+            and sent_at < opened
+            and abs(reset - opened) <= same
+        ):
+            # A call sent before this window opened, refused with the end of the window
+            # before it, read late (a busy event loop hands 429s back after their reset):
+            # naming that end again reopened a window at each one, and the calls waiting
+            # went in a storm. (Sent after the opening, the same answer means we opened
+            # early, and it blocks.)
             return
         if self.last_reset is None or reset > self.last_reset + same:
             if self.last_reset is not None and exact:
